@@ -1,0 +1,131 @@
+"""Synced records (assessment, response, answer, action_item), their changes and history.
+
+Every record carries the same sync columns (:class:`RecordMixin`): ``rev`` (bumped by
+each accepted change), ``seq`` (the global sync clock value of its last change: pull
+cursors count in it), ``clock`` (per field, the writes that compete for it; see
+``merge.py``) and ``conflicts`` (open conflicts derived from ``clock``).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from healthwise.extensions import db
+from healthwise.timeutil import utcnow
+
+
+class RecordMixin:
+    """Columns every synced record has."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    rev: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(Integer)
+    clock: Mapped[dict] = mapped_column(JSON, default=dict)
+    conflicts: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (Index(f"ix_{cls.__tablename__}_facility_seq", "facility_id", "seq"),)
+
+
+class Assessment(RecordMixin, db.Model):
+    __tablename__ = "assessments"
+
+    checklist_id: Mapped[str] = mapped_column(String(50))
+    checklist_version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="baseline")
+    previous_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    started_on: Mapped[str | None] = mapped_column(String(10))
+
+
+class Response(RecordMixin, db.Model):
+    __tablename__ = "responses"
+
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), index=True)
+    participant: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(100), default="")
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Answer(RecordMixin, db.Model):
+    __tablename__ = "answers"
+
+    response_id: Mapped[str] = mapped_column(ForeignKey("responses.id"), index=True)
+    # Denormalised from the response so a plan reads one table.
+    assessment_id: Mapped[str] = mapped_column(String(36), index=True)
+    checkpoint_id: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str | None] = mapped_column(String(3))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    remark: Mapped[str] = mapped_column(Text, default="")
+
+
+class ActionItem(RecordMixin, db.Model):
+    __tablename__ = "action_items"
+
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), index=True)
+    checkpoint_id: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[str | None] = mapped_column(String(10))
+    cost: Mapped[str] = mapped_column(String(10), default="low")
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    progress_note: Mapped[str] = mapped_column(Text, default="")
+    rank: Mapped[int | None] = mapped_column(Integer)
+
+
+RECORD_MODELS: dict[str, type[RecordMixin]] = {
+    "assessment": Assessment,
+    "response": Response,
+    "answer": Answer,
+    "action_item": ActionItem,
+}
+
+
+class Change(db.Model):
+    """Each accepted change, by its phone-made id: what makes resending harmless."""
+
+    __tablename__ = "changes"
+
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    device_id: Mapped[str] = mapped_column(String(36))
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(36))
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))
+    rev: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class History(db.Model):
+    """Append-only: every value ever accepted for a field, who sent it and when."""
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    field: Mapped[str] = mapped_column(String(50))
+    value: Mapped[object] = mapped_column(JSON, nullable=True)
+    change_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(36))
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncClock(db.Model):
+    """One row: the last sync clock value. Updating it first serialises writers."""
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

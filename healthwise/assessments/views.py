@@ -1,0 +1,64 @@
+"""The sync endpoint: push the phone's changes, pull what changed on the server."""
+
+from flask import Blueprint, current_app, g, jsonify
+
+from healthwise.assessments import service
+from healthwise.assessments.schemas import SyncRequestSchema
+from healthwise.auth.decorators import token_required
+from healthwise.checklists.views import registry
+from healthwise.errors import APIError
+from healthwise.extensions import db, limiter
+from healthwise.requests import json_body
+from healthwise.timeutil import iso, utcnow
+
+bp = Blueprint("assessments", __name__, url_prefix="/api/v1")
+
+
+def _token_key() -> str:
+    return f"token:{g.token.id}" if getattr(g, "token", None) else "anonymous"
+
+
+@bp.post("/sync")
+@token_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_SYNC"], key_func=_token_key)
+def sync():
+    """Push changes and pull what changed since the cursor.
+    ---
+    post:
+      tags: [sync]
+      summary: Push the phone's changes and pull the server's (sync protocol)
+      description: >-
+        Each change gets a result: applied, duplicate, merged, conflict or rejected.
+        Then the records of the token's scope changed after `cursor` come back, a
+        page at a time (`more`).
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: SyncRequestSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: SyncResponseSchema
+        400: {content: {application/json: {schema: ErrorSchema}}}
+        401: {content: {application/json: {schema: ErrorSchema}}}
+        413: {content: {application/json: {schema: ErrorSchema}}}
+        422: {content: {application/json: {schema: ErrorSchema}}}
+        429: {content: {application/json: {schema: ErrorSchema}}}
+    """
+    body = json_body()
+    limit = current_app.config["SYNC_MAX_CHANGES"]
+    if isinstance(body.get("changes"), list) and len(body["changes"]) > limit:
+        raise APIError("too_many_changes", f"Send at most {limit} changes per request.", 422,
+                       {"limit": limit})
+    data = SyncRequestSchema().load(body)
+    raw_changes = body.get("changes") or []
+    actor = service.Actor(g.token.id, g.token.name, str(data["device_id"]))
+    results, clock = service.push(g.scope, actor, raw_changes, registry())
+    cursor = int(data["cursor"]) if data["cursor"] else 0
+    page = service.pull(g.scope, cursor, clock, current_app.config["SYNC_PAGE_SIZE"])
+    g.token.last_seen_at = utcnow()
+    db.session.commit()
+    return jsonify({"results": results, **page, "server_time": iso(utcnow())})

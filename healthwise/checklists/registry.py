@@ -1,0 +1,181 @@
+"""The checklist registry: load and validate the data files once, localise on demand."""
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from healthwise.checklists.schemas import ChecklistSchema
+from healthwise.i18n import direction, translated
+
+TEXT_FIELDS = ("action", "why")
+LIST_FIELDS = ("how", "hints")
+
+
+class ChecklistError(Exception):
+    """A checklist data file is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A localised checklist, serialised once: JSON, its gzip and an ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+@dataclass
+class Checklist:
+    """One validated checklist: English source data and lookup tables."""
+
+    data: dict
+    published_ids: frozenset[str]
+    checkpoints: dict[str, dict] = field(default_factory=dict)
+    module_of: dict[str, str] = field(default_factory=dict)
+    _payloads: dict[str, Payload] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        for module in self.data["modules"]:
+            for cp in module["checkpoints"]:
+                self.checkpoints[cp["id"]] = cp
+                self.module_of[cp["id"]] = module["id"]
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def version(self) -> int:
+        return self.data["version"]
+
+    def knows(self, checkpoint_id: str) -> bool:
+        """Return True if answers may refer to this checkpoint id (current or ever published)."""
+        return checkpoint_id in self.checkpoints or checkpoint_id in self.published_ids
+
+    def summary(self) -> dict:
+        """Return the listing entry of this checklist."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.data["title"],
+            "modules": len(self.data["modules"]),
+            "checkpoints": len(self.checkpoints),
+        }
+
+    def localised(self, lang: str) -> dict:
+        """Return the checklist with its text in ``lang``; untranslated text stays English.
+
+        :param lang: a supported language code.
+        :returns: the checklist dict plus ``lang``, ``dir`` and ``untranslated``
+            (the checkpoint ids where at least one string fell back to English).
+        """
+        untranslated: list[str] = []
+
+        def tr(text: str, owner: str | None = None) -> str:
+            if not text:
+                return text
+            found = translated(lang, text, "checklists")
+            if found is None:
+                if owner and owner not in untranslated:
+                    untranslated.append(owner)
+                return text
+            return found
+
+        modules = []
+        for module in self.data["modules"]:
+            checkpoints = []
+            for cp in module["checkpoints"]:
+                if cp.get("withdrawn"):
+                    continue
+                item = {k: v for k, v in cp.items() if k != "withdrawn"}
+                for key in TEXT_FIELDS:
+                    item[key] = tr(cp[key], cp["id"])
+                for key in LIST_FIELDS:
+                    item[key] = [tr(text, cp["id"]) for text in cp[key]]
+                checkpoints.append(item)
+            modules.append({
+                "id": module["id"],
+                "number": module["number"],
+                "title": tr(module["title"], module["id"]),
+                "optional": module["optional"],
+                "intro": tr(module["intro"], module["id"]),
+                "checkpoints": checkpoints,
+            })
+        return {
+            "id": self.id,
+            "version": self.version,
+            "lang": lang,
+            "dir": direction(lang),
+            "title": tr(self.data["title"]),
+            "description": tr(self.data["description"]),
+            "modules": modules,
+            "untranslated": untranslated,
+        }
+
+    def payload(self, lang: str) -> Payload:
+        """Return the localised checklist serialised once for the wire."""
+        if lang not in self._payloads:
+            self._payloads[lang] = self._serialise(lang)
+        return self._payloads[lang]
+
+    def _serialise(self, lang: str) -> Payload:
+        body = json.dumps(self.localised(lang), ensure_ascii=False, separators=(",", ":"))
+        raw = body.encode()
+        etag = hashlib.sha256(raw).hexdigest()[:32]
+        return Payload(raw, gzip.compress(raw, compresslevel=9, mtime=0), etag)
+
+
+def load_checklist(folder: Path) -> Checklist:
+    """Load and validate one checklist folder.
+
+    :param folder: ``checklists/<id>/`` with ``checklist.yaml`` and its module files.
+    :raises ChecklistError: when a file is missing or does not match the schema.
+    """
+    try:
+        head = yaml.safe_load((folder / "checklist.yaml").read_text(encoding="utf-8"))
+        modules = [
+            yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+            for name in head.get("modules", [])
+        ]
+    except (OSError, yaml.YAMLError) as exc:
+        raise ChecklistError(f"{folder}: {exc}") from exc
+    raw = {**head, "modules": modules}
+    errors = ChecklistSchema().validate(raw)
+    if errors:
+        raise ChecklistError(f"{folder}: {json.dumps(errors)[:2000]}")
+    data = ChecklistSchema().load(raw)
+    ids_file = folder / "published-ids.txt"
+    published = frozenset(
+        line.strip() for line in ids_file.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ) if ids_file.exists() else frozenset()
+    return Checklist(data=data, published_ids=published)
+
+
+class Registry:
+    """Every checklist under a folder, loaded once."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.checklists: dict[str, Checklist] = {}
+        for folder in sorted(p for p in self.root.iterdir() if (p / "checklist.yaml").exists()):
+            checklist = load_checklist(folder)
+            self.checklists[checklist.id] = checklist
+
+    def get(self, checklist_id: str) -> Checklist | None:
+        """Return a checklist by id, or None."""
+        return self.checklists.get(checklist_id)
+
+    def __iter__(self):
+        return iter(self.checklists.values())
+
+
+@lru_cache(maxsize=4)
+def registry_for(root: str) -> Registry:
+    """Return the registry of a checklists folder, loading it on first use."""
+    return Registry(Path(root))

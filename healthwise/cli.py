@@ -1,0 +1,268 @@
+"""The ``healthwise`` command: set up, serve, issue tokens and codes, manage languages."""
+
+import os
+import sys
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from healthwise.extensions import db
+
+
+def _create_app():
+    from healthwise import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+def main():
+    """HealthWISE Mobile: checklists, offline sync and action plans.
+
+    \b
+    Examples:
+      healthwise serve                      # set up and serve on http://127.0.0.1:5000
+      healthwise token create --facility 1  # a device token for scripts
+      healthwise code create --facility 1   # an enrolment code for phones
+      healthwise i18n check                 # are all catalogues complete?
+    """
+
+
+@main.command("init")
+@with_appcontext
+def init_command():
+    """Migrate the database and load demo data on first start.
+
+    \b
+    Example:
+      healthwise init
+    """
+    initialise()
+
+
+def initialise() -> None:
+    """Bring the schema up to date; load the demo data into an empty database."""
+    from flask_migrate import upgrade
+
+    from healthwise import demo
+    from healthwise.checklists.views import registry
+
+    upgrade()
+    if current_app.config["DEMO_DATA"] and not demo.is_loaded():
+        ids = demo.load(registry())
+        from healthwise.auth.service import create_enrolment_code
+
+        _, code = create_enrolment_code(ids["facility_ids"][0], uses=200,
+                                        ttl=timedelta(days=30))
+        db.session.commit()
+        click.echo(f"Demo data loaded: district {ids['district_id']}, facilities "
+                   f"{ids['facility_ids']}, baseline round {ids['assessment_id']}.")
+        click.echo(f"Enrolment code for {demo.FACILITIES[0]}: {code} (200 phones, 30 days)")
+
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST or 127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int,
+              show_default="PORT or 5000")
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", 3)), type=int,
+              show_default="WEB_CONCURRENCY or 3")
+@with_appcontext
+def serve_command(host, port, workers):
+    """Set up the database, then serve with gunicorn (a production server).
+
+    Migrations and demo data run once here, before any worker starts. Use
+    ``--host 0.0.0.0`` to let phones on the same Wi-Fi reach a laptop.
+
+    \b
+    Example:
+      healthwise serve --host 0.0.0.0 --port 8000
+    """
+    initialise()
+    db.session.remove()
+    db.engine.dispose()
+    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+            "--worker-class", "gthread", "--threads", "8", "--bind", f"{host}:{port}",
+            "--timeout", "60", "--graceful-timeout", "20", "--access-logfile", "-",
+            "--forwarded-allow-ips", "127.0.0.1", "wsgi:app"]
+    click.echo(f"Serving HealthWISE Mobile on http://{host}:{port} with {workers} workers")
+    from healthwise.config import ROOT
+
+    os.chdir(ROOT)
+    os.execv(sys.executable, args)
+
+
+@main.group()
+def token():
+    """Device tokens for phones and scripts."""
+
+
+@token.command("create")
+@click.option("--facility", "facility_id", type=int, required=True, help="Facility id.")
+@click.option("--name", default="script", help="A label for the token.")
+@with_appcontext
+def token_create(facility_id, name):
+    """Create a facility-scoped device token and print it (shown once).
+
+    \b
+    Example:
+      healthwise token create --facility 1 --name "sync script"
+    """
+    from healthwise.auth.service import create_device_token
+
+    try:
+        _, secret = create_device_token(facility_id, name)
+    except LookupError:
+        raise click.ClickException(f"There is no facility {facility_id}.") from None
+    db.session.commit()
+    click.echo(secret)
+
+
+@main.group()
+def code():
+    """Enrolment codes that phones redeem to join a facility."""
+
+
+@code.command("create")
+@click.option("--facility", "facility_id", type=int, required=True, help="Facility id.")
+@click.option("--uses", type=click.IntRange(1, 1000), default=30, show_default=True,
+              help="How many phones may use it.")
+@click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True,
+              help="Days until it expires.")
+@with_appcontext
+def code_create(facility_id, uses, days):
+    """Create an enrolment code for a facility and print it.
+
+    \b
+    Example:
+      healthwise code create --facility 1 --uses 40 --days 2
+    """
+    from healthwise.auth.service import create_enrolment_code
+
+    try:
+        _, raw = create_enrolment_code(facility_id, uses=uses, ttl=timedelta(days=days))
+    except LookupError:
+        raise click.ClickException(f"There is no facility {facility_id}.") from None
+    db.session.commit()
+    click.echo(raw)
+
+
+@main.group()
+def facility():
+    """Districts and facilities."""
+
+
+@facility.command("create")
+@click.option("--district", required=True, help="District name (created if new).")
+@click.option("--name", required=True, help="Facility name.")
+@with_appcontext
+def facility_create(district, name):
+    """Create a facility and print its id.
+
+    \b
+    Example:
+      healthwise facility create --district "North" --name "Lakeside Clinic"
+    """
+    from sqlalchemy import select
+
+    from healthwise.districts.models import District, Facility
+
+    found = db.session.scalar(select(District).where(District.name == district))
+    found = found or District(name=district)
+    item = Facility(name=name, district=found)
+    db.session.add(item)
+    db.session.commit()
+    click.echo(item.id)
+
+
+@facility.command("list")
+@with_appcontext
+def facility_list():
+    """List facilities with their district.
+
+    \b
+    Example:
+      healthwise facility list
+    """
+    from sqlalchemy import select
+
+    from healthwise.districts.models import Facility
+
+    for item in db.session.scalars(select(Facility).order_by(Facility.id)):
+        click.echo(f"{item.id}\t{item.name}\t{item.district.name}")
+
+
+@main.group()
+def i18n():
+    """Translation catalogues (wraps pybabel).
+
+    \b
+    Example, adding a language (sw = Swahili):
+      healthwise i18n extract && healthwise i18n update --lang sw
+      # translate translations/sw/LC_MESSAGES/*.po with any PO editor, then
+      healthwise i18n compile && healthwise i18n check
+    """
+
+
+@i18n.command("extract")
+def i18n_extract():
+    """Extract strings into translations/{messages,checklists}.pot.
+
+    \b
+    Example:
+      healthwise i18n extract
+    """
+    from healthwise.languages import catalogues
+
+    for domain in catalogues.SOURCES:
+        click.echo(catalogues.extract(domain))
+
+
+@i18n.command("update")
+@click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
+def i18n_update(langs):
+    """Merge the templates into each language's catalogues (creates new ones).
+
+    \b
+    Example:
+      healthwise i18n update --lang fr
+    """
+    from healthwise.languages import catalogues
+
+    for domain in catalogues.SOURCES:
+        catalogues.update(domain, list(langs) or None)
+
+
+@i18n.command("compile")
+def i18n_compile():
+    """Compile the catalogues to .mo files.
+
+    \b
+    Example:
+      healthwise i18n compile
+    """
+    from healthwise.languages import catalogues
+
+    catalogues.compile_all()
+
+
+@i18n.command("check")
+@click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
+def i18n_check(langs):
+    """Exit non-zero on a missing, fuzzy, untranslated or orphaned string or placeholder.
+
+    \b
+    Example:
+      healthwise i18n check --lang ar
+    """
+    from healthwise.languages import catalogues
+
+    problems = catalogues.check(list(langs) or None)
+    for line in problems[:200]:
+        click.echo(line, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the catalogues.")
+    click.echo("All catalogues complete.")
+

@@ -1,0 +1,60 @@
+"""Configuration: defaults, overridden by environment variables.
+
+Every setting can be set with an environment variable of the same name prefixed
+``HEALTHWISE_`` (``HEALTHWISE_DATABASE_URL``...), except ``SECRET_KEY``.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKLISTS_DIR = ROOT / "checklists"
+TRANSLATIONS_DIR = ROOT / "translations"
+STATIC_DIR = ROOT / "static"
+INSTANCE_DIR = Path(os.environ.get("HEALTHWISE_INSTANCE_DIR", ROOT / "instance")).resolve()
+
+LANGUAGES = {
+    "en": ("English", "ltr"),
+    "fr": ("Français", "ltr"),
+    "es": ("Español", "ltr"),
+    "pt": ("Português", "ltr"),
+    "ar": ("العربية", "rtl"),
+}
+
+WEAK_SECRETS = {"", "dev", "change-me", "secret", "development"}
+MIN_SECRET_LENGTH = 32
+
+
+def _env(name: str, default=None):
+    return os.environ.get(f"HEALTHWISE_{name}", default)
+
+
+def from_environment() -> dict:
+    """Return the configuration read from defaults and environment variables."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        "ENV": _env("ENV", "production"),
+        "SQLALCHEMY_DATABASE_URI": _env(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'healthwise.db'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A complete response is ~70 changes of a few hundred bytes; 2 MiB leaves room
+        # for large batches from phones that were offline for days.
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        "SYNC_MAX_CHANGES": int(_env("SYNC_MAX_CHANGES", 1000)),
+        "SYNC_PAGE_SIZE": int(_env("SYNC_PAGE_SIZE", 500)),
+        "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", 30000)),
+        "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SYNC": _env("RATELIMIT_SYNC", "120 per minute"),
+        "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "10 per minute"),
+        "DEMO_DATA": _env("DEMO_DATA", "1") == "1",
+        "CHECKLISTS_DIR": str(CHECKLISTS_DIR),
+        "TRANSLATIONS_DIR": str(TRANSLATIONS_DIR),
+        "STATIC_DIR": str(STATIC_DIR),
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": LANGUAGES,
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,3 @@
+from healthwise import create_app
+
+app = create_app()
