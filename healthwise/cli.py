@@ -266,3 +266,7 @@ def i18n_check(langs):
         raise click.ClickException(f"{len(problems)} problem(s) in the catalogues.")
     click.echo("All catalogues complete.")
 
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The app under gunicorn with several workers: concurrency and crash safety."""
+
+import sqlite3
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select, text
+
+from healthwise.assessments.models import Answer, Change
+from tests.conftest import checklist_ids
+from tests.live import cli, served
+
+CLIENTS = 100
+
+
+def response_batch(assessment_id: str) -> list[dict]:
+    """One participant's complete response: the response record and every answer."""
+    response_id = str(uuid.uuid4())
+    batch = [{"change_id": str(uuid.uuid4()), "type": "response", "id": response_id,
+              "base_rev": None, "fields": {"assessment_id": assessment_id, "role": "nurse"}}]
+    for number, checkpoint_id in enumerate(checklist_ids()):
+        batch.append({"change_id": str(uuid.uuid4()), "type": "answer", "id": str(uuid.uuid4()),
+                      "base_rev": None, "fields": {
+                          "response_id": response_id, "checkpoint_id": checkpoint_id,
+                          "action": ("yes", "no", "na")[number % 3],
+                          "priority": number % 4 == 0, "remark": ""}})
+    return batch
+
+
+def setup_facility(server, env) -> tuple[str, str]:
+    """Create a facility, a token and an assessment; return (token, assessment_id)."""
+    facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
+    token = cli(env, "token", "create", "--facility", facility_id).strip()
+    assessment_id = str(uuid.uuid4())
+    body = {"device_id": str(uuid.uuid4()), "changes": [{
+        "change_id": str(uuid.uuid4()), "type": "assessment", "id": assessment_id,
+        "base_rev": None, "fields": {"facility_id": int(facility_id),
+                                     "checklist_id": "healthwise", "checklist_version": 1}}]}
+    reply = requests.post(f"{server.url}/api/v1/sync", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert reply.json()["results"][0]["status"] == "applied"
+    return token, assessment_id
+
+
+def count(database_url: str, model) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        value = conn.scalar(select(func.count()).select_from(model.__table__))
+    engine.dispose()
+    return value
+
+
+def send(url: str, token: str, device_id: str, batch: list[dict]) -> requests.Response:
+    return requests.post(f"{url}/api/v1/sync", timeout=120,
+                         json={"device_id": device_id, "changes": batch},
+                         headers={"Authorization": f"Bearer {token}"})
+
+
+def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, database_url):
+    with served(database_url, tmp_path / "instance", workers=2) as (server, env):
+        token, assessment_id = setup_facility(server, env)
+        batches = [response_batch(assessment_id) for _ in range(CLIENTS)]
+        device_ids = [str(uuid.uuid4()) for _ in range(CLIENTS)]
+        statuses, codes = [], []
+        lock = threading.Lock()
+
+        def client(number: int) -> None:
+            for _ in range(10):
+                reply = send(server.url, token, device_ids[number], batches[number])
+                with lock:
+                    codes.append(reply.status_code)
+                    if reply.status_code == 200:
+                        statuses.extend(r["status"] for r in reply.json()["results"])
+
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            list(pool.map(client, range(CLIENTS)))
+
+    assert not [c for c in codes if c >= 500]
+    assert set(codes) == {200}
+    per_batch = len(batches[0])
+    assert set(statuses) == {"applied", "duplicate"}
+    assert statuses.count("applied") == CLIENTS * per_batch
+    assert count(database_url, Change) == CLIENTS * per_batch + 1
+    assert count(database_url, Answer) == CLIENTS * (per_batch - 1)
+
+
+def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
+    with served(database_url, tmp_path / "instance", workers=2) as (server, env):
+        token, assessment_id = setup_facility(server, env)
+        batches = [response_batch(assessment_id) for _ in range(40)]
+        device_ids = [str(uuid.uuid4()) for _ in range(40)]
+        acknowledged: set[str] = set()
+        lock = threading.Lock()
+
+        def client(number: int) -> None:
+            try:
+                reply = send(server.url, token, device_ids[number], batches[number])
+            except requests.RequestException:
+                return
+            if reply.status_code == 200:
+                with lock:
+                    acknowledged.update(r["change_id"] for r in reply.json()["results"]
+                                        if r["status"] in ("applied", "duplicate"))
+
+        killer = threading.Timer(0.4, server.kill)
+        killer.start()
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            list(pool.map(client, range(40)))
+        killer.join()
+
+        server.start()  # same database, after an unclean stop
+        retried = 0
+        for number in range(40):
+            if not {c["change_id"] for c in batches[number]} <= acknowledged:
+                reply = send(server.url, token, device_ids[number], batches[number])
+                assert reply.status_code == 200
+                retried += 1
+                acknowledged.update(r["change_id"] for r in reply.json()["results"])
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stored = set(conn.scalars(select(Change.change_id)))
+        answers = conn.scalar(select(func.count()).select_from(Answer.__table__))
+    engine.dispose()
+    every = {c["change_id"] for batch in batches for c in batch}
+    assert acknowledged <= stored and every <= stored
+    assert answers == 40 * (len(batches[0]) - 1)  # no half batch, nothing twice
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    print(f"acknowledged before the kill: {len(acknowledged)} changes; batches retried: {retried}")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    from tests.conftest import EXTERNAL_URL
+
+    return EXTERNAL_URL or f"sqlite:///{tmp_path / 'live.db'}"
+
+
+def test_no_sqlite_leftovers_after_restart(tmp_path, database_url):
+    """A restarted server on the same file keeps WAL mode and full sync."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite pragmas only")
+    with served(database_url, tmp_path / "instance", workers=1):
+        pass
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
+    engine.dispose()

@@ -1,0 +1,133 @@
+"""Property-based: any interleaving, duplication and batching of the same changes
+converges to the same state, and every accepted value is in history."""
+
+import uuid
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from healthwise.assessments import service
+from healthwise.assessments.models import RECORD_MODELS, History
+from healthwise.checklists.views import registry
+from healthwise.extensions import db
+from tests.conftest import EXTERNAL_URL, _empty_tables
+
+DEVICES = ["11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002",
+           "33333333-0000-4000-8000-000000000003"]
+ASSESSMENT = "aaaaaaaa-0000-4000-8000-000000000000"
+RESPONSE = "bbbbbbbb-0000-4000-8000-000000000000"
+ANSWERS = [f"cccccccc-0000-4000-8000-00000000000{i}" for i in range(3)]
+ITEM = "dddddddd-0000-4000-8000-000000000000"
+
+TARGETS = {
+    ("response", RESPONSE): {"role": st.sampled_from(["nurse", "midwife", "cleaner"]),
+                             "completed": st.booleans()},
+    **{("answer", a): {"action": st.sampled_from(["yes", "no", "na", None]),
+                       "priority": st.booleans(),
+                       "remark": st.sampled_from(["", "broken", "ok"])} for a in ANSWERS},
+    ("action_item", ITEM): {"status": st.sampled_from(["planned", "in_progress", "done"]),
+                            "responsible": st.sampled_from(["Ana", "Ben"])},
+}
+
+
+@st.composite
+def a_change(draw, device):
+    record_type, record_id = draw(st.sampled_from(sorted(TARGETS)))
+    options = TARGETS[(record_type, record_id)]
+    names = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, max_size=2, unique=True))
+    return {"change_id": None,  # made unique by scenario()
+            "type": record_type, "id": record_id,
+            "base_rev": draw(st.integers(min_value=1, max_value=4)),
+            "fields": {name: draw(options[name]) for name in names}}
+
+
+@st.composite
+def scenario(draw):
+    """Each device's changes in the order it made them, and one way of delivering them."""
+    made = {d: draw(st.lists(a_change(d), min_size=1, max_size=4)) for d in DEVICES}
+    for number, device in enumerate(DEVICES):
+        for position, change in enumerate(made[device]):
+            change["change_id"] = f"eeeeeeee-0000-4000-800{number}-{position:012d}"
+    sent = {d: 0 for d in DEVICES}
+    deliveries = []
+    while any(sent[d] < len(made[d]) for d in DEVICES):
+        device = draw(st.sampled_from([d for d in DEVICES if sent[d] < len(made[d])]))
+        new = draw(st.integers(1, len(made[device]) - sent[device]))
+        repeat = draw(st.integers(0, sent[device]))
+        batch = made[device][sent[device] - repeat: sent[device] + new]
+        sent[device] += new
+        deliveries.append((device, batch))
+        if draw(st.booleans()):  # a retry of the whole batch, the reply having been lost
+            deliveries.append((device, batch))
+    return made, deliveries
+
+
+def setup_records(scope, facility_id):
+    def change(record_type, record_id, fields):
+        return {"change_id": str(uuid.uuid4()), "type": record_type, "id": record_id,
+                "base_rev": None, "fields": fields}
+
+    changes = [
+        change("assessment", ASSESSMENT, {"facility_id": facility_id,
+                                          "checklist_id": "healthwise", "checklist_version": 1}),
+        change("response", RESPONSE, {"assessment_id": ASSESSMENT, "role": "nurse"}),
+        *[change("answer", a, {"response_id": RESPONSE, "checkpoint_id": cp})
+          for a, cp in zip(ANSWERS, ["HZ-01", "HZ-02", "IC-01"], strict=True)],
+        change("action_item", ITEM, {"assessment_id": ASSESSMENT, "action": "fix it"}),
+    ]
+    results, _ = service.push(scope, service.Actor(None, "setup", str(uuid.uuid4())), changes,
+                              registry())
+    assert {r["status"] for r in results} == {"applied"}
+
+
+def run(deliveries, facility_id):
+    """Apply deliveries to an empty database; return the final state of every record."""
+    _empty_tables()
+    from healthwise.districts.models import District, Facility
+
+    db.session.add(Facility(id=facility_id, name="F", district=District(name="D")))
+    db.session.commit()
+    scope = service.Scope(frozenset({facility_id}))
+    setup_records(scope, facility_id)
+    db.session.commit()
+    for device, batch in deliveries:
+        results, _ = service.push(scope, service.Actor(None, "phone", device), batch, registry())
+        db.session.commit()
+        assert all(r["status"] != "rejected" for r in results), results
+    state = {}
+    for record_type, model in RECORD_MODELS.items():
+        for row in db.session.execute(select(model.__table__)).mappings():
+            fields = {k: row[k] for k in service.wire_fields(record_type)}
+            conflicts = sorted((c["field"], repr(c["value"]), c["device_id"])
+                               for c in row["conflicts"])
+            state[(record_type, row["id"])] = (fields, conflicts)
+    history = {(h.change_id, h.field, repr(h.value))
+               for h in db.session.execute(select(History)).scalars()}
+    return state, history
+
+
+@settings(max_examples=20 if EXTERNAL_URL else 40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(scenario())
+def test_any_delivery_converges_and_history_keeps_every_value(app, case):
+    made, deliveries = case
+    # The reference delivery: each phone sends everything once, one phone after another.
+    reference = [(d, made[d]) for d in DEVICES]
+    expected_state, _ = run(reference, 1)
+    state, history = run(deliveries, 1)
+    assert state == expected_state
+    for device in DEVICES:
+        for change in made[device]:
+            for field, value in change["fields"].items():
+                assert (change["change_id"], field, repr(value)) in history
+
+
+@settings(max_examples=20 if EXTERNAL_URL else 40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(scenario())
+def test_reversed_phone_order_converges(app, case):
+    made, _ = case
+    forward, _ = run([(d, made[d]) for d in DEVICES], 1)
+    backward, _ = run([(d, made[d]) for d in reversed(DEVICES)], 1)
+    assert forward == backward
