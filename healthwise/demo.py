@@ -73,7 +73,7 @@ def load(registry) -> dict:
                 "action": action, "responsible": responsible, "due_on": "2026-12-15",
                 "cost": cost, "status": "in_progress" if rank == 1 else "planned",
                 "rank": rank}))
-    results, _ = service.push(scope, actor, changes, registry)
+    results, *_ = service.push(scope, actor, changes, registry)
     rejected = [r for r in results if r["status"] == "rejected"]
     if rejected:
         raise RuntimeError(f"demo data rejected: {rejected[:3]}")

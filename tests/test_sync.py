@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from healthwise.assessments.models import Answer, Change, History
+from healthwise.assessments.models import Answer, Change
 from healthwise.extensions import db
 from tests.conftest import Phone, new_id
 
@@ -17,7 +17,10 @@ def test_applied_creates_records_and_pull_returns_them(phone):
     body = phone.sync(changes)
     assert statuses(body) == ["applied"] * 5
     assert all(r["rev"] == 1 for r in body["results"])
-    pulled = {c["id"]: c for c in body["changes"]}
+    # The phone already holds what it just sent: nothing comes back...
+    assert body["changes"] == []
+    # ...but every other pull (another phone, or a fresh start) returns it.
+    pulled = {c["id"]: c for c in phone.sync()["changes"]}
     assert pulled[assessment_id]["fields"]["title"] == "Baseline"
     assert pulled[response_id]["fields"]["participant"] == "Amina"
     assert body["more"] is False and body["cursor"]
@@ -81,7 +84,7 @@ def test_conflict_keeps_a_deterministic_winner_and_the_other_value(phone, client
     body = a.sync([a.change("response", response_id, {"role": "nurse A"},
                             base_rev=record["rev"])])
     assert statuses(body) == ["applied"]
-    record = next(c for c in body["changes"] if c["id"] == response_id)
+    record = next(c for c in a.sync()["changes"] if c["id"] == response_id)
     assert record["fields"]["role"] == "nurse A" and record["conflicts"] == []
 
 
@@ -115,9 +118,9 @@ def test_older_state_change_is_superseded_and_kept_in_history(phone, client, mak
     assert statuses(body) == ["merged"] and body["results"][0]["superseded"] == ["role"]
     record = next(c for c in body["changes"] if c["id"] == response_id)
     assert record["fields"]["role"] == "v3"
-    kept = db.session.scalar(select(History.value).where(
-        History.change_id == change["change_id"]))
-    assert kept == "old"
+    kept = db.session.scalar(select(Change.fields).where(
+        Change.change_id == change["change_id"]))
+    assert kept == {"role": "old"}
 
 
 @pytest.mark.parametrize("fields, code", [
@@ -204,10 +207,10 @@ def test_history_records_every_accepted_value_with_who_and_device(phone):
     _, response_id, changes = phone.round_changes(n_answers=0)
     phone.sync(changes)
     phone.sync([phone.change("response", response_id, {"role": "midwife"}, base_rev=1)])
-    rows = db.session.execute(select(History.field, History.value, History.device_id,
-                                     History.actor).where(History.record_id == response_id)
-                              .order_by(History.id)).all()
-    values = [(r.field, r.value) for r in rows]
+    rows = db.session.execute(select(Change.fields, Change.device_id, Change.actor)
+                              .where(Change.record_id == response_id)
+                              .order_by(Change.seq)).all()
+    values = [item for r in rows for item in r.fields.items()]
     assert ("role", "nurse") in values and ("role", "midwife") in values
     assert {r.device_id for r in rows} == {phone.device_id}
     assert {r.actor for r in rows} == {"test phone"}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from healthwise.assessments import service
-from healthwise.assessments.models import RECORD_MODELS, History
+from healthwise.assessments.models import RECORD_MODELS, Change
 from healthwise.checklists.views import registry
 from healthwise.extensions import db
 from tests.conftest import EXTERNAL_URL, _empty_tables
@@ -76,7 +76,7 @@ def setup_records(scope, facility_id):
           for a, cp in zip(ANSWERS, ["HZ-01", "HZ-02", "IC-01"], strict=True)],
         change("action_item", ITEM, {"assessment_id": ASSESSMENT, "action": "fix it"}),
     ]
-    results, _ = service.push(scope, service.Actor(None, "setup", str(uuid.uuid4())), changes,
+    results, *_ = service.push(scope, service.Actor(None, "setup", str(uuid.uuid4())), changes,
                               registry())
     assert {r["status"] for r in results} == {"applied"}
 
@@ -92,7 +92,7 @@ def run(deliveries, facility_id):
     setup_records(scope, facility_id)
     db.session.commit()
     for device, batch in deliveries:
-        results, _ = service.push(scope, service.Actor(None, "phone", device), batch, registry())
+        results, *_ = service.push(scope, service.Actor(None, "phone", device), batch, registry())
         db.session.commit()
         assert all(r["status"] != "rejected" for r in results), results
     state = {}
@@ -102,8 +102,9 @@ def run(deliveries, facility_id):
             conflicts = sorted((c["field"], repr(c["value"]), c["device_id"])
                                for c in row["conflicts"])
             state[(record_type, row["id"])] = (fields, conflicts)
-    history = {(h.change_id, h.field, repr(h.value))
-               for h in db.session.execute(select(History)).scalars()}
+    history = {(c.change_id, field, repr(value))
+               for c in db.session.execute(select(Change)).scalars()
+               for field, value in c.fields.items()}
     return state, history
 
 

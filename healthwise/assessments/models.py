@@ -88,7 +88,11 @@ RECORD_MODELS: dict[str, type[RecordMixin]] = {
 
 
 class Change(db.Model):
-    """Each accepted change, by its phone-made id: what makes resending harmless."""
+    """Every accepted change, append-only: the history of every value, who sent it and when.
+
+    Keyed by the phone-made ``change_id``, which is what makes resending harmless.
+    Values that lost a merge stay here too.
+    """
 
     __tablename__ = "changes"
 
@@ -96,30 +100,14 @@ class Change(db.Model):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     device_id: Mapped[str] = mapped_column(String(36))
     token_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100), default="")
     record_type: Mapped[str] = mapped_column(String(20))
-    record_id: Mapped[str] = mapped_column(String(36))
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    fields: Mapped[dict] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10))
     rev: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class History(db.Model):
-    """Append-only: every value ever accepted for a field, who sent it and when."""
-
-    __tablename__ = "history"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    record_type: Mapped[str] = mapped_column(String(20))
-    record_id: Mapped[str] = mapped_column(String(36), index=True)
-    field: Mapped[str] = mapped_column(String(50))
-    value: Mapped[object] = mapped_column(JSON, nullable=True)
-    change_id: Mapped[str] = mapped_column(String(36))
-    seq: Mapped[int] = mapped_column(Integer)
-    device_id: Mapped[str] = mapped_column(String(36))
-    token_id: Mapped[int | None] = mapped_column(Integer)
-    actor: Mapped[str] = mapped_column(String(100), default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SyncClock(db.Model):

@@ -15,13 +15,14 @@ from marshmallow import ValidationError
 from sqlalchemy import bindparam, insert, select, update
 
 from healthwise.assessments import merge
-from healthwise.assessments.models import RECORD_MODELS, Change, History, SyncClock
-from healthwise.assessments.schemas import RECORD_TYPES, ChangeSchema
+from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
+from healthwise.assessments.schemas import RECORD_TYPES, UUID, ChangeSchema
 from healthwise.extensions import db
 from healthwise.timeutil import iso, utcnow
 
 TYPE_ORDER = ("assessment", "response", "answer", "action_item")
 CHANGE_SCHEMA = ChangeSchema()
+UUID_PATTERN = UUID.regex
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,6 @@ def _parse(raw: dict) -> dict:
         change = CHANGE_SCHEMA.load(raw)
     except ValidationError as exc:
         raise Rejected("invalid", _first_error(exc.messages)) from None
-    change["change_id"] = str(change["change_id"])
-    change["id"] = str(change["id"])
     if not change["fields"]:
         raise Rejected("empty_change", "The change sets no field.")
     try:
@@ -167,7 +166,6 @@ class Batch:
         self.now = now
         self.ws = Workspace()
         self.changes: list[dict] = []
-        self.history: list[dict] = []
         self.seen: dict[str, dict] = {}
 
     def prefetch(self, parsed: list[dict]) -> None:
@@ -239,12 +237,6 @@ class Batch:
             if outcome == "superseded":
                 superseded.append(key)
             row[key] = merge.value_of(clock[key])
-            self.history.append({
-                "record_type": record_type, "record_id": change["id"], "field": key,
-                "value": value, "change_id": change["change_id"], "seq": seq,
-                "device_id": self.actor.device_id, "token_id": self.actor.token_id,
-                "actor": self.actor.name, "at": self.now,
-            })
         row["clock"] = clock
         row["conflicts"] = merge.all_conflicts(clock)
         row["rev"] += 1
@@ -265,7 +257,7 @@ class Batch:
             "change_id": change["change_id"], "seq": seq, "device_id": self.actor.device_id,
             "token_id": self.actor.token_id, "record_type": record_type,
             "record_id": change["id"], "digest": change["digest"], "status": status,
-            "rev": row["rev"], "created_at": self.now,
+            "rev": row["rev"], "fields": fields, "actor": self.actor.name, "created_at": self.now,
         }
         self.changes.append(stored)
         self.seen[change["change_id"]] = stored
@@ -292,8 +284,8 @@ class Batch:
                 raise Rejected("unknown_checklist", f"There is no checklist "
                                                     f"'{fields['checklist_id']}'.")
             if fields["checklist_version"] > checklist.version:
-                raise Rejected("unknown_checklist", f"Checklist version "
-                                                    f"{fields['checklist_version']} does not exist.")
+                version = fields["checklist_version"]
+                raise Rejected("unknown_checklist", f"Checklist version {version} does not exist.")
         else:
             key, parent_type = rules["parent"]
             parent = self.ws.get(parent_type, fields[key])
@@ -325,30 +317,46 @@ class Batch:
                                             "in this facility.")
 
     def write(self) -> None:
-        """Flush records, change rows and history, and advance the clock."""
+        """Flush records and change rows (the history), and advance the clock."""
         self.ws.flush()
         if self.changes:
             db.session.execute(insert(Change.__table__), self.changes)
-        if self.history:
-            db.session.execute(insert(History.__table__), self.history)
         table = SyncClock.__table__
         db.session.execute(update(table).where(table.c.id == 1).values(value=self.clock))
 
 
-def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry) -> tuple[list, int]:
-    """Apply a batch of changes; return the results and the clock after it.
+def check_change_ids(raw_changes: list[dict]) -> None:
+    """Make sure every change has a change_id its result can be reported under.
+
+    :raises ValidationError: naming the changes without a valid ``change_id``.
+    """
+    errors = {}
+    for number, raw in enumerate(raw_changes):
+        found = raw.get("change_id") if isinstance(raw, dict) else None
+        if not isinstance(found, str) or not UUID_PATTERN.match(found):
+            errors[number] = {"change_id": ["Each change needs a change_id (a UUID)."]}
+    if errors:
+        raise ValidationError({"changes": errors})
+
+
+def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry
+         ) -> tuple[list, int, frozenset]:
+    """Apply a batch of changes; return the results, the clock after it, and the clock
+    values of the changes applied cleanly (see :func:`pull`).
 
     :param scope: the facilities the token may write.
     :param actor: the token and device sending the batch.
     :param raw_changes: the changes as sent (each a dict with at least a change_id).
     :param registry: the checklist registry, to check checkpoint ids.
-    :returns: ``(results, clock)``, one result per change in the order sent.
+    :returns: ``(results, clock, clean)``, one result per change in the order sent.
     """
     if not raw_changes:
         # A pull needs no lock: clock values commit in order, so whatever it reads is
         # complete up to the clock it reads first.
         table = SyncClock.__table__
-        return [], db.session.scalar(select(table.c.value).where(table.c.id == 1)) or 0
+        clock = db.session.scalar(select(table.c.value).where(table.c.id == 1)) or 0
+        return [], clock, frozenset()
+    check_change_ids(raw_changes)
     now = utcnow()
     batch = Batch(scope, actor, registry, lock_clock(), now)
     parsed: list[dict | Rejected] = []
@@ -367,10 +375,11 @@ def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry) -> tuple
                 raise change
             results.append(batch.apply(change))
         except Rejected as exc:
-            results.append({"change_id": str(raw["change_id"]), "status": "rejected",
+            results.append({"change_id": raw["change_id"], "status": "rejected",
                             "error": {"code": exc.code, "message": exc.message}})
     batch.write()
-    return results, batch.clock
+    clean = frozenset(c["seq"] for c in batch.changes if c["status"] == "applied")
+    return results, batch.clock, clean
 
 
 def record_to_wire(record_type: str, row: dict) -> dict:
@@ -384,24 +393,30 @@ def record_to_wire(record_type: str, row: dict) -> dict:
     }
 
 
-def pull(scope: Scope, cursor: int, clock: int, limit: int) -> dict:
+def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = frozenset()
+         ) -> dict:
     """Return the records in scope changed after ``cursor``, oldest first, one page.
 
     :param cursor: the clock value the phone has seen up to.
     :param clock: the current clock (the cursor when nothing more is left).
     :param limit: the page size.
+    :param known: clock values of changes this request applied cleanly: the phone
+        already holds those records exactly (its result carries the new ``rev``), so
+        they are not sent back unless something changed them later.
     """
     found = []
     for record_type in TYPE_ORDER:
         table = RECORD_MODELS[record_type].__table__
+        columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
+                                              *wire_fields(record_type))]
         rows = db.session.execute(
-            select(table)
+            select(*columns)
             .where(table.c.facility_id.in_(sorted(scope.facility_ids)),
                    table.c.seq > cursor, table.c.seq <= clock)
             .order_by(table.c.seq)
             .limit(limit + 1)
         ).mappings()
-        found.extend((row["seq"], record_type, dict(row)) for row in rows)
+        found.extend((row["seq"], record_type, row) for row in rows)
     found.sort(key=lambda item: item[0])
     more = len(found) > limit
     page = found[:limit]
@@ -409,7 +424,7 @@ def pull(scope: Scope, cursor: int, clock: int, limit: int) -> dict:
     # cursor never passes a change that is still in flight.
     next_cursor = page[-1][0] if more else max(clock, cursor)
     return {
-        "changes": [record_to_wire(t, row) for _, t, row in page],
+        "changes": [record_to_wire(t, row) for seq, t, row in page if seq not in known],
         "cursor": str(next_cursor),
         "more": more,
     }

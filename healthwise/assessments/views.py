@@ -56,9 +56,9 @@ def sync():
     data = SyncRequestSchema().load(body)
     raw_changes = body.get("changes") or []
     actor = service.Actor(g.token.id, g.token.name, str(data["device_id"]))
-    results, clock = service.push(g.scope, actor, raw_changes, registry())
+    results, clock, clean = service.push(g.scope, actor, raw_changes, registry())
     cursor = int(data["cursor"]) if data["cursor"] else 0
-    page = service.pull(g.scope, cursor, clock, current_app.config["SYNC_PAGE_SIZE"])
+    page = service.pull(g.scope, cursor, clock, current_app.config["SYNC_PAGE_SIZE"], clean)
     g.token.last_seen_at = utcnow()
     db.session.commit()
     return jsonify({"results": results, **page, "server_time": iso(utcnow())})

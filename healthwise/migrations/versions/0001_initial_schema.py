@@ -1,8 +1,8 @@
-"""initial schema
+"""Initial schema: districts, facilities, devices, synced records, changes
 
-Revision ID: d10907f4f5aa
+Revision ID: f0d0929ff733
 Revises: 
-Create Date: 2026-11-25 04:25:13.998411
+Create Date: 2026-11-25 04:35:10.354842
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd10907f4f5aa'
+revision = 'f0d0929ff733'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,8 +23,10 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('device_id', sa.String(length=36), nullable=False),
     sa.Column('token_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('record_type', sa.String(length=20), nullable=False),
     sa.Column('record_id', sa.String(length=36), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('rev', sa.Integer(), nullable=False),
@@ -32,29 +34,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('change_id'),
     sa.UniqueConstraint('seq')
     )
+    with op.batch_alter_table('changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_changes_record_id'), ['record_id'], unique=False)
+
     op.create_table('districts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('history',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('record_type', sa.String(length=20), nullable=False),
-    sa.Column('record_id', sa.String(length=36), nullable=False),
-    sa.Column('field', sa.String(length=50), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=True),
-    sa.Column('change_id', sa.String(length=36), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('device_id', sa.String(length=36), nullable=False),
-    sa.Column('token_id', sa.Integer(), nullable=True),
-    sa.Column('actor', sa.String(length=100), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('history', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_history_record_id'), ['record_id'], unique=False)
-
     op.create_table('sync_clock',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('value', sa.Integer(), nullable=False),
@@ -235,10 +223,9 @@ def downgrade():
 
     op.drop_table('facilities')
     op.drop_table('sync_clock')
-    with op.batch_alter_table('history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_history_record_id'))
-
-    op.drop_table('history')
     op.drop_table('districts')
+    with op.batch_alter_table('changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_changes_record_id'))
+
     op.drop_table('changes')
     # ### end Alembic commands ###

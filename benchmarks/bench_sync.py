@@ -1,0 +1,153 @@
+"""Benchmark the sync endpoint: one response against the floor, and a workshop burst.
+
+1. One complete response (the response record and one answer per checkpoint) through
+   the whole HTTP stack (gunicorn, one worker, keep-alive), as a ratio to the floor:
+   parse the same JSON and insert the same rows with SQLAlchemy Core in one
+   transaction, on the same database settings, measured in the same run. "The same
+   rows" are the rows sync stores: each record, and each change in the append-only
+   history (which is what makes a resend harmless).
+2. A burst: 100 concurrent clients each syncing a complete response to gunicorn
+   (as `healthwise serve` runs it); time until all are acknowledged.
+
+Run: .venv/bin/python benchmarks/bench_sync.py   (prints figures; never fails)
+"""
+
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, event, insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from healthwise.assessments.models import Answer, Change, Response  # noqa: E402
+from tests.live import Server, cli, environment  # noqa: E402
+from tests.test_live_server import response_batch  # noqa: E402
+
+RUNS = 40
+SEQ = itertools.count(10**9)
+
+
+def floor_once(engine, body: bytes, facility_id: int) -> float:
+    """Parse the JSON and insert the same rows with Core in one transaction."""
+    start = time.perf_counter()
+    changes = json.loads(body)["changes"]
+    response = changes[0]
+    answers = changes[1:]
+    with engine.begin() as conn:
+        conn.execute(insert(Response.__table__), [{
+            "id": response["id"], "facility_id": facility_id, "rev": 1, "seq": 1, "clock": {},
+            "conflicts": [], "participant": "", "role": response["fields"]["role"],
+            "completed": False, **{"assessment_id": response["fields"]["assessment_id"]}}])
+        conn.execute(insert(Answer.__table__), [{
+            "id": a["id"], "facility_id": facility_id, "rev": 1, "seq": 1, "clock": {},
+            "conflicts": [], "response_id": a["fields"]["response_id"],
+            "assessment_id": response["fields"]["assessment_id"],
+            "checkpoint_id": a["fields"]["checkpoint_id"], "action": a["fields"]["action"],
+            "priority": a["fields"]["priority"], "remark": a["fields"]["remark"]}
+            for a in answers])
+        conn.execute(insert(Change.__table__), [{
+            "change_id": c["change_id"], "seq": next(SEQ), "device_id": "bench",
+            "token_id": 1, "actor": "", "record_type": c["type"], "record_id": c["id"],
+            "fields": c["fields"], "digest": "", "status": "applied", "rev": 1}
+            for c in changes])
+    return time.perf_counter() - start
+
+
+def sqlite_engine(url: str):
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return engine
+
+
+def setup(server, env):
+    facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
+    token = cli(env, "token", "create", "--facility", facility_id).strip()
+    assessment_id = str(uuid.uuid4())
+    requests.post(f"{server.url}/api/v1/sync", headers={"Authorization": f"Bearer {token}"},
+                  json={"device_id": str(uuid.uuid4()), "changes": [{
+                      "change_id": str(uuid.uuid4()), "type": "assessment", "id": assessment_id,
+                      "base_rev": None, "fields": {"facility_id": int(facility_id),
+                                                   "checklist_id": "healthwise",
+                                                   "checklist_version": 1}}]}).raise_for_status()
+    return int(facility_id), token, assessment_id
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        env = environment(url, Path(tmp) / "instance")
+        cli(env, "init")
+
+        server = Server(env, workers=1)
+        server.start()
+        try:
+            facility_id, token, assessment_id = setup(server, env)
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {token}"
+            engine = sqlite_engine(url)
+            http, floor = [], []
+            device_id, cursor = str(uuid.uuid4()), None
+            for _ in range(RUNS):
+                # A phone that synced before sends its next response with its cursor.
+                batch = response_batch(assessment_id)
+                body = json.dumps({"device_id": device_id, "cursor": cursor,
+                                   "changes": batch}).encode()
+                start = time.perf_counter()
+                reply = session.post(f"{server.url}/api/v1/sync", data=body,
+                                     headers={"Content-Type": "application/json"})
+                http.append(time.perf_counter() - start)
+                assert reply.ok and reply.json()["results"][-1]["status"] == "applied"
+                cursor = reply.json()["cursor"]
+                floor_body = json.dumps({"changes": response_batch(assessment_id)}).encode()
+                floor.append(floor_once(engine, floor_body, facility_id))
+            engine.dispose()
+        finally:
+            server.stop()
+        n = len(batch)
+        h, f = statistics.median(http) * 1000, statistics.median(floor) * 1000
+        print(f"one response ({n} changes), median of {RUNS}:")
+        print(f"  sync through HTTP (gunicorn, 1 worker): {h:7.2f} ms")
+        print(f"  floor (json.loads + Core insert, 1 tx):  {f:7.2f} ms")
+        print(f"  ratio: {h / f:.2f}x   (target <= 3x)")
+
+        server = Server(env, workers=3)
+        server.start()
+        try:
+            facility_id, token, assessment_id = setup(server, env)
+            batches = [response_batch(assessment_id) for _ in range(100)]
+
+            def client(batch):
+                reply = requests.post(f"{server.url}/api/v1/sync", timeout=120,
+                                      headers={"Authorization": f"Bearer {token}"},
+                                      json={"device_id": str(uuid.uuid4()), "changes": batch})
+                return reply.status_code, {r["status"] for r in reply.json()["results"]}
+
+            with ThreadPoolExecutor(max_workers=100) as pool:
+                start = time.perf_counter()
+                outcomes = list(pool.map(client, batches))
+                elapsed = time.perf_counter() - start
+        finally:
+            server.stop()
+        ok = sum(1 for code, statuses in outcomes if code == 200 and statuses == {"applied"})
+        print(f"burst: 100 clients x {n} changes, all acknowledged in {elapsed:.2f} s "
+              f"({ok}/100 fully applied; gunicorn 3 workers x 8 threads)   (target <= 5 s)")
+    print("command: .venv/bin/python benchmarks/bench_sync.py")
+
+
+if __name__ == "__main__":
+    main()
