@@ -1,0 +1,181 @@
+"""Action plans: read a round from the database and build its plan (JSON and PDF).
+
+The ranking and the PDF are pure (``priority.py``, ``pdf.py``); this module only
+gathers their input, scoped to what the caller may see.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from babel.dates import format_date
+from sqlalchemy import select
+
+from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
+from healthwise.assessments.service import Scope, record_to_wire
+from healthwise.districts.models import Facility
+from healthwise.extensions import db
+from healthwise.plans import priority
+from healthwise.plans.document import AchievementLine, ChartRow, PlanDocument
+from healthwise.plans.document import ActionItem as PlanLine
+
+OPEN_STATUSES = ("planned", "in_progress")
+# The method suggests checking again some months later.
+REVIEW_AFTER = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One assessment round with everything its plan needs."""
+
+    assessment: dict
+    facility: Facility
+    responses: list[dict]
+    items: list[dict]
+    previous: "Round | None"
+
+
+def _row(model, record_id: str) -> dict | None:
+    row = db.session.execute(
+        select(model.__table__).where(model.__table__.c.id == record_id)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def load_round(assessment_id: str, scope: Scope, depth: int = 1) -> Round | None:
+    """Return a round in scope with its responses, answers and action items, or None.
+
+    :param assessment_id: the assessment's id.
+    :param scope: what the caller may read; anything else is "not found".
+    :param depth: how many previous rounds to load as well (for the comparison).
+    """
+    assessment = _row(Assessment, assessment_id)
+    if assessment is None or not scope.allows(assessment["facility_id"]):
+        return None
+    responses_table = Response.__table__
+    answers_table = Answer.__table__
+    responses = {
+        r["id"]: {"id": r["id"], "participant": r["participant"], "role": r["role"],
+                  "completed": r["completed"], "answers": {}}
+        for r in db.session.execute(
+            select(responses_table).where(responses_table.c.assessment_id == assessment_id)
+            .order_by(responses_table.c.created_at, responses_table.c.id)).mappings()
+    }
+    for answer in db.session.execute(
+        select(answers_table.c.response_id, answers_table.c.checkpoint_id,
+               answers_table.c.action, answers_table.c.priority, answers_table.c.remark)
+        .where(answers_table.c.assessment_id == assessment_id)
+        .order_by(answers_table.c.seq)
+    ).mappings():
+        if answer["response_id"] in responses:
+            responses[answer["response_id"]]["answers"][answer["checkpoint_id"]] = {
+                "action": answer["action"], "priority": answer["priority"],
+                "remark": answer["remark"]}
+    items_table = ActionItem.__table__
+    items = [record_to_wire("action_item", dict(row)) for row in db.session.execute(
+        select(items_table).where(items_table.c.assessment_id == assessment_id)
+        .order_by(items_table.c.rank, items_table.c.created_at)).mappings()]
+    previous = None
+    if depth > 0 and assessment["previous_id"]:
+        previous = load_round(assessment["previous_id"], scope, depth - 1)
+    facility = db.session.get(Facility, assessment["facility_id"])
+    return Round(assessment, facility, list(responses.values()), items, previous)
+
+
+def carried_forward(round_: Round) -> list[dict]:
+    """Return the previous round's open action items not yet taken into this round."""
+    if round_.previous is None:
+        return []
+    taken = {item["fields"]["checkpoint_id"] for item in round_.items}
+    return [item for item in round_.previous.items
+            if item["fields"]["status"] in OPEN_STATUSES
+            and item["fields"]["checkpoint_id"] not in taken]
+
+
+def plan_json(round_: Round, checklist, gettext, ngettext) -> dict:
+    """Return the plan of a round for the API: suggestions with reasons, items, modules.
+
+    :param checklist: the localised checklist dict (module titles in the reader's language).
+    """
+    suggestions = priority.prioritise(checklist, round_.responses)
+    shares = priority.module_shares(checklist, round_.responses)
+    before = {}
+    if round_.previous is not None:
+        before = {s.module_id: s.share
+                  for s in priority.module_shares(checklist, round_.previous.responses)}
+    titles = {m["id"]: m["title"] for m in checklist["modules"]}
+    return {
+        "assessment_id": round_.assessment["id"],
+        "kind": round_.assessment["kind"],
+        "participants": len(round_.responses),
+        "suggested": [{
+            "rank": s.rank, "checkpoint_id": s.checkpoint_id, "module_id": s.module_id,
+            "n_participants": s.n_participants, "n_action": s.n_action,
+            "n_priority": s.n_priority, "severity": s.severity, "cost": s.cost,
+            "score": round(s.score, 2), "reasons": priority.describe(s, gettext, ngettext),
+        } for s in suggestions],
+        "achievements": [{"checkpoint_id": a.checkpoint_id, "module_id": a.module_id}
+                         for a in priority.achievements(checklist, round_.responses)],
+        "modules": [{"id": s.module_id, "title": titles.get(s.module_id, s.module_id),
+                     "share": s.share, "previous_share": before.get(s.module_id)}
+                    for s in shares],
+        "items": round_.items,
+        "carried_forward": carried_forward(round_),
+    }
+
+
+def plan_document(round_: Round, checklist, lang: str) -> PlanDocument:
+    """Return the printable plan of a round, with its text in the reader's language.
+
+    :param checklist: the localised checklist dict.
+    :param lang: the reader's language, for dates.
+    """
+    checkpoints = {cp["id"]: cp for m in checklist["modules"] for cp in m["checkpoints"]}
+    shares = priority.module_shares(checklist, round_.responses)
+    before = {}
+    if round_.previous is not None:
+        before = {s.module_id: s.share
+                  for s in priority.module_shares(checklist, round_.previous.responses)}
+    titles = {m["id"]: m["title"] for m in checklist["modules"]}
+    items = [*round_.items, *carried_forward(round_)]
+    lines = []
+    for number, item in enumerate(items, start=1):
+        fields = item["fields"]
+        checkpoint = checkpoints.get(fields["checkpoint_id"] or "")
+        lines.append(PlanLine(
+            rank=fields["rank"] or number,
+            checkpoint_id=fields["checkpoint_id"] or "",
+            checkpoint_text=checkpoint["action"] if checkpoint else "",
+            action=fields["action"] or "", responsible=fields["responsible"] or "",
+            due=_date(fields["due_on"], lang), cost=fields["cost"] or "",
+            status=fields["status"] or ""))
+    started = _parse_date(round_.assessment["started_on"]) or date.today()
+    return PlanDocument(
+        facility=round_.facility.name,
+        district=round_.facility.district.name,
+        round_title=round_.assessment["title"] or "",
+        kind=round_.assessment["kind"],
+        date=format_date(started, "long", locale=lang),
+        n_participants=len(round_.responses),
+        chart=tuple(ChartRow(titles.get(s.module_id, s.module_id), s.share,
+                             before.get(s.module_id)) for s in shares),
+        items=tuple(lines),
+        achievements=tuple(AchievementLine(a.checkpoint_id,
+                                           checkpoints[a.checkpoint_id]["action"])
+                           for a in priority.achievements(checklist, round_.responses)
+                           if a.checkpoint_id in checkpoints),
+        next_review=format_date(started + REVIEW_AFTER, "long", locale=lang),
+        generated_at=format_date(date.today(), "long", locale=lang),
+        checklist_title=checklist["title"],
+    )
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _date(value: str | None, lang: str) -> str:
+    parsed = _parse_date(value)
+    return format_date(parsed, "medium", locale=lang) if parsed else ""
