@@ -22,7 +22,7 @@ instance/secret_key:
 
 ## Serve on http://127.0.0.1:5000 (HOST, PORT override) with gunicorn; SQLite in instance/.
 run: $(STAMP) translations instance/secret_key
-	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" $(BIN)/healthwise serve
+	$(BIN)/healthwise serve
 
 ## Every test: on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(STAMP) translations

@@ -64,7 +64,8 @@ def initialise() -> None:
 
 
 @main.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST or 127.0.0.1")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"),
+              show_default="HOST or 127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int,
               show_default="PORT or 5000")
 @click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", 3)), type=int,
@@ -206,7 +207,7 @@ def i18n():
     """
 
 
-@i18n.command("extract")
+@i18n.command("extract", with_appcontext=False)
 def i18n_extract():
     """Extract strings into translations/{messages,checklists}.pot.
 
@@ -220,7 +221,7 @@ def i18n_extract():
         click.echo(catalogues.extract(domain))
 
 
-@i18n.command("update")
+@i18n.command("update", with_appcontext=False)
 @click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
 def i18n_update(langs):
     """Merge the templates into each language's catalogues (creates new ones).
@@ -235,7 +236,7 @@ def i18n_update(langs):
         catalogues.update(domain, list(langs) or None)
 
 
-@i18n.command("compile")
+@i18n.command("compile", with_appcontext=False)
 def i18n_compile():
     """Compile the catalogues to .mo files.
 
@@ -248,7 +249,7 @@ def i18n_compile():
     catalogues.compile_all()
 
 
-@i18n.command("check")
+@i18n.command("check", with_appcontext=False)
 @click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
 def i18n_check(langs):
     """Exit non-zero on a missing, fuzzy, untranslated or orphaned string or placeholder.

@@ -29,10 +29,22 @@ def _env(name: str, default=None):
     return os.environ.get(f"HEALTHWISE_{name}", default)
 
 
+def _secret_key() -> str:
+    """Return SECRET_KEY from the environment, else from ``instance/secret_key``.
+
+    ``make run`` writes that file once, so the server and the ``healthwise`` command
+    share one key across restarts.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = INSTANCE_DIR / "secret_key"
+    return path.read_text().strip() if path.exists() else ""
+
+
 def from_environment() -> dict:
     """Return the configuration read from defaults and environment variables."""
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        "SECRET_KEY": _secret_key(),
         "ENV": _env("ENV", "production"),
         "SQLALCHEMY_DATABASE_URI": _env(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'healthwise.db'}"
