@@ -61,7 +61,8 @@ def update(domain: str, langs=None) -> None:
 def compile_all() -> None:
     """Compile every catalogue to .mo (what the server reads)."""
     for domain in SOURCES:
-        _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "-D", domain, "--statistics")
+        if any(TRANSLATIONS_DIR.glob(f"*/LC_MESSAGES/{domain}.po")):
+            _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "-D", domain, "--statistics")
 
 
 def _messages(path: Path):

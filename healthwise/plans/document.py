@@ -15,9 +15,9 @@ from typing import Literal
 __all__ = ["AchievementLine", "ActionItem", "ChartRow", "PlanDocument"]
 
 Kind = Literal["baseline", "follow_up"]
-Cost = Literal["low", "medium", "high", ""]
+Cost = Literal["none", "low", "medium", "high", ""]
 # Unknown status codes are printed as they are rather than dropped.
-Status = Literal["planned", "in_progress", "done", "postponed", ""]
+Status = Literal["planned", "in_progress", "done", "dropped", ""]
 
 
 @dataclass(frozen=True, slots=True)

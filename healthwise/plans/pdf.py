@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
+from babel.core import UnknownLocaleError
 from babel.numbers import format_percent
 from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
@@ -56,8 +58,9 @@ from reportlab.platypus import (
 )
 
 from healthwise.plans.document import PlanDocument
+from healthwise.plans.priority import fill
 
-__all__ = ["BidiText", "RTL_LANGUAGES", "init_fonts", "render_plan"]
+__all__ = ["BidiText", "RTL_LANGUAGES", "draw_line", "init_fonts", "render_plan"]
 
 Gettext = Callable[[str], str]
 Ngettext = Callable[[str, str, int], str]
@@ -119,7 +122,9 @@ def init_fonts() -> None:
     """
     for name, filename in _FONT_FILES.items():
         pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / filename)))
-    pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD)
+    pdfmetrics.registerFontFamily(
+        SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD
+    )
     pdfmetrics.registerFontFamily(
         ARABIC, normal=ARABIC, bold=ARABIC_BOLD, italic=ARABIC, boldItalic=ARABIC_BOLD
     )
@@ -160,15 +165,25 @@ def _clean(text: object) -> str:
     return "".join(out).strip()
 
 
-def _markup(text: object, bold: bool = False) -> str:
-    """Escape plain text for a Paragraph; the only markup added is ours."""
-    safe = escape(_clean(text)).replace("\n", "<br/>")
-    return f"<b>{safe}</b>" if bold and safe else safe
+def _markup(text: object) -> str:
+    """Escape plain text for a Paragraph: reportlab's markup is code (img, link, font).
+
+    The only markup in the result is the line breaks added here.
+    """
+    return escape(_clean(text)).replace("\n", "<br/>")
+
+
+# The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko...
+# and their presentation forms); a regex is much faster than asking
+# unicodedata about every character of every cell.
+_RTL_CHARS = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 
 
 def _has_rtl(text: str) -> bool:
     """Tell whether text holds right-to-left letters (Arabic, Hebrew...)."""
-    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+    return _RTL_CHARS.search(text) is not None
 
 
 # --------------------------------------------------------------------------
@@ -286,7 +301,13 @@ def _visual_runs(text: str, rtl: bool) -> list[tuple[int, str]]:
 # --------------------------------------------------------------------------
 # Fonts per character, shaping, measuring
 
-_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+_ARABIC_BLOCKS = (
+    (0x0600, 0x06FF),
+    (0x0750, 0x077F),
+    (0x08A0, 0x08FF),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
 
 
 def _is_arabic(char: str) -> bool:
@@ -388,16 +409,18 @@ def _split_long_word(word: str, bold: bool, size: float, width: float) -> list[s
 
 def _break_lines(text: str, bold: bool, size: float, width: float) -> list[str]:
     """Break text into lines that fit, in logical order (bidi comes after)."""
-    space = pdfmetrics.stringWidth(" ", SANS_BOLD if bold else SANS, size)
+    # The widest space of the two fonts, so a line never outgrows its width.
+    space = max(
+        pdfmetrics.stringWidth(" ", font, size)
+        for font in ((SANS_BOLD, ARABIC_BOLD) if bold else (SANS, ARABIC))
+    )
     lines = []
     for paragraph in text.split("\n"):
         current: list[str] = []
         current_width = 0.0
         for word in paragraph.split():
             word_width = _word_width(word, bold, size)
-            parts = (
-                _split_long_word(word, bold, size, width) if word_width > width else [word]
-            )
+            parts = _split_long_word(word, bold, size, width) if word_width > width else [word]
             for part in parts:
                 part_width = word_width if len(parts) == 1 else _word_width(part, bold, size)
                 needed = part_width + (space if current else 0.0)
@@ -417,8 +440,16 @@ def _break_lines(text: str, bold: bool, size: float, width: float) -> list[str]:
 
 
 def draw_line(
-    canvas: Canvas, text: str, x: float, y: float, *, size: float, bold: bool = False,
-    rtl: bool = False, align: str = "left", color: Any = INK,
+    canvas: Canvas,
+    text: str,
+    x: float,
+    y: float,
+    *,
+    size: float,
+    bold: bool = False,
+    rtl: bool = False,
+    align: str = "left",
+    color: Any = INK,
 ) -> float:
     """Draw one line of plain text on a canvas, in any script; return its width.
 
@@ -450,8 +481,15 @@ class BidiText(Flowable):
     """
 
     def __init__(
-        self, text: object, *, size: float, leading: float, bold: bool = False,
-        rtl: bool = True, align: str = "right", color: Any = INK,
+        self,
+        text: object,
+        *,
+        size: float,
+        leading: float,
+        bold: bool = False,
+        rtl: bool = True,
+        align: str = "right",
+        color: Any = INK,
     ) -> None:
         super().__init__()
         self.text = _clean(text)
@@ -484,8 +522,13 @@ class BidiText(Flowable):
     def _part(self, lines: list[str]) -> BidiText:
         """Make a flowable holding some of this one's lines, same style."""
         return BidiText(
-            "\n".join(lines), size=self.size, leading=self.leading, bold=self.bold,
-            rtl=self.rtl, align=self.align, color=self.color,
+            "\n".join(lines),
+            size=self.size,
+            leading=self.leading,
+            bold=self.bold,
+            rtl=self.rtl,
+            align=self.align,
+            color=self.color,
         )
 
     def draw(self) -> None:
@@ -496,8 +539,15 @@ class BidiText(Flowable):
         for i, line in enumerate(self._lines):
             y = self.height - i * self.leading - top_gap - ascent
             draw_line(
-                self.canv, line, x, y, size=self.size, bold=self.bold, rtl=self.rtl,
-                align=self.align, color=self.color,
+                self.canv,
+                line,
+                x,
+                y,
+                size=self.size,
+                bold=self.bold,
+                rtl=self.rtl,
+                align=self.align,
+                color=self.color,
             )
 
 
@@ -525,14 +575,16 @@ def _split_cell(
     return head, []
 
 
-def _may_be_taller(texts: Sequence[object], widths: Sequence[float], size: float, limit: float) -> bool:
+def _may_be_taller(
+    texts: Sequence[object], widths: Sequence[float], size: float, limit: float
+) -> bool:
     """Tell cheaply whether any text might wrap taller than ``limit`` in its column.
 
     A bound, not a measure: no glyph is wider than 1.2 em, greedy wrapping
     at worst halves a line's use, newlines add lines, and a line is at most
     2 em high (Arabic leading included).
     """
-    for text, width in zip(texts, widths):
+    for text, width in zip(texts, widths, strict=True):
         text = str(text or "")
         lines = 2 * (len(text) * 1.2 * size / max(width, 1.0) + 1) + text.count("\n")
         if lines * 2 * size > limit:
@@ -549,14 +601,27 @@ def _chunk_row(
     keeps every row shorter than a page, which reportlab needs.
     """
     rows = []
-    while max(_height(cell, width) for cell, width in zip(cells, widths)) > limit:
-        heads, tails = zip(*(_split_cell(cell, width, limit) for cell, width in zip(cells, widths)))
+    while max(_height(cell, width) for cell, width in zip(cells, widths, strict=True)) > limit:
+        parts = [_split_cell(cell, width, limit) for cell, width in zip(cells, widths, strict=True)]
+        heads = [head for head, _ in parts]
         if not any(heads):  # nothing would move: give up rather than loop
             break
-        rows.append(list(heads))
-        cells = list(tails)
+        rows.append(heads)
+        cells = [tail for _, tail in parts]
     rows.append(cells)
     return rows
+
+
+def _table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """Make a TableStyle whose cell font is embedded (reportlab's default is Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), SANS), *commands])
+
+
+def _drawing(width: float, height: float) -> Drawing:
+    """Make a Drawing whose default font is embedded (reportlab's is Helvetica)."""
+    drawing = Drawing(width, height)
+    drawing.initialFontName = SANS
+    return drawing
 
 
 class _Paragraph(Paragraph):
@@ -600,7 +665,6 @@ VALUE = _Style(10.5, 13.5, bold=True)
 KICKER = _Style(9, 12, bold=True, color=ACCENT)
 TITLE = _Style(20, 25, bold=True)
 HEADING = _Style(13, 17, bold=True, color=ACCENT)
-CENTRE = _Style(8.5, 11, align="centre")
 
 
 class _Renderer:
@@ -609,7 +673,7 @@ class _Renderer:
     def __init__(self, doc: PlanDocument, lang: str, gettext: Gettext, ngettext: Ngettext) -> None:
         self.doc, self.lang, self._, self.ngettext = doc, lang, gettext, ngettext
         self.rtl = lang.split("_")[0].split("-")[0] in RTL_LANGUAGES
-        self._paragraph_styles: dict[_Style, ParagraphStyle] = {}
+        self._paragraph_styles: dict[tuple[_Style, str], ParagraphStyle] = {}
 
     # -- text -------------------------------------------------------------
 
@@ -621,28 +685,32 @@ class _Renderer:
         end = "left" if self.rtl else "right"
         return start if style.align == "start" else end
 
-    def text(self, value: object, style: _Style, scale: float = 1.0) -> Flowable:
-        """Make a flowable for plain text, whatever its script."""
+    def text(self, value: object, style: _Style) -> Flowable:
+        """Make a flowable for plain text, whatever its script; never parse it as markup."""
         cleaned = _clean(value)
-        size, leading = style.size * scale, style.leading * scale
         align = self._align(style)
         if self.rtl or _has_rtl(cleaned):
             # Naskh letters reach further above and below than Latin ones.
             return BidiText(
-                cleaned, size=size, leading=leading * 1.2, bold=style.bold, rtl=self.rtl,
-                align=align, color=style.color,
+                cleaned,
+                size=style.size,
+                leading=style.leading * 1.2,
+                bold=style.bold,
+                rtl=self.rtl,
+                align=align,
+                color=style.color,
             )
-        return _Paragraph(_markup(cleaned), self._paragraph_style(style, size, leading, align))
+        return _Paragraph(_markup(cleaned), self._paragraph_style(style, align))
 
-    def _paragraph_style(self, style: _Style, size: float, leading: float, align: str) -> ParagraphStyle:
+    def _paragraph_style(self, style: _Style, align: str) -> ParagraphStyle:
         """Return (and reuse) the ParagraphStyle for a _Style."""
-        key = (style, size, leading, align)
+        key = (style, align)
         if key not in self._paragraph_styles:
             self._paragraph_styles[key] = ParagraphStyle(
                 f"hw-{len(self._paragraph_styles)}",
                 fontName=SANS_BOLD if style.bold else SANS,
-                fontSize=size,
-                leading=leading,
+                fontSize=style.size,
+                leading=style.leading,
                 textColor=style.color,
                 alignment={"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[align],
                 splitLongWords=1,
@@ -658,7 +726,10 @@ class _Renderer:
         return list(reversed(cells)) if self.rtl else list(cells)
 
     def _rows(
-        self, cells: list[list[Flowable]], inner: Sequence[float], texts: Sequence[object],
+        self,
+        cells: list[list[Flowable]],
+        inner: Sequence[float],
+        texts: Sequence[object],
         style: _Style,
     ) -> list[list[list[Flowable]]]:
         """Return a table row as one or more rows, none taller than half a page.
@@ -676,7 +747,8 @@ class _Renderer:
     def cost_label(self, code: str) -> str:
         """Translate a cost code."""
         _ = self._
-        return {"low": _("Low"), "medium": _("Medium"), "high": _("High")}.get(code, code)
+        return {"none": _("No cost"), "low": _("Low"), "medium": _("Medium"),
+                "high": _("High")}.get(code, code)
 
     def status_label(self, code: str) -> str:
         """Translate a status code."""
@@ -685,15 +757,17 @@ class _Renderer:
             "planned": _("Planned"),
             "in_progress": _("In progress"),
             "done": _("Done"),
-            "postponed": _("Postponed"),
+            "dropped": _("Dropped"),
         }.get(code, code)
 
     def percent(self, share: float) -> str:
         """Format a share as a percentage for the language."""
         try:
-            return format_percent(share, locale=self.lang)
-        except (ValueError, LookupError):
-            return format_percent(share, locale="en")
+            text = format_percent(share, locale=self.lang.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):  # a language Babel does not know
+            text = format_percent(share, locale="en")
+        # Some locales add invisible direction marks, which the fonts lack.
+        return _clean(text)
 
     # -- sections ---------------------------------------------------------
 
@@ -716,8 +790,12 @@ class _Renderer:
             (_("Date"), doc.date),
             (
                 _("Participants"),
-                self.ngettext("%(num)d participant", "%(num)d participants", doc.n_participants)
-                % {"num": doc.n_participants},
+                fill(
+                    self.ngettext(
+                        "%(num)d participant", "%(num)d participants", doc.n_participants
+                    ),
+                    {"num": doc.n_participants},
+                ),
             ),
         ]
         widths = [FRAME_WIDTH * share for share in (0.27, 0.33, 0.2, 0.2)]
@@ -725,7 +803,7 @@ class _Renderer:
         rows = self._rows(cells, [w - 14 for w in widths], [value for _, value in facts], VALUE)
         table = Table([self.row(row) for row in rows], colWidths=self.row(widths))
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BACKGROUND", (0, 0), (-1, -1), ACCENT_LIGHT),
@@ -757,10 +835,12 @@ class _Renderer:
         bar_width = FRAME_WIDTH - label_width
         data = [self.row([Spacer(0, 0), self._scale(bar_width)])]
         for row in rows:
-            data.append(self.row([self.text(row.title, CELL), self._bars(row, bar_width, follow_up)]))
+            data.append(
+                self.row([self.text(row.title, CELL), self._bars(row, bar_width, follow_up)])
+            )
         table = Table(data, colWidths=self.row([label_width, bar_width]))
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -771,15 +851,19 @@ class _Renderer:
                     ("BOTTOMPADDING", (0, 0), (-1, 0), 1),
                     ("LINEBELOW", (0, 1), (-1, -2), 0.25, RULE),
                     # Air between a module's name and the axis.
-                    ("LEFTPADDING", (1, 0), (1, -1), 8) if self.rtl else ("RIGHTPADDING", (0, 0), (0, -1), 8),
+                    ("LEFTPADDING", (1, 0), (1, -1), 8)
+                    if self.rtl
+                    else ("RIGHTPADDING", (0, 0), (0, -1), 8),
                 ]
             )
         )
         flowables: list[Flowable] = [
             self.text(_("Where action is needed, module by module"), HEADING),
             self.text(
-                _("Share of the answered checkpoints where at least half of the participants "
-                  "propose action. Shorter bars mean fewer problems."),
+                _(
+                    "Share of the answered checkpoints where at least half of the participants "
+                    "propose action. Shorter bars mean fewer problems."
+                ),
                 SMALL,
             ),
             Spacer(0, 5),
@@ -795,13 +879,20 @@ class _Renderer:
 
     def _scale(self, width: float) -> Drawing:
         """The scale above the bars: 0 %, 25 %... 100 %."""
-        drawing = Drawing(width, 11)
+        drawing = _drawing(width, 11)
         usable = width - 34  # room for the value labels after the bars
         for tick in (0, 0.25, 0.5, 0.75, 1):
             x = self._tick_x(tick, usable, width)
             drawing.add(
-                String(x, 2, self.percent(tick), fontName=SANS, fontSize=6.5, fillColor=MUTED,
-                       textAnchor="middle")
+                String(
+                    x,
+                    2,
+                    self.percent(tick),
+                    fontName=SANS,
+                    fontSize=6.5,
+                    fillColor=MUTED,
+                    textAnchor="middle",
+                )
             )
         return drawing
 
@@ -812,13 +903,19 @@ class _Renderer:
     def _bars(self, row: Any, width: float, follow_up: bool) -> Drawing:
         """One module's bar (two for a follow-up: before, then now) with values."""
         usable = width - 34
-        bars = [(row.previous, BAR_BEFORE), (row.share, BAR_NOW)] if follow_up else [(row.share, BAR_NOW)]
+        bars = (
+            [(row.previous, BAR_BEFORE), (row.share, BAR_NOW)]
+            if follow_up
+            else [(row.share, BAR_NOW)]
+        )
         bar_height, gap = (6.5, 2) if follow_up else (9, 0)
         height = len(bars) * bar_height + (len(bars) - 1) * gap + 4
-        drawing = Drawing(width, height)
+        drawing = _drawing(width, height)
         for tick in (0.25, 0.5, 0.75):
             x = self._tick_x(tick, usable, width)
-            drawing.add(Line(x, 0, x, height, strokeColor=RULE, strokeWidth=0.4, strokeDashArray=[1, 2]))
+            drawing.add(
+                Line(x, 0, x, height, strokeColor=RULE, strokeWidth=0.4, strokeDashArray=[1, 2])
+            )
         axis = width if self.rtl else 0
         drawing.add(Line(axis, 0, axis, height, strokeColor=MUTED, strokeWidth=0.6))
         y = height - 2 - bar_height
@@ -830,9 +927,15 @@ class _Renderer:
                 drawing.add(Rect(x, y, length, bar_height, fillColor=colour, strokeColor=None))
                 label_x = x - 3 if self.rtl else x + length + 3
                 drawing.add(
-                    String(label_x, y + bar_height / 2 - 2.4, self.percent(share), fontName=SANS_BOLD
-                           if colour is BAR_NOW else SANS, fontSize=7, fillColor=INK if colour is
-                           BAR_NOW else MUTED, textAnchor="end" if self.rtl else "start")
+                    String(
+                        label_x,
+                        y + bar_height / 2 - 2.4,
+                        self.percent(share),
+                        fontName=SANS_BOLD if colour is BAR_NOW else SANS,
+                        fontSize=7,
+                        fillColor=INK if colour is BAR_NOW else MUTED,
+                        textAnchor="end" if self.rtl else "start",
+                    )
                 )
             y -= bar_height + gap
         return drawing
@@ -843,7 +946,7 @@ class _Renderer:
         cells: list[Any] = []
         widths: list[float] = []
         for colour, label in ((BAR_BEFORE, _("Previous round")), (BAR_NOW, _("This round"))):
-            swatch = Drawing(10, 8)
+            swatch = _drawing(10, 8)
             swatch.add(Rect(0, 0, 10, 8, fillColor=colour, strokeColor=None))
             cells += [swatch, self.text(label, SMALL)]
             widths += [14, 100]
@@ -851,7 +954,7 @@ class _Renderer:
             [self.row(cells)], colWidths=self.row(widths), hAlign="RIGHT" if self.rtl else "LEFT"
         )
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -874,7 +977,12 @@ class _Renderer:
         if not doc.items:
             return heading + [self.text(_("No action has been proposed yet."), BODY), Spacer(0, 14)]
         headers = [
-            "#", _("Checkpoint"), _("Action agreed"), _("Responsible"), _("Due date"), _("Cost"),
+            "#",
+            _("Checkpoint"),
+            _("Action agreed"),
+            _("Responsible"),
+            _("Due date"),
+            _("Cost"),
             _("Status"),
         ]
         widths = [16, 136, 136, 76, 54, 46, 60]
@@ -896,8 +1004,15 @@ class _Renderer:
                 [self.text(self.status_label(item.status), CELL)],
             ]
             first = len(data)
-            texts = [item.rank, f"{item.checkpoint_id} {item.checkpoint_text}", item.action,
-                     item.responsible, item.due, item.cost, item.status]
+            texts = [
+                item.rank,
+                f"{item.checkpoint_id} {item.checkpoint_text}",
+                item.action,
+                item.responsible,
+                item.due,
+                item.cost,
+                item.status,
+            ]
             for chunk in self._rows(cells, inner, texts, CELL):
                 data.append(self.row(chunk))
             item_rows.append((first, len(data) - 1))
@@ -919,7 +1034,7 @@ class _Renderer:
             style.append(("LINEBELOW", (0, last), (-1, last), 0.4, RULE))
             if index % 2:
                 style.append(("BACKGROUND", (0, first), (-1, last), ZEBRA))
-        table.setStyle(TableStyle(style))
+        table.setStyle(_table_style(style))
         return heading + [table, Spacer(0, 14)]
 
     def achievements(self) -> list[Flowable]:
@@ -927,7 +1042,10 @@ class _Renderer:
         _ = self._
         heading = [self.text(_("What is already good"), HEADING), Spacer(0, 4)]
         if not self.doc.achievements:
-            return [KeepTogether(heading + [self.text(_("Nothing recorded yet."), BODY)]), Spacer(0, 14)]
+            return [
+                KeepTogether(heading + [self.text(_("Nothing recorded yet."), BODY)]),
+                Spacer(0, 14),
+            ]
         rows = []
         widths = [16, FRAME_WIDTH - 16]
         for line in self.doc.achievements:
@@ -938,13 +1056,20 @@ class _Renderer:
             rows += [self.row(row) for row in self._rows(cells, widths, ["", text], CELL)]
         table = Table(rows, colWidths=self.row(widths), hAlign="RIGHT" if self.rtl else "LEFT")
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                     ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                    ("ALIGN", (1, 0), (1, -1), "CENTER")
+                    if self.rtl
+                    else ("ALIGN", (0, 0), (0, -1), "CENTER"),
+                    # Air between the tick and the text, on the text's start side.
+                    ("RIGHTPADDING", (0, 0), (0, -1), 4)
+                    if self.rtl
+                    else ("LEFTPADDING", (1, 0), (1, -1), 4),
                 ]
             )
         )
@@ -955,15 +1080,14 @@ class _Renderer:
 
     def _tick(self) -> Drawing:
         """A green check mark, drawn (the fonts have none that all scripts share)."""
-        drawing = Drawing(10, 9)
+        drawing = _drawing(10, 9)
         drawing.add(PolyLine([1, 4.5, 3.8, 1.5, 9, 8], strokeColor=GOOD, strokeWidth=1.6))
         return drawing
 
     def signatures(self) -> list[Flowable]:
         """Signature lines for the chair and the manager, and the next review date."""
         _, doc = self._, self.doc
-        review = _("Next review: %(date)s") % {"date": doc.next_review or "\u2014"}
-        blank = Spacer(0, 30)
+        review = fill(_("Next review: %(date)s"), {"date": doc.next_review or "\u2014"})
         chair = [
             self.text(_("Chair of the committee"), CELL_BOLD),
             self.text(_("Name, signature and date"), SMALL),
@@ -976,11 +1100,11 @@ class _Renderer:
         half = (FRAME_WIDTH - gutter) / 2
         # A blank row to sign in, ruled at its foot, above each label.
         table = Table(
-            [self.row([blank, "", Spacer(0, 30)]), self.row([chair, "", manager])],
+            [self.row([Spacer(0, 30), "", Spacer(0, 30)]), self.row([chair, "", manager])],
             colWidths=[half, gutter, half],
         )
         table.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
@@ -993,7 +1117,7 @@ class _Renderer:
         )
         review_box = Table([[self.text(review, VALUE)]], colWidths=[FRAME_WIDTH])
         review_box.setStyle(
-            TableStyle(
+            _table_style(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), ACCENT_LIGHT),
                     ("LEFTPADDING", (0, 0), (-1, -1), 8),
@@ -1019,7 +1143,9 @@ class _Renderer:
 class _NumberedCanvas(Canvas):
     """A canvas that holds pages back so each footer can say "Page X of Y"."""
 
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._footer = footer
         self._pages: list[dict[str, Any]] = []
@@ -1060,15 +1186,21 @@ def render_plan(
     doc = _bounded(doc)
     renderer = _Renderer(doc, lang, gettext, ngettext)
     _ = gettext
-    title = _("Action plan: %(facility)s") % {"facility": _clean(doc.facility)}
+    title = fill(_("Action plan: %(facility)s"), {"facility": _clean(doc.facility)})
     footer_text = " \u00b7 ".join(
-        part for part in (
+        part
+        for part in (
             "HealthWISE Mobile",
             _clean(doc.facility),
-            _("Generated %(date)s") % {"date": _clean(doc.generated_at)} if doc.generated_at else "",
-        ) if part
+            fill(_("Generated %(date)s"), {"date": _clean(doc.generated_at)})
+            if doc.generated_at
+            else "",
+        )
+        if part
     )
-    running_head = " \u00b7 ".join(part for part in (_clean(doc.facility), _clean(doc.round_title)) if part)
+    running_head = " \u00b7 ".join(
+        part for part in (_clean(doc.facility), _clean(doc.round_title)) if part
+    )
     rtl = renderer.rtl
 
     def footer(canvas: Canvas, page: int, pages: int) -> None:
@@ -1079,20 +1211,53 @@ def render_plan(
         canvas.line(MARGIN, 12 * mm, PAGE_WIDTH - MARGIN, 12 * mm)
         start, end = (PAGE_WIDTH - MARGIN, MARGIN) if rtl else (MARGIN, PAGE_WIDTH - MARGIN)
         start_align, end_align = ("right", "left") if rtl else ("left", "right")
-        page_label = _("Page %(page)d of %(pages)d") % {"page": page, "pages": pages}
-        draw_line(canvas, page_label, end, 8 * mm, size=7.5, bold=True, rtl=rtl, align=end_align, color=MUTED)
-        draw_line(canvas, _fit(footer_text, 7.5, rtl, FRAME_WIDTH - 90), start, 8 * mm, size=7.5, rtl=rtl,
-                  align=start_align, color=MUTED)
+        page_label = fill(_("Page %(page)d of %(pages)d"), {"page": page, "pages": pages})
+        draw_line(
+            canvas,
+            page_label,
+            end,
+            8 * mm,
+            size=7.5,
+            bold=True,
+            rtl=rtl,
+            align=end_align,
+            color=MUTED,
+        )
+        draw_line(
+            canvas,
+            _fit(footer_text, 7.5, rtl, FRAME_WIDTH - 90),
+            start,
+            8 * mm,
+            size=7.5,
+            rtl=rtl,
+            align=start_align,
+            color=MUTED,
+        )
         if page > 1:
-            draw_line(canvas, _fit(running_head, 7.5, rtl, FRAME_WIDTH), start, PAGE_HEIGHT - 10 * mm,
-                      size=7.5, rtl=rtl, align=start_align, color=MUTED)
+            draw_line(
+                canvas,
+                _fit(running_head, 7.5, rtl, FRAME_WIDTH),
+                start,
+                PAGE_HEIGHT - 10 * mm,
+                size=7.5,
+                rtl=rtl,
+                align=start_align,
+                color=MUTED,
+            )
         canvas.restoreState()
 
     buffer = io.BytesIO()
     # A frame without reportlab's default 6 pt padding, so FRAME_WIDTH is exact.
     frame = Frame(
-        MARGIN, BOTTOM_MARGIN, FRAME_WIDTH, FRAME_HEIGHT,
-        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="plan",
+        MARGIN,
+        BOTTOM_MARGIN,
+        FRAME_WIDTH,
+        FRAME_HEIGHT,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="plan",
     )
     template = BaseDocTemplate(
         buffer,
@@ -1126,6 +1291,7 @@ def _shorten(text: object, limit: int) -> str:
 
 def _bounded(doc: PlanDocument) -> PlanDocument:
     """Return the plan with every text cleaned and clipped to a printable length."""
+
     def short(text: object) -> str:
         return _shorten(text, SHORT_TEXT)
 

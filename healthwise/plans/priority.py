@@ -42,10 +42,10 @@ by higher severity, then lower cost, then the order of the checklist.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "Achievement",
@@ -57,6 +57,7 @@ __all__ = [
     "achievements",
     "compare",
     "describe",
+    "fill",
     "module_shares",
     "prioritise",
 ]
@@ -301,17 +302,23 @@ def describe(
         values = {"count": reason.count, "total": reason.total}
         match reason.code:
             case ReasonCode.ACTION_PROPOSED:
-                text = ngettext(
-                    "%(count)d of %(total)d proposes action",
-                    "%(count)d of %(total)d propose action",
-                    reason.count or 0,
-                ) % values
+                text = fill(
+                    ngettext(
+                        "%(count)d of %(total)d proposes action",
+                        "%(count)d of %(total)d propose action",
+                        reason.count or 0,
+                    ),
+                    values,
+                )
             case ReasonCode.PRIORITY:
-                text = ngettext(
-                    "%(count)d marks it a priority",
-                    "%(count)d mark it a priority",
-                    reason.count or 0,
-                ) % values
+                text = fill(
+                    ngettext(
+                        "%(count)d marks it a priority",
+                        "%(count)d mark it a priority",
+                        reason.count or 0,
+                    ),
+                    values,
+                )
             case ReasonCode.SEVERE_HARM:
                 text = gettext("severe harm")
             case ReasonCode.SERIOUS_HARM:
@@ -327,6 +334,22 @@ def describe(
         parts.append(text)
     # TRANSLATORS: separator between the reasons of a suggestion, e.g. ", " or "، ".
     return gettext(", ").join(parts)
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """Fill a translated message's ``%(name)s`` placeholders, never failing.
+
+    A translation whose placeholders are broken shows the message and the
+    values instead of stopping a page or a PDF from rendering.
+
+    :param template: the translated message.
+    :param values: the placeholder values.
+    :returns: the filled message.
+    """
+    try:
+        return template % values
+    except (KeyError, ValueError, TypeError):
+        return f"{template} ({', '.join(str(value) for value in values.values())})"
 
 
 def achievements(checklist: Checklist, responses: Sequence[Response]) -> list[Achievement]:
