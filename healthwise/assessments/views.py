@@ -57,8 +57,11 @@ def sync():
     raw_changes = body.get("changes") or []
     actor = service.Actor(g.token.id, g.token.name, str(data["device_id"]))
     results, clock, clean = service.push(g.scope, actor, raw_changes, registry())
+    g.token.last_seen_at = utcnow()
+    # Commit before pulling: the writer lock is held only while writing, and the pull
+    # reads up to ``clock`` only, all of which has committed.
+    db.session.commit()
     cursor = int(data["cursor"]) if data["cursor"] else 0
     page = service.pull(g.scope, cursor, clock, current_app.config["SYNC_PAGE_SIZE"], clean)
-    g.token.last_seen_at = utcnow()
     db.session.commit()
     return jsonify({"results": results, **page, "server_time": iso(utcnow())})
