@@ -6,7 +6,9 @@ database; tables are created once and emptied between tests.
 """
 
 import os
+import re
 import uuid
+from functools import lru_cache
 
 import pytest
 from sqlalchemy import text
@@ -26,6 +28,15 @@ def _empty_tables() -> None:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.execute(text("INSERT INTO sync_clock (id, value) VALUES (1, 0)"))
     db.session.commit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_external_schema():
+    """Start a run on an external database from an empty schema (models may have changed)."""
+    if EXTERNAL_URL:
+        from tests.live import reset_database
+
+        reset_database(EXTERNAL_URL)
 
 
 @pytest.fixture
@@ -86,6 +97,54 @@ def make_token(app):
         return secret
 
     return make
+
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@lru_cache(maxsize=1)
+def _default_password_hash() -> str:
+    from healthwise.auth.service import hash_password
+
+    return hash_password(DEFAULT_PASSWORD)  # scrypt is slow on purpose: hash it once
+
+
+@pytest.fixture
+def make_user(app):
+    """Return a callable that creates a person (password DEFAULT_PASSWORD) and returns them."""
+    from healthwise.auth.models import User
+
+    def make(role="manager", districts=(), email=None):
+        user = User(email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+                    password_hash=_default_password_hash(), role=role,
+                    districts=list(districts))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in(client, user) -> None:
+    """Sign a test client in as ``user`` (a server-side session, as the sign-in page makes)."""
+    from healthwise.auth.decorators import SESSION_KEY
+    from healthwise.auth.service import start_session
+
+    _, raw = start_session(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = raw
+
+
+def csrf_token(client) -> str:
+    """Return the CSRF token of a test client's session, as a page would embed it."""
+    from flask import g
+
+    # Flask-WTF caches the token in ``g``, and the tests share one app context (one ``g``)
+    # between clients and requests: drop it so the token is made from this client's session.
+    g.pop("csrf_token", None)
+    html = client.get("/manage/sign-in").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture

@@ -289,3 +289,5 @@ def test_429_when_a_token_syncs_too_often(app, phone, database_url):
     body = client.post("/api/v1/sync", json={"device_id": new_id()},
                        headers=auth(phone.token)).get_json()
     assert body["error"]["code"] == "too_many_requests"
+    with limited.app_context():
+        db.engine.dispose()
