@@ -3,7 +3,7 @@
 from flask import Flask
 
 from healthwise import config as config_module
-from healthwise.extensions import babel, compress, db, limiter, migrate
+from healthwise.extensions import babel, compress, csrf, db, limiter, migrate
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = (
@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
     _check_secret(app)
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = not (app.config.get("TESTING")
+                                                   or app.config.get("ENV") == "development")
 
     from healthwise.database import init_database
 
@@ -38,16 +41,20 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     compress.init_app(app)
+    csrf.init_app(app)
 
     from healthwise.assessments.views import bp as sync_bp
+    from healthwise.auth.decorators import protect_forms
     from healthwise.auth.views import bp as auth_bp
+    from healthwise.auth.views import manage_bp
     from healthwise.checklists.views import bp as checklists_bp
     from healthwise.errors import register_error_handlers
     from healthwise.languages.views import bp as i18n_bp
     from healthwise.openapi import bp as openapi_bp
 
-    for blueprint in (checklists_bp, auth_bp, sync_bp, i18n_bp, openapi_bp):
+    for blueprint in (checklists_bp, auth_bp, manage_bp, sync_bp, i18n_bp, openapi_bp):
         app.register_blueprint(blueprint)
+    app.before_request(protect_forms)
     _register_optional_blueprints(app)
     register_error_handlers(app)
 

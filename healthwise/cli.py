@@ -27,6 +27,7 @@ def main():
       healthwise serve                      # set up and serve on http://127.0.0.1:5000
       healthwise token create --facility 1  # a device token for scripts
       healthwise code create --facility 1   # an enrolment code for phones
+      healthwise user create --email admin@example.org --role admin
       healthwise i18n check                 # are all catalogues complete?
     """
 
@@ -148,6 +149,60 @@ def code_create(facility_id, uses, days):
         raise click.ClickException(f"There is no facility {facility_id}.") from None
     db.session.commit()
     click.echo(raw)
+
+
+@main.group()
+def user():
+    """People who sign in to the web pages: admins, district managers, trainers."""
+
+
+@user.command("create")
+@click.option("--email", required=True, help="Their email address; they sign in with it.")
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "trainer"]),
+              help="admin: everything; manager: their districts; trainer: workshops.")
+@click.option("--district", "district_ids", type=int, multiple=True,
+              help="A district a manager looks after (repeatable; managers only).")
+@with_appcontext
+def user_create(email, role, district_ids):
+    """Create a person who signs in at /manage with a password.
+
+    The password is asked for twice, or read from HEALTHWISE_PASSWORD for
+    scripts. It needs at least 8 characters and is stored as a scrypt hash.
+    The first account is an admin.
+
+    \b
+    Examples:
+      healthwise user create --email admin@example.org --role admin
+      healthwise user create --email amina@example.org --role manager --district 1 --district 2
+    """
+    from healthwise.auth.service import AccountError, create_user
+
+    password = os.environ.get("HEALTHWISE_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        created = create_user(email, password, role, district_ids)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {created.role} {created.email} (id {created.id}).")
+
+
+@user.command("list")
+@with_appcontext
+def user_list():
+    """List the people who can sign in, with their role and districts.
+
+    \b
+    Example:
+      healthwise user list
+    """
+    from sqlalchemy import select
+
+    from healthwise.auth.models import User
+
+    for item in db.session.scalars(select(User).order_by(User.id)):
+        districts = ", ".join(d.name for d in item.districts)
+        click.echo(f"{item.id}\t{item.email}\t{item.role}\t{districts}")
 
 
 @main.group()

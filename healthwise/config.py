@@ -61,6 +61,20 @@ def from_environment() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SYNC": _env("RATELIMIT_SYNC", "120 per minute"),
         "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "10 per minute"),
+        # Sign-in: every attempt counts per address; only failures count per account, and
+        # the window is short, so a guesser cannot lock the owner out for long.
+        "RATELIMIT_SIGNIN_ADDRESS": _env("RATELIMIT_SIGNIN_ADDRESS", "10 per minute;100 per hour"),
+        "RATELIMIT_SIGNIN_ACCOUNT": _env("RATELIMIT_SIGNIN_ACCOUNT", "10 per 15 minutes"),
+        # Session cookie: Secure unless HEALTHWISE_SECURE_COOKIES=0 (plain http on a LAN);
+        # None means "Secure except in development and tests" (see create_app).
+        "SESSION_COOKIE_SECURE": (None if _env("SECURE_COOKIES") is None
+                                  else _env("SECURE_COOKIES") == "1"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "healthwise_session",
+        # A CSRF token lives as long as the session it belongs to (renewed at sign-in).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_CHECK_DEFAULT": False,
         "DEMO_DATA": _env("DEMO_DATA", "1") == "1",
         "CHECKLISTS_DIR": str(CHECKLISTS_DIR),
         "TRANSLATIONS_DIR": str(TRANSLATIONS_DIR),

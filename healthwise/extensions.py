@@ -6,6 +6,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -18,3 +19,4 @@ migrate = Migrate()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 compress = Compress()
+csrf = CSRFProtect()

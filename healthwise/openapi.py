@@ -23,7 +23,7 @@ def build_spec(app) -> dict:
         version="1",
         openapi_version="3.0.3",
         info={"description": "Checklists, enrolment and offline sync for HealthWISE Mobile. "
-                             "Errors are always {\"error\": {\"code\", \"message\", \"details\"}}."},
+                             'Errors are always {"error": {"code", "message", "details"}}.'},
         plugins=[FlaskPlugin(), MarshmallowPlugin()],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -431,6 +431,8 @@ def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = f
         they are not sent back unless something changed them later.
     """
     found = []
+    # min(cursor, clock) below: a cursor sent from past the clock finds nothing either way,
+    # and must not reach the database (PostgreSQL refuses an integer out of its range).
     for record_type in TYPE_ORDER:
         table = RECORD_MODELS[record_type].__table__
         columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
@@ -438,7 +440,7 @@ def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = f
         rows = db.session.execute(
             select(*columns)
             .where(table.c.facility_id.in_(sorted(scope.facility_ids)),
-                   table.c.seq > cursor, table.c.seq <= clock)
+                   table.c.seq > min(cursor, clock), table.c.seq <= clock)
             .order_by(table.c.seq)
             .limit(limit + 1)
         ).mappings()

@@ -1,6 +1,8 @@
-"""Schemas of the enrolment API."""
+"""Schemas of the enrolment API and of the manager pages' forms."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from healthwise.auth.service import MAX_PASSWORD_LENGTH
 
 
 class EnrolRequestSchema(Schema):
@@ -21,8 +23,12 @@ class FacilitySchema(Schema):
 
 
 class ScopeSchema(Schema):
-    kind = fields.String()
-    facility = fields.Nested(FacilitySchema)
+    kind = fields.String(metadata={"description": "facility (a committee phone) or district "
+                                                  "(a manager's token)"})
+    facility = fields.Nested(FacilitySchema, metadata={"description": "kind facility only"})
+    districts = fields.List(fields.Nested(DistrictSchema),
+                            metadata={"description": "kind district only"})
+    facility_ids = fields.List(fields.Integer())
 
 
 class EnrolResponseSchema(Schema):
@@ -38,3 +44,26 @@ class DeviceSchema(Schema):
 class MeSchema(Schema):
     scope = fields.Nested(ScopeSchema)
     device = fields.Nested(DeviceSchema)
+
+
+class FormSchema(Schema):
+    """A form posted by a page: the CSRF field and the submit button are not data."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class SignInSchema(FormSchema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True,
+                             validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
+    next = fields.String(load_default=None)
+
+
+class CodeFormSchema(FormSchema):
+    uses = fields.Integer(load_default=30, validate=validate.Range(1, 1000))
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 90))
+
+
+class TokenFormSchema(FormSchema):
+    name = fields.String(load_default="", validate=validate.Length(max=100))

@@ -1,20 +1,63 @@
-"""Phones join a facility with an enrolment code and ask who they are."""
+"""Phones join a facility and ask who they are (API); people sign in and manage (pages).
 
-from flask import Blueprint, current_app, g, jsonify
+The API (``/api/v1``) reads only bearer tokens. The pages (``/manage``) read only
+the session cookie, and every form on them carries a CSRF token (checked for
+every non-API POST by :func:`healthwise.auth.decorators.protect_forms`).
+"""
 
-from healthwise.auth.decorators import token_required
-from healthwise.auth.schemas import EnrolRequestSchema
-from healthwise.auth.service import CodeError, redeem_code
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+
+from healthwise.auth import service
+from healthwise.auth.decorators import SESSION_KEY, current_user, token_required, user_required
+from healthwise.auth.models import Role
+from healthwise.auth.schemas import (
+    CodeFormSchema,
+    EnrolRequestSchema,
+    SignInSchema,
+    TokenFormSchema,
+)
+from healthwise.checklists.views import registry
+from healthwise.districts.summary import MIN_GROUP, district_summary
 from healthwise.errors import APIError
 from healthwise.extensions import db, limiter
+from healthwise.i18n import direction, select_locale
 from healthwise.requests import json_body
-from healthwise.timeutil import iso
+from healthwise.timeutil import iso, utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
+manage_bp = Blueprint("manage", __name__, url_prefix="/manage")
+MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
-def scope_dict(token) -> dict:
-    return {"kind": "facility", "facility": token.facility.to_dict()}
+def scope_dict(token, scope=None) -> dict:
+    """Describe what a token reaches, for the phone."""
+    if token.facility is not None:
+        return {"kind": "facility", "facility": token.facility.to_dict(),
+                "facility_ids": [token.facility_id]}
+    scope = scope or service.scope_of(token)
+    districts = service.districts_of(token.user) if token.user is not None else []
+    return {"kind": "district", "districts": [d.to_dict() for d in districts],
+            "facility_ids": sorted(scope.facility_ids)}
 
 
 @bp.post("/enrol")
@@ -25,6 +68,7 @@ def enrol():
     post:
       tags: [auth]
       summary: Join a facility with an enrolment code
+      description: Rate-limited per address (RATELIMIT_ENROL, 10 per minute by default).
       requestBody:
         required: true
         content:
@@ -43,8 +87,8 @@ def enrol():
     """
     data = EnrolRequestSchema().load(json_body())
     try:
-        token, secret = redeem_code(data["code"], data["device_name"])
-    except CodeError as exc:
+        token, secret = service.redeem_code(data["code"], data["device_name"])
+    except service.CodeError as exc:
         db.session.commit()  # release the row lock; nothing was changed
         raise APIError(exc.code, exc.message, exc.status) from None
     db.session.commit()
@@ -68,6 +112,221 @@ def me():
         401: {content: {application/json: {schema: ErrorSchema}}}
     """
     return jsonify({
-        "scope": scope_dict(g.token),
+        "scope": scope_dict(g.token, g.scope),
         "device": {"name": g.token.name, "created_at": iso(g.token.created_at)},
     })
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+@manage_bp.context_processor
+def _page_globals() -> dict:
+    lang = select_locale()
+    return {"lang": lang, "dir": direction(lang), "user": current_user(), "Role": Role}
+
+
+@manage_bp.after_request
+def _no_store(response):
+    # Pages show enrolment codes and tokens: never keep them in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, message: str):
+    return render_template("manage/error.html", status=status, message=message), status
+
+
+@manage_bp.errorhandler(CSRFError)
+def _csrf_error(exc):
+    return _error_page(400, _("This form has expired or was not sent by this site. "
+                              "Go back, reload the page and try again."))
+
+
+@manage_bp.errorhandler(403)
+def _forbidden(exc):
+    return _error_page(403, _("Your account cannot open this page."))
+
+
+@manage_bp.errorhandler(404)
+def _not_found(exc):
+    return _error_page(404, _("There is no such page, or it is not in your districts."))
+
+
+@manage_bp.errorhandler(429)
+def _too_many(exc):
+    return _error_page(429, _("Too many attempts. Wait a few minutes and try again."))
+
+
+def _account_key() -> str:
+    return "account:" + service.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    # Only failed sign-ins count against an account, so its owner is not locked out by
+    # their own successful sign-ins.
+    return response.status_code != 303
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return a local page to go back to after sign-in, or None (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/manage/") \
+            or "\\" in target:
+        return None
+    return target
+
+
+@manage_bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNIN_ADDRESS"], methods=["POST"],
+               key_func=get_remote_address)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], methods=["POST"],
+               key_func=_account_key, deduct_when=_failed)
+def sign_in():
+    """Sign in with an email address and a password."""
+    error, email, target = None, "", _safe_next(request.args.get("next"))
+    if request.method == "POST":
+        try:
+            form = SignInSchema().load(request.form)
+        except ValidationError:
+            error = _("Enter your email address and your password.")
+        else:
+            email, target = form["email"], _safe_next(form["next"])
+            user = service.authenticate(form["email"], form["password"])
+            if user is None:
+                error = _("Wrong email address or password.")
+            else:
+                if current_user() is not None:
+                    service.end_session(g.user_session)
+                _row, raw = service.start_session(user)
+                db.session.commit()
+                # A new session (and CSRF secret) at each sign-in: no session fixation.
+                session.clear()
+                session[SESSION_KEY] = raw
+                return redirect(target or url_for(".home"), 303)
+    return render_template("manage/sign_in.html", error=error, email=email, target=target)
+
+
+@manage_bp.post("/sign-out")
+def sign_out():
+    """Sign out: the session ends on the server, so the old cookie is worthless."""
+    if current_user() is not None:
+        service.end_session(g.user_session)
+        db.session.commit()
+    session.clear()
+    return redirect(url_for(".sign_in"), 303)
+
+
+@manage_bp.get("/")
+@user_required()
+def home():
+    """The districts and facilities the signed-in person looks after."""
+    facilities = list(db.session.scalars(service.facilities_query(g.user)))
+    districts = [(d, [f for f in facilities if f.district_id == d.id])
+                 for d in service.districts_of(g.user)]
+    return render_template("manage/home.html", districts=districts)
+
+
+@manage_bp.get("/districts/<int:district_id>")
+@user_required(*MANAGERS)
+def district(district_id: int):
+    """A district at a glance: per facility, rounds, participants and module shares."""
+    found = service.reachable_district(g.user, district_id) or abort(404)
+    lang = select_locale()
+    titles, texts = {}, {}
+    for checklist in registry():
+        localised = checklist.localised(lang)
+        for module in localised["modules"]:
+            titles.setdefault(module["id"], module["title"])
+            for checkpoint in module["checkpoints"]:
+                texts.setdefault(checkpoint["id"], checkpoint["action"])
+    return render_template("manage/district.html", district=found,
+                           summaries=district_summary(found.id, registry()),
+                           titles=titles, texts=texts, min_group=MIN_GROUP)
+
+
+def _facility_or_404(facility_id: int):
+    return service.reachable_facility(g.user, facility_id) or abort(404)
+
+
+def _facility_page(facility, new_code=None, errors=None, status=200):
+    return render_template("manage/facility.html", facility=facility,
+                           codes=service.codes_of(facility.id),
+                           devices=service.devices_of(facility.id), new_code=new_code,
+                           errors=errors or {}, now=utcnow()), status
+
+
+@manage_bp.get("/facilities/<int:facility_id>")
+@user_required(*MANAGERS)
+def facility(facility_id: int):
+    """A facility: its enrolment codes and its devices."""
+    return _facility_page(_facility_or_404(facility_id))
+
+
+@manage_bp.post("/facilities/<int:facility_id>/codes")
+@user_required(*MANAGERS)
+def create_code(facility_id: int):
+    """Create an enrolment code; show it once, with its QR image."""
+    found = _facility_or_404(facility_id)
+    try:
+        data = CodeFormSchema().load(request.form)
+    except ValidationError as exc:
+        return _facility_page(found, errors=exc.messages, status=422)
+    code, raw = service.create_enrolment_code(found.id, uses=data["uses"],
+                                              ttl=timedelta(days=data["days"]))
+    db.session.commit()
+    link = f"{request.host_url}#/join?code={raw}"
+    qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2, light="#fff")
+    return _facility_page(found, new_code={"code": raw, "link": link, "qr": qr,
+                                           "row": code})
+
+
+@manage_bp.post("/codes/<int:code_id>/end")
+@user_required(*MANAGERS)
+def end_code(code_id: int):
+    """End an enrolment code early (phones that joined with it keep working)."""
+    code = service.reachable_code(g.user, code_id) or abort(404)
+    service.end_code(code)
+    db.session.commit()
+    flash(_("The code can no longer be used."))
+    return redirect(url_for(".facility", facility_id=code.facility_id), 303)
+
+
+@manage_bp.post("/devices/<int:token_id>/revoke")
+@user_required(*MANAGERS)
+def revoke_device(token_id: int):
+    """Revoke a device or API token: its next request gets 401."""
+    token = service.reachable_device(g.user, token_id) or abort(404)
+    service.revoke(token)
+    db.session.commit()
+    flash(_("Access removed: %(name)s can no longer sync.", name=token.name or _("device")))
+    if token.facility_id is not None:
+        return redirect(url_for(".facility", facility_id=token.facility_id), 303)
+    return redirect(url_for(".tokens"), 303)
+
+
+def _tokens_page(new_secret=None, errors=None, status=200):
+    return render_template("manage/tokens.html", tokens=service.tokens_of(g.user),
+                           new_secret=new_secret, errors=errors or {}), status
+
+
+@manage_bp.get("/tokens")
+@user_required(*MANAGERS)
+def tokens():
+    """The signed-in manager's API tokens (scope: every facility of their districts)."""
+    return _tokens_page()
+
+
+@manage_bp.post("/tokens")
+@user_required(*MANAGERS)
+def create_token():
+    """Create an API token for the signed-in manager; show its secret once."""
+    try:
+        data = TokenFormSchema().load(request.form)
+    except ValidationError as exc:
+        return _tokens_page(errors=exc.messages, status=422)
+    _token, secret = service.create_user_token(g.user, data["name"])
+    db.session.commit()
+    return _tokens_page(new_secret=secret)

@@ -79,8 +79,22 @@ class ChecklistListSchema(Schema):
     checklists = fields.List(fields.Nested(ChecklistSummarySchema))
 
 
+class LocalisedCheckpointSchema(CheckpointSchema):
+    """A checkpoint in the reader's language (API output): a translation may run longer
+    than the limits set for the English source."""
+
+    action = fields.String(required=True)
+
+
+class LocalisedModuleSchema(ModuleSchema):
+    title = fields.String(required=True)
+    checkpoints = fields.List(fields.Nested(LocalisedCheckpointSchema), required=True)
+
+
 class LocalisedChecklistSchema(ChecklistSchema):
     """One checklist localised (API output): the data file plus language information."""
+
+    modules = fields.List(fields.Nested(LocalisedModuleSchema), required=True)
 
     lang = fields.String()
     dir = fields.String()

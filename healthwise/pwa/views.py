@@ -15,9 +15,16 @@ from flask import Blueprint, Response, current_app, send_from_directory
 bp = Blueprint("pwa", __name__)
 
 #: Files of the app shell, relative to the static folder, precached by the service worker.
-SHELL_PATTERNS = ("index.html", "manifest.webmanifest", "css/*.css", "js/*.js", "js/views/*.js", "icons/favicon.png", "icons/icon-192.png")
+SHELL_PATTERNS = (
+    "index.html",
+    "manifest.webmanifest",
+    "css/app.css",
+    "js/*.js",
+    "js/views/*.js",
+    "icons/favicon.png",
+    "icons/icon-192.png",
+)
 _BUILD_LINE = re.compile(r"^const BUILD = .*;$", re.MULTILINE)
-_PRELOAD_MARK = "<!--modulepreload-->"
 _cache: dict = {}
 
 
@@ -53,7 +60,9 @@ def build(static_dir: str | Path) -> dict:
     root = Path(static_dir)
     files = shell_files(root)
     sw = root / "sw.js"
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in [*files, sw] if p.exists())
+    stamp = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in [*files, sw] if p.exists()
+    )
     hit = _cache.get(str(root))
     if hit and hit[0] == stamp:
         return hit[1]
@@ -73,12 +82,8 @@ def _static_dir() -> str:
 
 @bp.get("/")
 def index():
-    """The app shell, with module preload hints for every script of the shell."""
-    root = Path(_static_dir())
-    html = (root / "index.html").read_text(encoding="utf-8")
-    scripts = [u for u in build(root)["files"] if u.endswith(".js")]
-    links = "\n".join(f'<link rel="modulepreload" href="{u}">' for u in scripts if not u.endswith("/app.js"))
-    response = Response(html.replace(_PRELOAD_MARK, links), mimetype="text/html")
+    """The app shell."""
+    response = send_from_directory(_static_dir(), "index.html", mimetype="text/html", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -90,7 +95,9 @@ def service_worker():
     source = (root / "sw.js").read_text(encoding="utf-8")
     info = build(root)
     line = f"const BUILD = {json.dumps(info)};"
-    response = Response(_BUILD_LINE.sub(lambda _: line, source, count=1), mimetype="text/javascript")
+    response = Response(
+        _BUILD_LINE.sub(lambda _: line, source, count=1), mimetype="text/javascript"
+    )
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -99,6 +106,8 @@ def service_worker():
 @bp.get("/manifest.webmanifest")
 def manifest():
     """The web app manifest."""
-    response = send_from_directory(_static_dir(), "manifest.webmanifest", mimetype="application/manifest+json", max_age=0)
+    response = send_from_directory(
+        _static_dir(), "manifest.webmanifest", mimetype="application/manifest+json", max_age=0
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -1,0 +1,132 @@
+// Storage: a small promise wrapper over IndexedDB, in the spirit of idb-keyval.
+// Everything the phone knows lives here (never in Cache Storage), so a new
+// service worker, a reload or a killed browser loses nothing.
+//
+// Stores:
+//   records    {id, type, rev, parent, server: {...}, fields: {...}, conflicts: [...]}
+//              `server` is what the server last said, `fields` is what the phone shows
+//              (server + every change still in the outbox, re-applied in order).
+//   outbox     {seq, change_id, type, id, base_rev, fields, status, error, at}
+//   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
+//   checklists "<id>:<lang>" -> checklist JSON (+ etag)
+
+const NAME = "healthwise";
+const VERSION = 1;
+let opening = null;
+
+/** Turn an IDBRequest into a promise. */
+export function req(r) {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+export function open() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      const r = indexedDB.open(NAME, VERSION);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        const records = d.createObjectStore("records", { keyPath: "id" });
+        records.createIndex("parent", "parent");
+        records.createIndex("type", "type");
+        d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true }).createIndex("id", "id");
+        d.createObjectStore("meta");
+        d.createObjectStore("checklists");
+      };
+      r.onsuccess = () => {
+        const d = r.result;
+        // Another tab (or a new version of the app) wants to upgrade: let it.
+        d.onversionchange = () => { d.close(); opening = null; };
+        d.onclose = () => { opening = null; };
+        resolve(d);
+      };
+      r.onerror = () => { opening = null; reject(r.error); };
+      r.onblocked = () => console.warn("IndexedDB upgrade blocked by another tab");
+    });
+  }
+  return opening;
+}
+
+/**
+ * Run fn(stores) in one transaction and resolve with its result once the
+ * transaction has committed. fn may only await IndexedDB requests (req(...)).
+ */
+export async function tx(names, mode, fn) {
+  const d = await open();
+  const list = [].concat(names);
+  // "strict" durability for the user's data: an answer is on disk before we say it
+  // is saved. Settings and positions can take the faster default.
+  const strict = mode === "readwrite" && (list.includes("records") || list.includes("outbox"));
+  const t = strict ? d.transaction(list, mode, { durability: "strict" }) : d.transaction(list, mode);
+  const done = new Promise((resolve, reject) => {
+    t.oncomplete = resolve;
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error("transaction aborted"));
+  });
+  const stores = {};
+  for (const n of list) stores[n] = t.objectStore(n);
+  let result;
+  try {
+    result = await fn(stores, t);
+  } catch (e) {
+    try { t.abort(); } catch (_) { /* already finished */ }
+    done.catch(() => {});
+    throw e;
+  }
+  await done;
+  return result;
+}
+
+export const get = (store, key) => tx(store, "readonly", (s) => req(s[store].get(key)));
+export const set = (store, key, value) =>
+  tx(store, "readwrite", (s) => req(store === "meta" || store === "checklists" ? s[store].put(value, key) : s[store].put(value)));
+export const del = (store, key) => tx(store, "readwrite", (s) => req(s[store].delete(key)));
+export const all = (store) => tx(store, "readonly", (s) => req(s[store].getAll()));
+export const keys = (store) => tx(store, "readonly", (s) => req(s[store].getAllKeys()));
+export const byIndex = (store, index, value) =>
+  tx(store, "readonly", (s) => req(s[store].index(index).getAll(value)));
+export const count = (store) => tx(store, "readonly", (s) => req(s[store].count()));
+
+/** Read several meta keys at once: {key: value}. */
+export const metas = (names) =>
+  tx("meta", "readonly", async (s) => {
+    const out = {};
+    for (const n of names) out[n] = await req(s.meta.get(n));
+    return out;
+  });
+
+/** Everything in every store, for "export local data". */
+export async function dump() {
+  const out = {};
+  for (const store of ["records", "outbox", "meta", "checklists"]) {
+    out[store] = await tx(store, "readonly", async (s) => {
+      const ks = await req(s[store].getAllKeys());
+      const vs = await req(s[store].getAll());
+      return ks.map((k, i) => [k, vs[i]]);
+    });
+  }
+  return out;
+}
+
+/** Clear whole stores and remove some meta keys, in one transaction. */
+export const wipe = (stores, metaKeys = []) =>
+  tx([...stores, "meta"], "readwrite", async (s) => {
+    for (const n of stores) s[n].clear();
+    for (const k of metaKeys) s.meta.delete(k);
+  });
+
+// ---- records ------------------------------------------------------------
+
+export const PARENT = { assessment: "facility_id", response: "assessment_id", answer: "response_id", action_item: "assessment_id" };
+
+/** The key a record is indexed under: its assessment, response, or facility. */
+export function parentOf(type, fields) {
+  const v = fields[PARENT[type]];
+  return v === undefined || v === null ? "" : String(v);
+}
+
+export const record = (id) => get("records", id);
+export const children = (parent) => byIndex("records", "parent", String(parent));
+export const ofType = (type) => byIndex("records", "type", type);

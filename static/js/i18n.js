@@ -1,0 +1,138 @@
+// Interface strings: t("English text", {named: "placeholders"}), tn() for plurals.
+// Catalogues come from GET /api/v1/i18n/<lang> and are kept in IndexedDB, so the
+// chosen language works offline. A missing translation shows the English text.
+import * as db from "./db.js";
+
+export const LANGS = [
+  { code: "en", name: "English", dir: "ltr" },
+  { code: "fr", name: "Français", dir: "ltr" },
+  { code: "es", name: "Español", dir: "ltr" },
+  { code: "pt", name: "Português", dir: "ltr" },
+  { code: "ar", name: "العربية", dir: "rtl" },
+];
+
+let lang = "en";
+let messages = {};
+
+export const current = () => lang;
+export const dir = () => (LANGS.find((l) => l.code === lang) || LANGS[0]).dir;
+
+function format(s, params) {
+  if (!params) return s;
+  return s.replace(/%\((\w+)\)[sd]|%%/g, (m, k) => (m === "%%" ? "%" : k in params ? String(params[k]) : m));
+}
+
+// English shown in place of a missing Arabic translation is isolated (FSI ... PDI),
+// so it still reads left to right inside the right-to-left page.
+const fallback = (s) => (lang !== "en" && dir() === "rtl" ? `\u2068${s}\u2069` : s);
+
+/** Translate one interface string. */
+export function t(msgid, params) {
+  let s = messages[msgid];
+  if (Array.isArray(s)) s = s[0];
+  // A "translation" equal to the English source is an untranslated entry too.
+  return typeof s === "string" && s && s !== msgid ? format(s, params) : fallback(format(msgid, params));
+}
+
+// Plural form index by language; enough for our five languages.
+function pluralIndex(n, count) {
+  if (lang === "ar" && count === 6) {
+    const m = n % 100;
+    return n === 0 ? 0 : n === 1 ? 1 : n === 2 ? 2 : m >= 3 && m <= 10 ? 3 : m >= 11 ? 4 : 5;
+  }
+  const plural = lang === "fr" || lang === "pt" ? n > 1 : n !== 1;
+  return Math.min(plural ? 1 : 0, count - 1);
+}
+
+/** Translate a string with a singular and a plural form. */
+export function tn(singular, plural, n, params) {
+  const forms = messages[singular];
+  const s = Array.isArray(forms) ? forms[pluralIndex(n, forms.length)] : null;
+  if (!s || s === singular || s === plural) return fallback(format(n === 1 ? singular : plural, { n, ...params }));
+  return format(s, { n, ...params });
+}
+
+function applyToDocument() {
+  const root = document.documentElement;
+  root.lang = lang;
+  root.dir = dir();
+}
+
+async function fetchCatalogue(code) {
+  const res = await fetch(`/api/v1/i18n/${code}`, { headers: { Accept: "application/json" }, cache: "no-cache" });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const data = await res.json();
+  await db.set("meta", `i18n:${code}`, data);
+  return data;
+}
+
+/**
+ * Switch the interface language. Uses the stored catalogue at once and refreshes
+ * it from the network; `onUpdate` is called if a newer one arrives. Returns
+ * false if no catalogue could be had (English is shown meanwhile). `save`: remember
+ * the choice on the phone.
+ */
+export async function setLang(code, onUpdate, { save = true } = {}) {
+  if (!LANGS.some((l) => l.code === code)) code = "en";
+  lang = code;
+  if (save) await db.set("meta", "lang", code);
+  if (code === "en") {
+    messages = {};
+    applyToDocument();
+    return true;
+  }
+  const stored = await db.get("meta", `i18n:${code}`);
+  messages = (stored && stored.messages) || {};
+  applyToDocument();
+  const fresh = fetchCatalogue(code).then((data) => {
+    const changed = JSON.stringify(data.messages) !== JSON.stringify(messages);
+    if (lang === code) messages = data.messages || {};
+    return changed;
+  });
+  if (stored) {
+    fresh.then((changed) => changed && lang === code && onUpdate && onUpdate(), () => {});
+    return true;
+  }
+  try {
+    await fresh;
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+/** The language to start in: the saved one, else the phone's, else English. */
+export async function initialLang() {
+  const saved = await db.get("meta", "lang");
+  if (saved) return saved;
+  for (const l of navigator.languages || [navigator.language || "en"]) {
+    const code = String(l).slice(0, 2).toLowerCase();
+    if (LANGS.some((x) => x.code === code)) return code;
+  }
+  return "en";
+}
+
+/** Format a date (Date, timestamp or YYYY-MM-DD) for this language. */
+export function fmtDate(value, withTime = false) {
+  if (!value) return "";
+  const d = typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00`) : new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  const opts = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
+  try {
+    return new Intl.DateTimeFormat(lang, opts).format(d);
+  } catch (_) {
+    return d.toLocaleString();
+  }
+}
+
+/** "3 minutes ago" style time, in this language. */
+export function ago(ts) {
+  const s = Math.round((ts - Date.now()) / 1000);
+  const abs = Math.abs(s);
+  let rtf;
+  try { rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" }); } catch (_) { return fmtDate(ts, true); }
+  if (abs < 60) return rtf.format(0, "second");
+  if (abs < 3600) return rtf.format(Math.round(s / 60), "minute");
+  if (abs < 86400) return rtf.format(Math.round(s / 3600), "hour");
+  return rtf.format(Math.round(s / 86400), "day");
+}

@@ -1,0 +1,133 @@
+// Walk-through: one checkpoint at a time. Every tap is saved on the phone at once.
+import * as db from "../db.js";
+import * as sync from "../sync.js";
+import { t } from "../i18n.js";
+import { h, link, findCheckpoint, untranslated, englishBadge } from "./ui.js";
+import { answersOf } from "./modules.js";
+
+// The remark being typed is also kept in localStorage, which writes synchronously:
+// if the tab is closed or the phone dies before it reaches IndexedDB, the next start
+// saves it (recoverDraft). One draft at a time: only one remark is typed at once.
+const DRAFT = "healthwise-draft";
+const keepDraft = (d) => { try { localStorage.setItem(DRAFT, JSON.stringify(d)); } catch (_) { /* private mode */ } };
+const dropDraft = () => { try { localStorage.removeItem(DRAFT); } catch (_) { /* idem */ } };
+
+/** Save a remark left in localStorage by a page that closed before saving it. */
+export async function recoverDraft() {
+  let d = null;
+  try { d = JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch (_) { /* unreadable: drop it */ }
+  if (!d || !d.rid || !d.cp) return dropDraft();
+  const ans = (await answersOf(d.rid)).get(d.cp);
+  if (!ans) await sync.create("answer", { response_id: d.rid, checkpoint_id: d.cp, action: null, priority: false, remark: d.remark });
+  else if (ans.fields.remark !== d.remark) await sync.edit("answer", ans.id, { remark: d.remark });
+  dropDraft();
+}
+
+function list(title, items, attrs) {
+  if (!items || !items.length) return null;
+  return [h("h3", {}, title), h("ul", attrs, items.map((x) => h("li", {}, x)))];
+}
+
+export default async function checkpoint(root, { rid, cp }, view) {
+  const [resp, cl] = await Promise.all([db.record(rid), view.checklist()]);
+  const found = findCheckpoint(cl, cp);
+  if (!resp || !found) {
+    view.title(t("Walk-through"), "/");
+    root.append(h("p", {}, t("This checkpoint is not on this phone.")), link(resp ? `#/walk/${rid}` : "#/", t("Back")));
+    return;
+  }
+  const { module: mod, checkpoint: c, index } = found;
+  view.title(mod.title, `/walk/${rid}`);
+  db.set("meta", `pos:${rid}`, c.id).catch(() => {});
+
+  const flat = cl.modules.flatMap((m) => m.checkpoints.map((x) => x.id));
+  const at = flat.indexOf(c.id);
+  const answers = await answersOf(rid);
+  let ans = answers.get(c.id) || null;
+  const f = ans ? ans.fields : { action: null, priority: false, remark: "" };
+  const tr = untranslated(cl, c.id);
+
+  // Saves run one after another so two quick taps never create two answers.
+  let queue = Promise.resolve();
+  const saved = h("p", { class: "saved", role: "status" });
+  const save = (fields) => {
+    queue = queue.then(async () => {
+      ans = ans
+        ? await sync.edit("answer", ans.id, fields)
+        : await sync.create("answer", { response_id: rid, checkpoint_id: c.id, action: null, priority: false, remark: "", ...fields });
+      saved.textContent = t("Saved on this phone");
+    }).catch((e) => { saved.textContent = t("Could not save: %(reason)s", { reason: e.message }); });
+    return queue;
+  };
+
+  const actions = [["yes", t("Yes")], ["no", t("No")], ["na", t("Not applicable")]];
+  const prio = h("input", { type: "checkbox", name: "priority", checked: !!f.priority, disabled: f.action !== "yes" });
+  const radios = actions.map(([v, l]) => {
+    const input = h("input", { type: "radio", name: "action", value: v, checked: f.action === v });
+    input.addEventListener("change", () => {
+      const fields = { action: v };
+      if (v !== "yes" && prio.checked) {
+        prio.checked = false;
+        fields.priority = false;
+      }
+      prio.disabled = v !== "yes";
+      save(fields);
+    });
+    return h("label", { class: "choice" }, input, h("span", {}, l));
+  });
+  prio.addEventListener("change", () => save({ priority: prio.checked }));
+
+  const remark = h("textarea", { name: "remark", rows: "3", maxlength: "2000" });
+  remark.value = f.remark || "";
+  let lastRemark = remark.value;
+  let timer = null;
+  const flush = () => {
+    clearTimeout(timer);
+    if (remark.value !== lastRemark) {
+      lastRemark = remark.value;
+      save({ remark: remark.value }).then(() => remark.value === lastRemark && dropDraft());
+    }
+  };
+  remark.addEventListener("input", () => {
+    keepDraft({ rid, cp: c.id, remark: remark.value });
+    clearTimeout(timer);
+    timer = setTimeout(flush, 800);
+  });
+  remark.addEventListener("change", flush);
+  const onHide = () => document.visibilityState === "hidden" && flush();
+  document.addEventListener("visibilitychange", onHide);
+  window.addEventListener("pagehide", flush);
+  view.onleave(() => {
+    flush();
+    document.removeEventListener("visibilitychange", onHide);
+    window.removeEventListener("pagehide", flush);
+  });
+
+  const prev = at > 0 ? `#/walk/${rid}/${flat[at - 1]}` : `#/walk/${rid}`;
+  const next = at < flat.length - 1 ? `#/walk/${rid}/${flat[at + 1]}` : `#/walk/${rid}`;
+
+  root.append(
+    h("div", { class: "cp-head" },
+      h("span", {}, t("Checkpoint %(i)s of %(n)s", { i: index + 1, n: mod.checkpoints.length })),
+      h("span", { class: "row" }, englishBadge(cl, c.id), c.sensitive ? h("span", { class: "badge warn" }, t("Sensitive")) : null, h("span", { class: "mono" }, c.id))),
+    h("p", { class: "cp-action", ...tr }, c.action),
+    h("fieldset", {},
+      h("legend", { class: "q" }, t("Do you propose action?")),
+      h("div", { class: "choices answer" }, radios)),
+    h("label", { class: "toggle" }, prio, h("span", { class: "knob", "aria-hidden": "true" }), h("span", {}, t("Priority"))),
+    h("details", { class: "more" },
+      h("summary", {}, t("Why and how")),
+      h("div", tr,
+        c.why ? [h("h3", {}, t("Why it matters")), h("p", {}, c.why)] : null,
+        list(t("How to do it"), c.how),
+        list(t("More hints"), c.hints),
+        list(t("Sources"), (c.sources || []).map((s) => (s.year ? `${s.title} (${s.year})` : s.title)), { class: "small" }))),
+    index === 0 && mod.intro ? h("details", { class: "more" }, h("summary", {}, t("About this module")), h("div", {}, h("p", {}, mod.intro))) : null,
+    c.sensitive ? h("p", { class: "meta" }, t("Sensitive topic: district reports only show counts for groups of five or more, never names.")) : null,
+    h("div", { class: "field" }, h("label", { for: "remark" }, t("Remark (optional)")), Object.assign(remark, { id: "remark" })),
+    saved,
+    h("nav", { class: "walk-nav", "aria-label": t("Checkpoints") },
+      h("a", { class: "btn", href: prev, onclick: flush }, h("span", { "aria-hidden": "true" }, "‹ "), t("Previous")),
+      h("a", { class: "btn primary", href: next, onclick: flush }, at < flat.length - 1 ? t("Next") : t("Finish"), h("span", { "aria-hidden": "true" }, " ›"))),
+  );
+}

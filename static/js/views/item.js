@@ -1,0 +1,91 @@
+// One action of the plan: what, who, by when, cost, status. Edits work offline;
+// each field is saved on the phone as soon as it changes.
+import * as db from "../db.js";
+import * as sync from "../sync.js";
+import { t } from "../i18n.js";
+import { h, field, select, toast, link, COSTS, STATUSES, findCheckpoint } from "./ui.js";
+import { showValue } from "./outbox.js";
+
+export default async function item(root, { aid, iid }, view) {
+  const isNew = iid === "new";
+  const rec = isNew ? null : await db.record(iid);
+  view.title(isNew ? t("Add your own action") : t("Action"), `/plan/${aid}`);
+  if (!isNew && !rec) {
+    root.append(h("p", {}, t("This action is not on this phone.")), link(`#/plan/${aid}`, t("Back")));
+    return;
+  }
+  const f = rec ? rec.fields : { action: "", responsible: "", due_on: null, cost: "low", status: "planned", progress_note: "" };
+  let cl = null;
+  try { cl = await view.checklist(); } catch (_) { /* the text is in the record */ }
+
+  const inputs = {
+    action: h("textarea", { name: "action", rows: "3", maxlength: "2000", required: true }),
+    responsible: h("input", { type: "text", name: "responsible", maxlength: "200", autocomplete: "off" }),
+    due_on: h("input", { type: "date", name: "due_on" }),
+    cost: select(COSTS(), f.cost || "low", { name: "cost" }),
+    status: select(STATUSES(), f.status || "planned", { name: "status" }),
+    progress_note: h("textarea", { name: "progress_note", rows: "3", maxlength: "2000" }),
+  };
+  inputs.action.value = f.action || "";
+  inputs.responsible.value = f.responsible || "";
+  inputs.due_on.value = f.due_on || "";
+  inputs.progress_note.value = f.progress_note || "";
+  const saved = h("p", { class: "saved", role: "status" });
+  const valueOf = (k) => (k === "due_on" ? inputs[k].value || null : inputs[k].value);
+
+  const conflicts = (rec && rec.conflicts) || [];
+  const found = cl && f.checkpoint_id ? findCheckpoint(cl, f.checkpoint_id) : null;
+  root.append(
+    conflicts.length ? h("div", { class: "card note" }, h("p", {}, t("Two phones changed this action differently.")), link("#/sync", t("See what to discuss"), "btn small")) : null,
+    found ? h("p", { class: "meta" }, `${f.checkpoint_id} · ${found.module.title}`) : null);
+
+  const form = h("form", { class: "card", novalidate: true },
+    field(t("What will be done"), inputs.action),
+    field(t("Responsible"), inputs.responsible, t("A name or a post, for example the head nurse.")),
+    field(t("Due date"), inputs.due_on),
+    field(t("Cost"), inputs.cost),
+    field(t("Status"), inputs.status),
+    field(t("Progress"), inputs.progress_note, t("What has been done so far.")),
+    saved);
+  root.append(form);
+  for (const c of conflicts) {
+    const input = inputs[c.field];
+    if (input) input.closest(".field").append(h("p", { class: "badge bad" }, t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) })));
+  }
+
+  if (isNew) {
+    const err = h("p", { class: "error", role: "alert" });
+    form.append(err, h("button", { type: "submit", class: "btn primary block big" }, t("Add to the plan")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!inputs.action.value.trim()) { err.textContent = t("Say what will be done."); inputs.action.focus(); return; }
+      const ranks = (await db.children(aid)).filter((r) => r.type === "action_item").map((r) => r.fields.rank || 0);
+      await sync.create("action_item", {
+        assessment_id: aid, checkpoint_id: null, action: inputs.action.value.trim(), responsible: inputs.responsible.value.trim(),
+        due_on: valueOf("due_on"), cost: inputs.cost.value, status: inputs.status.value, progress_note: inputs.progress_note.value, rank: Math.max(0, ...ranks) + 1,
+      });
+      toast(t("Added to the plan."));
+      view.go(`/plan/${aid}`);
+    });
+    return;
+  }
+
+  // Existing action: every field is its own change, saved when it changes.
+  const last = {};
+  for (const k of Object.keys(inputs)) last[k] = valueOf(k);
+  const save = async (k) => {
+    const v = valueOf(k);
+    if (v === last[k]) return;
+    last[k] = v;
+    await sync.edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
+    saved.textContent = t("Saved on this phone");
+  };
+  for (const k of Object.keys(inputs)) inputs[k].addEventListener("change", () => save(k));
+  const flush = () => { for (const k of Object.keys(inputs)) save(k); };
+  view.onleave(flush);
+  window.addEventListener("pagehide", flush);
+  view.onleave(() => window.removeEventListener("pagehide", flush));
+  form.addEventListener("submit", (e) => { e.preventDefault(); flush(); });
+  root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Done"), "btn primary block")));
+  if (found) root.append(h("details", { class: "more" }, h("summary", {}, t("About this checkpoint")), h("div", {}, h("p", {}, found.checkpoint.why || ""))));
+}

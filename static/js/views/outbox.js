@@ -1,0 +1,137 @@
+// Sync: what is not yet sent, items "to discuss" (conflicts) and rejected changes to fix.
+import * as db from "../db.js";
+import * as sync from "../sync.js";
+import { t, tn, ago, fmtDate } from "../i18n.js";
+import { h, link, ask, toast, empty, ACTION, findCheckpoint, label, COSTS, STATUSES, KINDS, ROUND_STATUS, roleName } from "./ui.js";
+
+const FIELD = () => ({
+  title: t("Title"), kind: t("Kind"), status: t("Status"), started_on: t("Start date"), previous_id: t("Previous round"),
+  participant: t("Participant"), role: t("Role"), completed: t("Completed"),
+  action: t("Action"), priority: t("Priority"), remark: t("Remark"),
+  responsible: t("Responsible"), due_on: t("Due date"), cost: t("Cost"), progress_note: t("Progress"), rank: t("Rank"),
+});
+
+/** A value as a person reads it. */
+export function showValue(type, fieldName, v) {
+  if (v === null || v === undefined || v === "") return t("(empty)");
+  if (typeof v === "boolean") return v ? t("Yes") : t("No");
+  if (type === "answer" && fieldName === "action") return ACTION()[v] || v;
+  if (fieldName === "cost") return label(COSTS(), v);
+  if (type === "action_item" && fieldName === "status") return label(STATUSES(), v);
+  if (type === "assessment" && fieldName === "status") return label(ROUND_STATUS(), v);
+  if (fieldName === "kind") return label(KINDS(), v);
+  if (fieldName === "role") return roleName(v);
+  if (fieldName === "due_on" || fieldName === "started_on") return fmtDate(v);
+  return String(v);
+}
+
+/** One line that says which record this is, and where to open it. */
+export async function describe(rec, cl) {
+  const f = (rec && rec.fields) || {};
+  switch (rec && rec.type) {
+    case "answer": {
+      const found = cl && findCheckpoint(cl, f.checkpoint_id);
+      const resp = await db.record(f.response_id);
+      const who = resp ? resp.fields.participant || t("Anonymous") : "";
+      return { text: `${f.checkpoint_id} · ${found ? found.checkpoint.action : ""}${who ? ` (${who})` : ""}`, href: `#/walk/${f.response_id}/${f.checkpoint_id}` };
+    }
+    case "response":
+      return { text: t("Participant: %(who)s", { who: f.participant || t("Anonymous") }), href: `#/walk/${rec.id}` };
+    case "assessment":
+      return { text: t("Round: %(title)s", { title: f.title || "" }), href: `#/round/${rec.id}` };
+    case "action_item":
+      return { text: t("Action: %(action)s", { action: f.action || "" }), href: `#/plan/${f.assessment_id}/item/${rec.id}` };
+    default:
+      return { text: rec ? rec.id : "", href: null };
+  }
+}
+
+/** The sync state box (home and this screen). */
+export function syncCard(st, view, { compact = false } = {}) {
+  const btn = h("button", { type: "button", class: "btn primary", disabled: st.syncing || st.revoked }, st.syncing ? t("Syncing…") : t("Sync now"));
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    btn.textContent = t("Syncing…");
+    try {
+      await sync.syncNow();
+      toast(t("Everything is up to date."));
+    } catch (e) {
+      toast(e instanceof sync.OfflineError ? t("No connection. Your changes are safe on this phone and will be sent later.") : t("Sync failed: %(reason)s", { reason: e.message }));
+    }
+    view.rerender();
+  });
+  const lines = [];
+  lines.push(h("p", { class: "q" }, st.pending
+    ? tn("One change not yet sent", "%(n)s changes not yet sent", st.pending, { n: st.pending })
+    : t("All changes sent")));
+  lines.push(h("p", { class: "meta" }, st.lastSync ? t("Last sync: %(when)s", { when: ago(st.lastSync) }) : t("Not synced yet"),
+    st.online ? "" : ` · ${t("Offline")}`));
+  if (st.error && !(st.error instanceof sync.OfflineError) && !st.revoked) lines.push(h("p", { class: "error" }, t("Last try failed: %(reason)s", { reason: st.error.message })));
+  const extra = h("div", { class: "row" });
+  if (st.conflicts.length) extra.append(link("#/sync", tn("One item to discuss", "%(n)s items to discuss", st.conflicts.length, { n: st.conflicts.length }), "btn small"));
+  if (st.rejected.length) extra.append(link("#/sync", tn("One change to fix", "%(n)s changes to fix", st.rejected.length, { n: st.rejected.length }), "btn small"));
+  return h("section", { class: "card", "aria-label": t("Sync status") },
+    lines, h("div", { class: "row spread" }, btn, compact && st.outbox.length ? link("#/sync", t("Details"), "btn ghost small") : null),
+    extra.childNodes.length ? extra : null);
+}
+
+export default async function outbox(root, params, view) {
+  view.title(t("Not yet sent"), "/");
+  view.live();
+  const st = await sync.status();
+  let cl = null;
+  try { cl = await view.checklist(); } catch (_) { /* descriptions without texts */ }
+  const F = FIELD();
+  root.append(syncCard(st, view));
+
+  // To discuss: conflicting values kept by the server.
+  root.append(h("h2", { class: "section", id: "discuss" }, t("To discuss")));
+  if (!st.conflicts.length) root.append(h("p", { class: "muted" }, t("Nothing to discuss.")));
+  for (const { record, conflict } of st.conflicts) {
+    const d = await describe(record, cl);
+    const mine = record.fields[conflict.field];
+    const choose = async (value) => {
+      await sync.edit(record.type, record.id, { [conflict.field]: value });
+      toast(t("Your choice will be sent with the next sync."));
+      view.rerender();
+    };
+    root.append(h("div", { class: "card" },
+      h("p", {}, d.href ? h("a", { href: d.href }, d.text) : d.text),
+      h("p", { class: "q" }, F[conflict.field] || conflict.field),
+      h("p", {}, t("Two phones set different values. Talk it over and pick one:")),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "btn", onclick: () => choose(mine) }, t("Keep “%(value)s”", { value: showValue(record.type, conflict.field, mine) })),
+        h("button", { type: "button", class: "btn", onclick: () => choose(conflict.value) }, t("Use “%(value)s”", { value: showValue(record.type, conflict.field, conflict.value) }))),
+      conflict.at ? h("p", { class: "meta" }, t("Other value set %(when)s", { when: fmtDate(conflict.at, true) })) : null));
+  }
+
+  // Rejected: refused by the server; the user fixes or discards them.
+  root.append(h("h2", { class: "section" }, t("To fix")));
+  if (!st.rejected.length) root.append(h("p", { class: "muted" }, t("Nothing to fix.")));
+  for (const c of st.rejected) {
+    const rec = await db.record(c.id);
+    const d = await describe(rec || { type: c.type, id: c.id, fields: c.fields }, cl);
+    root.append(h("div", { class: "card alert" },
+      h("p", {}, d.href ? h("a", { href: d.href }, d.text) : d.text),
+      h("p", {}, Object.entries(c.fields).map(([k, v]) => `${F[k] || k}: ${showValue(c.type, k, v)}`).join(" · ")),
+      h("p", { class: "error" }, t("The server refused this change: %(reason)s", { reason: (c.error && c.error.message) || "" })),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "btn small", onclick: async () => { await sync.retry(c.seq); view.rerender(); } }, t("Try again")),
+        h("button", {
+          type: "button", class: "btn small ghost", onclick: async () => {
+            if (await ask(t("Discard this change?"), { ok: t("Discard"), danger: true })) { await sync.discard(c.seq); view.rerender(); }
+          },
+        }, t("Discard")))));
+  }
+
+  // Waiting: everything still in the outbox.
+  const pending = st.outbox.filter((c) => c.status === "pending");
+  root.append(h("h2", { class: "section" }, t("Waiting to be sent")));
+  if (!pending.length) root.append(empty(t("Nothing is waiting. Everything on this phone is on the server.")));
+  else {
+    const counts = {};
+    for (const c of pending) counts[c.type] = (counts[c.type] || 0) + 1;
+    const names = { assessment: t("Rounds"), response: t("Participants"), answer: t("Answers"), action_item: t("Plan actions") };
+    root.append(h("ul", { class: "list" }, Object.entries(counts).map(([k, n]) => h("li", { class: "item" }, h("span", { class: "name" }, names[k] || k), h("span", { class: "meta" }, tn("one change", "%(n)s changes", n, { n }))))));
+  }
+}

@@ -1,0 +1,58 @@
+// One assessment round: its participants, and the way to the group view and the plan.
+import * as db from "../db.js";
+import * as sync from "../sync.js";
+import { t, tn, fmtDate } from "../i18n.js";
+import { h, link, empty, progress, select, roleName, label, toast, KINDS, ROUND_STATUS } from "./ui.js";
+import { answeredCount, totalCheckpoints } from "./modules.js";
+
+export default async function round(root, { aid }, view) {
+  const a = await db.record(aid);
+  if (!a) {
+    view.title(t("Round"), "/");
+    root.append(empty(t("This round is not on this phone.")), link("#/", t("Home")));
+    return;
+  }
+  view.title(a.fields.title || t("Round"), "/");
+  view.live();
+  let cl = null;
+  try { cl = await view.checklist(); } catch (_) { /* progress needs it */ }
+  const total = cl ? totalCheckpoints(cl) : 0;
+  const kids = await db.children(aid);
+  const responses = kids.filter((r) => r.type === "response").sort((x, y) => (x.created || 0) - (y.created || 0));
+  const items = kids.filter((r) => r.type === "action_item");
+  const prev = a.fields.previous_id ? await db.record(a.fields.previous_id) : null;
+
+  const status = select(ROUND_STATUS(), a.fields.status || "open", { id: "round-status" });
+  status.addEventListener("change", async () => {
+    await sync.edit("assessment", aid, { status: status.value });
+    toast(t("Saved on this phone"));
+  });
+  root.append(h("div", { class: "card" },
+    h("dl", { class: "kv" },
+      h("dt", {}, t("Kind")), h("dd", {}, label(KINDS(), a.fields.kind)),
+      h("dt", {}, t("Start date")), h("dd", {}, fmtDate(a.fields.started_on)),
+      prev ? [h("dt", {}, t("Previous round")), h("dd", {}, h("a", { href: `#/round/${prev.id}` }, prev.fields.title || fmtDate(prev.fields.started_on)))] : null),
+    h("div", { class: "field" }, h("label", { for: "round-status" }, t("Status")), status)));
+
+  root.append(h("h2", { class: "section" }, tn("One participant", "%(n)s participants", responses.length, { n: responses.length })));
+  if (!responses.length) root.append(empty(t("Nobody has joined this round yet.")));
+  const ul = h("ul", { class: "list" });
+  for (const r of responses) {
+    const n = cl ? await answeredCount(r.id, cl) : 0;
+    const mine = !!r.created;
+    const body = [
+      h("span", { class: "name" }, r.fields.participant || t("Anonymous"), " ",
+        r.fields.completed ? h("span", { class: "badge ok" }, t("Completed")) : null,
+        mine ? null : h("span", { class: "badge" }, t("Other phone"))),
+      h("span", { class: "meta" }, roleName(r.fields.role)),
+      total ? progress(n, total, t("Checkpoints answered")) : null,
+    ];
+    ul.append(h("li", {}, mine ? h("a", { class: "item", href: `#/walk/${r.id}` }, body) : h("div", { class: "item" }, body)));
+  }
+  root.append(ul);
+  root.append(h("div", { class: "actions" },
+    link(`#/round/${aid}/join`, t("Join this round"), "btn primary block big"),
+    link(`#/group/${aid}`, t("Group view: compare answers"), "btn block"),
+    link(`#/plan/${aid}`, items.length ? tn("Action plan (one action)", "Action plan (%(n)s actions)", items.length, { n: items.length }) : t("Action plan"), "btn block"),
+    link(`#/round/new?previous=${aid}`, t("Start a follow-up round"), "btn ghost block")));
+}

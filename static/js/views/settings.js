@@ -1,0 +1,91 @@
+// Settings: language, storage, what is not yet sent, export, sign out.
+import * as db from "../db.js";
+import * as sync from "../sync.js";
+import { t, tn, LANGS, setLang, current } from "../i18n.js";
+import { h, link, ask, toast, download } from "./ui.js";
+
+const KEEP = new Set(["device_id", "lang"]);
+const mb = (bytes) => (bytes / 1048576).toLocaleString(current(), { maximumFractionDigits: 1 });
+
+export async function exportData() {
+  const data = await db.dump();
+  // The token is a password for this phone: never put it in a file.
+  data.meta = data.meta.filter(([k]) => k !== "token");
+  const blob = new Blob([JSON.stringify({ exported: new Date().toISOString(), app: "healthwise", ...data }, null, 1)], { type: "application/json" });
+  download(blob, `healthwise-${new Date().toISOString().slice(0, 10)}.json`);
+}
+
+/** Forget this facility: records, outbox, token, positions, cached API answers. */
+export async function signOut() {
+  const names = (await db.keys("meta")).filter((k) => !KEEP.has(k) && !String(k).startsWith("i18n:"));
+  await db.wipe(["records", "outbox"], names);
+  if (self.caches) for (const k of await caches.keys()) if (k.startsWith("api")) await caches.delete(k);
+}
+
+export default async function settings(root, params, view) {
+  const m = await db.metas(["token", "scope", "device_name", "device_id"]);
+  view.title(t("Settings"), m.token ? "/" : "/join");
+  const st = m.token ? await sync.status() : null;
+
+  // Language
+  const langs = h("div", { class: "choices one langs", role: "radiogroup", "aria-label": t("Language") },
+    LANGS.map((l) => h("label", { class: "choice" },
+      h("input", {
+        type: "radio", name: "lang", value: l.code, checked: l.code === current(),
+        onchange: async () => {
+          const ok = await setLang(l.code, () => view.rerender());
+          if (!ok) toast(t("This language is not on the phone yet; connect once to download it."));
+          // Keep the checklist in every language the user picked, for offline use.
+          sync.checklist(l.code).catch(() => {});
+          view.rerender();
+        },
+      }),
+      h("span", { lang: l.code, dir: l.dir }, l.name))));
+  root.append(h("h2", { class: "section" }, t("Language")), langs);
+
+  // Storage and offline
+  const storage = h("div", { class: "card" });
+  root.append(h("h2", { class: "section" }, t("This phone")), storage);
+  const est = navigator.storage && navigator.storage.estimate ? await navigator.storage.estimate().catch(() => null) : null;
+  const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted().catch(() => false) : false;
+  storage.append(h("dl", { class: "kv" },
+    m.scope && m.scope.facility ? [h("dt", {}, t("Facility")), h("dd", {}, m.scope.facility.name)] : null,
+    m.device_name ? [h("dt", {}, t("Phone name")), h("dd", {}, m.device_name)] : null,
+    est ? [h("dt", {}, t("Storage used")), h("dd", {}, t("%(used)s MB of %(quota)s MB", { used: mb(est.usage || 0), quota: mb(est.quota || 0) }))] : null,
+    h("dt", {}, t("Data kept safe")), h("dd", {}, persisted ? t("Yes, the browser will not delete it") : t("No, the browser may delete it when space runs low")),
+    h("dt", {}, t("Offline reload")), h("dd", {}, view.sw.state === "active" ? t("Available") : view.sw.state === "pending" ? t("Checking…") : t("Not available on this connection"))));
+  if (!persisted && navigator.storage && navigator.storage.persist) {
+    storage.append(h("button", {
+      type: "button", class: "btn", onclick: async () => {
+        const ok = await navigator.storage.persist().catch(() => false);
+        toast(ok ? t("The browser will keep this app's data.") : t("The browser did not agree. Install the app on the home screen and try again."));
+        view.rerender();
+      },
+    }, t("Keep data on this phone")));
+  }
+  if (view.sw.state === "unavailable") storage.append(h("p", { class: "meta" }, t("Without a secure (https) connection the app cannot reload offline. Your answers are still saved on the phone and sent when the network is back.")));
+
+  if (st) {
+    root.append(h("h2", { class: "section" }, t("Not yet sent")),
+      h("div", { class: "card" },
+        h("p", {}, st.outbox.length ? tn("One change is not yet on the server.", "%(n)s changes are not yet on the server.", st.outbox.length, { n: st.outbox.length }) : t("Everything is on the server.")),
+        st.outbox.length ? link("#/sync", t("Details"), "btn small") : null));
+  }
+
+  root.append(h("h2", { class: "section" }, t("Your data")),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "btn block", onclick: exportData }, t("Export the data on this phone as a file")),
+      m.token ? h("button", {
+        type: "button", class: "btn danger block", onclick: async () => {
+          const unsent = (await db.all("outbox")).length;
+          const body = unsent
+            ? h("p", { class: "error" }, tn("One change is not sent yet and will be lost. Export your data first.", "%(n)s changes are not sent yet and will be lost. Export your data first.", unsent, { n: unsent }))
+            : h("p", {}, t("All changes are on the server."));
+          if (!(await ask(t("Sign out and delete this facility's data from this phone?"), { ok: t("Sign out"), danger: true, body }))) return;
+          await signOut();
+          toast(t("Signed out. This facility's data was deleted from this phone."));
+          view.go("/join");
+        },
+      }, t("Sign out")) : null),
+    m.device_id ? h("p", { class: "meta small" }, t("Phone id: %(id)s", { id: m.device_id })) : null);
+}
