@@ -62,6 +62,14 @@ def initialise() -> None:
         click.echo(f"Demo data loaded: district {ids['district_id']}, facilities "
                    f"{ids['facility_ids']}, baseline round {ids['assessment_id']}.")
         click.echo(f"Enrolment code for {demo.FACILITIES[0]}: {code} (200 phones, 30 days)")
+        import secrets
+
+        from healthwise.auth.service import create_user
+
+        password = secrets.token_urlsafe(9)
+        create_user("manager@demo.local", password, "manager", [ids["district_id"]])
+        db.session.commit()
+        click.echo(f"Demo district manager: manager@demo.local / {password} at /manage")
 
 
 @main.command("serve")

@@ -91,6 +91,7 @@ def test_demo_data_loads_once(tmp_path):
     first = invoke(["init"])
     assert first.exit_code == 0, first.output
     assert "Demo data loaded" in first.output and "Enrolment code" in first.output
+    assert "Demo district manager: manager@demo.local" in first.output
     again = invoke(["init"])
     assert again.exit_code == 0 and "Demo data loaded" not in again.output
     with app.app_context():

@@ -120,17 +120,29 @@ def check(langs=None) -> list[str]:
                     problems.append(f"{where}: untranslated {label}")
                 elif message.fuzzy:
                     problems.append(f"{where}: fuzzy {label}")
-                else:
-                    source = msgid if isinstance(msgid, str) else msgid[0]
-                    wanted = sorted(set(PLACEHOLDER.findall(source)))
-                    for text in strings:
-                        if sorted(set(PLACEHOLDER.findall(text))) != wanted:
-                            problems.append(f"{where}: placeholders differ in {label}")
-                            break
+                elif not _placeholders_match(msgid, strings):
+                    problems.append(f"{where}: placeholders differ in {label}")
             for msgid in catalog:
                 if msgid not in template:
                     problems.append(f"{where}: orphaned {_label(msgid)}")
     return problems
+
+
+def _placeholders_match(msgid, strings) -> bool:
+    """Return True if the translation uses the source's placeholders.
+
+    A plural form may leave out the number ("One remark"), so for plurals each form
+    must use only placeholders of the English forms, and the last form all of the
+    English plural's.
+    """
+    def found(text: str) -> set[str]:
+        return set(PLACEHOLDER.findall(text))
+
+    if isinstance(msgid, str):
+        return all(found(text) == found(msgid) for text in strings)
+    allowed = found(msgid[0]) | found(msgid[1])
+    return all(found(text) <= allowed for text in strings) \
+        and found(strings[-1]) == found(msgid[1])
 
 
 def _label(msgid) -> str:

@@ -7,20 +7,23 @@ from .conftest import AXE
 
 def choose_language(phone, name):
     phone.goto("/settings")
-    phone.page.get_by_role("radio", name=name, exact=True).check()
+    # click, not check: the screen re-renders in the new language at once
+    phone.page.get_by_role("radio", name=name, exact=True).click()
 
 
 def test_arabic_renders_right_to_left(phones):
     phone = phones()
     phone.join()
+    # The test steps find buttons by their English names: set up first, then switch.
+    aid = phone.start_round("جولة")
+    rid = phone.join_round("سلمى")
     choose_language(phone, "العربية")
     phone.page.wait_for_function("() => document.documentElement.dir === 'rtl'")
     assert phone.page.evaluate("document.documentElement.lang") == "ar"
-
-    aid = phone.start_round("جولة")
-    phone.join_round("سلمى")
+    phone.goto(f"/walk/{rid}")
     phone.page.reload()  # the choice is kept on the phone
     phone.page.locator(".mod-num").first.wait_for()
+    assert phone.page.evaluate("document.documentElement.lang") == "ar"
     assert phone.page.evaluate(
         "[document.documentElement.dir, getComputedStyle(document.querySelector('main')).direction]"
     ) == ["rtl", "rtl"]
@@ -85,9 +88,6 @@ def test_no_serious_accessibility_violation_on_any_screen(phones, language):
     phone.page.get_by_label("Enrolment code").wait_for()
     found = {"join": axe_problems(phone.page)}
     phone.join()
-    if language != "English":
-        choose_language(phone, language)
-        phone.page.wait_for_function("() => document.documentElement.dir === 'rtl'")
     phone.wait_checklist()
     aid = phone.start_round("Baseline")
     rid = phone.join_round("Ana")
@@ -97,6 +97,9 @@ def test_no_serious_accessibility_violation_on_any_screen(phones, language):
     phone.page.get_by_role("button", name="Add to the plan").first.click()
     phone.page.locator("#toast").filter(has_text="Added").wait_for()
     iid = phone.records("action_item")[0]["id"]
+    if language != "English":  # the steps above use English names; then switch
+        choose_language(phone, language)
+        phone.page.wait_for_function("() => document.documentElement.dir === 'rtl'")
 
     for name, route in SCREENS[1:]:
         phone.goto(route.format(aid=aid, rid=rid, iid=iid))

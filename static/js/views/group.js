@@ -59,7 +59,15 @@ export default async function group(root, { aid }, view) {
       h("summary", {}, tn("One participant", "%(n)s participants", names.length, { n: names.length })),
       h("div", {}, h("ul", {}, data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : ""))))));
 
-  const filters = [["all", t("All")], ["disagree", `${t("Disagreements")} (${counts.disagree})`], ["priority", `${t("Priorities")} (${counts.priority})`], ["action", `${t("Action proposed")} (${counts.action})`]];
+  const disagree = t("Disagreements");
+  const priorities = t("Priorities");
+  const proposed = t("Action proposed");
+  const filters = [
+    ["all", t("All")],
+    ["disagree", disagree + " (" + counts.disagree + ")"],
+    ["priority", priorities + " (" + counts.priority + ")"],
+    ["action", proposed + " (" + counts.action + ")"],
+  ];
   root.append(h("div", { class: "filters", role: "radiogroup", "aria-label": t("Show") },
     filters.map(([v, l]) => h("label", { class: "choice" },
       h("input", { type: "radio", name: "show", value: v, checked: v === filter, onchange: () => view.go(`/group/${aid}?show=${v}`) }),

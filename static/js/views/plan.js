@@ -177,6 +177,6 @@ export default async function plan(root, { aid }, view) {
       h("div", { class: "card bars" }, p.modules.map((m) => h("div", {},
         h("p", { class: "small" }, h("strong", {}, m.title), " ",
           t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
-          m.previous_share !== null && m.previous_share !== undefined ? ` · ${t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })}` : "")))));
+          m.previous_share !== null && m.previous_share !== undefined ? " · " + t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) }) : "")))));
   }
 }
