@@ -985,7 +985,7 @@ class _Renderer:
             _("Cost"),
             _("Status"),
         ]
-        widths = [16, 136, 136, 76, 54, 46, 60]
+        widths = [16, 132, 128, 72, 62, 46, 60]
         # Share out what A4 leaves so the columns fill the frame exactly.
         widths = [w * FRAME_WIDTH / sum(widths) for w in widths]
         inner = [w - 2 * CELL_PADDING for w in widths]
