@@ -91,18 +91,23 @@ def carried_forward(round_: Round) -> list[dict]:
             and item["fields"]["checkpoint_id"] not in taken]
 
 
+def _modules(round_: Round, checklist) -> tuple[list, dict, dict]:
+    """Return this round's module shares, the previous round's by module id, and titles."""
+    shares = priority.module_shares(checklist, round_.responses)
+    before = {}
+    if round_.previous is not None:
+        before = {s.module_id: s.share
+                  for s in priority.module_shares(checklist, round_.previous.responses)}
+    return shares, before, {m["id"]: m["title"] for m in checklist["modules"]}
+
+
 def plan_json(round_: Round, checklist, gettext, ngettext) -> dict:
     """Return the plan of a round for the API: suggestions with reasons, items, modules.
 
     :param checklist: the localised checklist dict (module titles in the reader's language).
     """
     suggestions = priority.prioritise(checklist, round_.responses)
-    shares = priority.module_shares(checklist, round_.responses)
-    before = {}
-    if round_.previous is not None:
-        before = {s.module_id: s.share
-                  for s in priority.module_shares(checklist, round_.previous.responses)}
-    titles = {m["id"]: m["title"] for m in checklist["modules"]}
+    shares, before, titles = _modules(round_, checklist)
     return {
         "assessment_id": round_.assessment["id"],
         "kind": round_.assessment["kind"],
@@ -130,12 +135,7 @@ def plan_document(round_: Round, checklist, lang: str) -> PlanDocument:
     :param lang: the reader's language, for dates.
     """
     checkpoints = {cp["id"]: cp for m in checklist["modules"] for cp in m["checkpoints"]}
-    shares = priority.module_shares(checklist, round_.responses)
-    before = {}
-    if round_.previous is not None:
-        before = {s.module_id: s.share
-                  for s in priority.module_shares(checklist, round_.previous.responses)}
-    titles = {m["id"]: m["title"] for m in checklist["modules"]}
+    shares, before, titles = _modules(round_, checklist)
     items = [*round_.items, *carried_forward(round_)]
     lines = []
     for number, item in enumerate(items, start=1):
