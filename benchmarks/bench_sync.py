@@ -32,6 +32,7 @@ from tests.live import Server, cli, environment  # noqa: E402
 from tests.test_live_server import response_batch  # noqa: E402
 
 RUNS = 40
+WORKERS = int(sys.argv[1]) if len(sys.argv) > 1 else 3  # as `healthwise serve` runs
 SEQ = itertools.count(10**9)
 
 
@@ -125,7 +126,7 @@ def main() -> None:
         print(f"  floor (json.loads + Core insert, 1 tx):  {f:7.2f} ms")
         print(f"  ratio: {h / f:.2f}x   (target <= 3x)")
 
-        server = Server(env, workers=3)
+        server = Server(env, workers=WORKERS)
         server.start()
         try:
             facility_id, token, assessment_id = setup(server, env)
@@ -145,7 +146,7 @@ def main() -> None:
             server.stop()
         ok = sum(1 for code, statuses in outcomes if code == 200 and statuses == {"applied"})
         print(f"burst: 100 clients x {n} changes, all acknowledged in {elapsed:.2f} s "
-              f"({ok}/100 fully applied; gunicorn 3 workers x 8 threads)   (target <= 5 s)")
+              f"({ok}/100 fully applied; gunicorn {WORKERS} workers x 8 threads)   (target <= 5 s)")
     print("command: .venv/bin/python benchmarks/bench_sync.py")
 
 

@@ -123,6 +123,17 @@ class Workspace:
                 db.session.execute(stmt, [{k: r[k] for k in [*columns, "_id"]} for r in changed])
 
 
+@lru_cache(maxsize=8)
+def _blank_row(record_type: str) -> dict:
+    """Return a new record's columns with their defaults (copy before use)."""
+    row = {}
+    for column in RECORD_MODELS[record_type].__table__.columns:
+        default = column.default
+        row[column.name] = default.arg if default is not None and not callable(default.arg) \
+            else None
+    return row
+
+
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -295,11 +306,7 @@ class Batch:
         missing = [k for k in rules["required"] if fields.get(k) is None]
         if missing:
             raise Rejected("missing_fields", f"A new {record_type} needs: {', '.join(missing)}.")
-        model = RECORD_MODELS[record_type]
-        row = {c.name: None for c in model.__table__.columns}
-        for column in model.__table__.columns:
-            if column.default is not None and not callable(column.default.arg):
-                row[column.name] = column.default.arg
+        row = dict(_blank_row(record_type))
         if rules["parent"] is None:
             facility_id = fields["facility_id"]
             if not self.scope.allows(facility_id):
