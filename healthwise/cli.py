@@ -1,4 +1,5 @@
-"""The ``healthwise`` command: set up, serve, issue tokens and codes, manage languages."""
+"""The ``healthwise`` command: set up, serve, issue tokens and codes, run workshops, manage
+languages."""
 
 import os
 import sys
@@ -28,6 +29,7 @@ def main():
       healthwise token create --facility 1  # a device token for scripts
       healthwise code create --facility 1   # an enrolment code for phones
       healthwise user create --email admin@example.org --role admin
+      healthwise workshop create --trainer tom@example.org --name "Mombasa training"
       healthwise i18n check                 # are all catalogues complete?
     """
 
@@ -244,7 +246,10 @@ def facility_create(district, name):
 @facility.command("list")
 @with_appcontext
 def facility_list():
-    """List facilities with their district.
+    """List the facilities of the districts, with their district.
+
+    Workshops' practice facilities are in no district: `healthwise workshop list`
+    shows them.
 
     \b
     Example:
@@ -254,8 +259,66 @@ def facility_list():
 
     from healthwise.districts.models import Facility
 
-    for item in db.session.scalars(select(Facility).order_by(Facility.id)):
+    for item in db.session.scalars(select(Facility).where(Facility.district_id.is_not(None))
+                                   .order_by(Facility.id)):
         click.echo(f"{item.id}\t{item.name}\t{item.district.name}")
+
+
+@main.group()
+def workshop():
+    """Trainers' workshops: each has its own practice facility, in no district."""
+
+
+@workshop.command("create")
+@click.option("--trainer", "email", required=True, help="The trainer's email address.")
+@click.option("--name", required=True, help="What participants see on their phones.")
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="First day (default: today).")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Last day (default: the first day).")
+@with_appcontext
+def workshop_create(email, name, starts, ends):
+    """Create a workshop for a trainer; print its id and its practice facility's id.
+
+    Its join code is an enrolment code of the practice facility: the trainer
+    makes one on the workshop's page, or `healthwise code create --facility ID`.
+
+    \b
+    Example:
+      healthwise workshop create --trainer tom@example.org --name "Mombasa training" \\
+        --starts 2026-12-01 --ends 2026-12-03
+    """
+    from datetime import date
+
+    from healthwise.workshops.service import WorkshopError, create_workshop, find_trainer
+
+    try:
+        created = create_workshop(find_trainer(email), name,
+                                  starts.date() if starts else date.today(),
+                                  ends.date() if ends else None)
+    except WorkshopError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created workshop {created.id} \"{created.name}\" for {created.trainer.email}, "
+               f"practice facility {created.facility_id}.")
+
+
+@workshop.command("list")
+@with_appcontext
+def workshop_list():
+    """List workshops: id, name, dates, trainer, practice facility id.
+
+    \b
+    Example:
+      healthwise workshop list
+    """
+    from sqlalchemy import select
+
+    from healthwise.workshops.models import Workshop
+
+    for item in db.session.scalars(select(Workshop).order_by(Workshop.id)):
+        click.echo(f"{item.id}\t{item.name}\t{item.starts_on}\t{item.ends_on}\t"
+                   f"{item.trainer.email}\t{item.facility_id}")
 
 
 @main.group()

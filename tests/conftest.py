@@ -99,6 +99,21 @@ def make_token(app):
     return make
 
 
+@pytest.fixture
+def make_workshop(app, make_user):
+    """Return a callable that creates a workshop (and its practice facility) and returns it."""
+    from datetime import date
+
+    from healthwise.workshops.service import create_workshop
+
+    def make(name="Mombasa training", trainer=None, starts_on=date(2026, 12, 1)):
+        workshop = create_workshop(trainer or make_user("trainer"), name, starts_on)
+        db.session.commit()
+        return workshop
+
+    return make
+
+
 DEFAULT_PASSWORD = "correct horse battery"
 
 

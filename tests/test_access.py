@@ -1,20 +1,22 @@
 """Who may reach what: an access-control matrix generated from the app's own route table.
 
 Every route (except ``static``) is tried by every role, with every kind of object id
-(one of facility A's side, one of facility B's side, one that does not exist, one past
-the database's integer range), and must
-answer as its policy in :data:`POLICIES` says. A route that is not in :data:`POLICIES`
-fails the test: a new route is classified before it ships.
+(one of each side of the world, one that does not exist, one past the database's integer
+range), and must answer as its policy in :data:`POLICIES` says. A route that is not in
+:data:`POLICIES` fails the test: a new route is classified before it ships.
 
-The world: district D holds facility A, district E holds facility B. Roles: anonymous,
-the committee phone of A, the phone of B, the API token of D's manager, the manager of
-D, the manager of E, a trainer and an admin. Each side has a round whose participant and
-title are distinctive, and no response may show another side's (nor, on a manager's
-pages, any participant's name).
+The world: district D holds facility A, district E holds facility B; trainer W runs
+workshop W, trainer V workshop V, each with its practice facility (in no district).
+Roles: anonymous, the committee phone of A, the phone of B, the API token of D's
+manager, a participant's phone in workshop W, the manager of D, the manager of E,
+trainer W, trainer V and an admin. Each side has a round whose participant and title
+are distinctive, and no response may show another side's (nor, on a manager's or
+trainer's pages, any participant's name).
 """
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from flask import url_for
@@ -23,19 +25,30 @@ from healthwise import create_app
 from healthwise.auth import service
 from healthwise.districts.models import District, Facility
 from healthwise.extensions import db
+from healthwise.workshops.service import create_workshop
 from tests.conftest import Phone, csrf_token, new_id, sign_in
 
 ANON, PHONE_A, PHONE_B, TOKEN_D = "anonymous", "phone A", "phone B", "manager D token"
-MANAGER_D, MANAGER_E, TRAINER, ADMIN = "manager D", "manager E", "trainer", "admin"
-ROLES = (ANON, PHONE_A, PHONE_B, TOKEN_D, MANAGER_D, MANAGER_E, TRAINER, ADMIN)
-TOKEN_ROLES = {PHONE_A, PHONE_B, TOKEN_D}
-USER_ROLES = {MANAGER_D, MANAGER_E, TRAINER, ADMIN}
+PARTICIPANT = "participant W"
+MANAGER_D, MANAGER_E, ADMIN = "manager D", "manager E", "admin"
+TRAINER, TRAINER_V = "trainer W", "trainer V"
+ROLES = (ANON, PHONE_A, PHONE_B, TOKEN_D, PARTICIPANT, MANAGER_D, MANAGER_E, TRAINER,
+         TRAINER_V, ADMIN)
+TOKEN_ROLES = {PHONE_A, PHONE_B, TOKEN_D, PARTICIPANT}
+USER_ROLES = {MANAGER_D, MANAGER_E, TRAINER, TRAINER_V, ADMIN}
+MANAGERS, TRAINERS = {MANAGER_D, MANAGER_E}, {TRAINER, TRAINER_V}
+#: The sides of the world: two district facilities, two workshops.
+DISTRICTS, WORKSHOPS = frozenset("AB"), frozenset("WV")
+EVERYWHERE = DISTRICTS | WORKSHOPS
 #: The sides of the world each role may reach.
-REACH = {ANON: set(), PHONE_A: {"A"}, PHONE_B: {"B"}, TOKEN_D: {"A"}, MANAGER_D: {"A"},
-         MANAGER_E: {"B"}, TRAINER: set(), ADMIN: {"A", "B"}}
-#: Object ids: one of A's side, one of B's, one that does not exist, and one that cannot
-#: (an id past the database's integer range, a string too long to be an id).
-SIDES = ("A", "B", "missing", "huge")
+REACH = {ANON: set(), PHONE_A: {"A"}, PHONE_B: {"B"}, TOKEN_D: {"A"}, PARTICIPANT: {"W"},
+         MANAGER_D: {"A"}, MANAGER_E: {"B"}, TRAINER: {"W"}, TRAINER_V: {"V"},
+         ADMIN: set(EVERYWHERE)}
+#: Object ids: one of each side, one that does not exist, and one that cannot (an id past
+#: the database's integer range, a string too long to be an id).
+SIDES = ("A", "B", "W", "V", "missing", "huge")
+DISTRICT_SIDES = ("A", "B", "missing", "huge")
+WORKSHOP_SIDES = ("W", "V", "missing", "huge")
 SIGN_IN = "redirect to sign-in"
 MISSING_ID = 987654
 HUGE_ID = 2**64
@@ -50,6 +63,7 @@ class World:
 
     facility: dict = field(default_factory=dict)
     district: dict = field(default_factory=dict)
+    workshop: dict = field(default_factory=dict)
     assessment: dict = field(default_factory=dict)
     device: dict = field(default_factory=dict)
     code: dict = field(default_factory=dict)
@@ -60,37 +74,52 @@ class World:
     names: tuple = ()
 
 
+def _practise(world, app, side, facility, other, place) -> str:
+    """Give one side two phones, a code and a round of its own; return the first phone's
+    token."""
+    _, secret = service.create_device_token(facility.id, f"{other} committee phone")
+    device, _ = service.create_device_token(facility.id, f"{other} spare phone")
+    code, raw = service.create_enrolment_code(facility.id, uses=1000)
+    db.session.commit()
+    world.device[side], world.code[side], world.code_secret[side] = device.id, code.id, raw
+    phone = Phone(app.test_client(), facility, secret)
+    assessment_id, _, changes = phone.round_changes(n_answers=3)
+    changes[0]["fields"]["title"] = f"{other} baseline round"
+    changes[1]["fields"]["participant"] = f"Secret {other} Person"
+    phone.sync(changes)
+    world.facility[side], world.assessment[side] = facility.id, assessment_id
+    world.markers[side] = (place, f"{other} baseline round", f"Secret {other} Person",
+                           assessment_id, f"{other} spare phone")
+    return secret
+
+
 def build_world(app, make_user) -> World:
     world = World()
-    for side, other in (("A", "Alpha"), ("B", "Bravo")):
+    for side, other, role in (("A", "Alpha", PHONE_A), ("B", "Bravo", PHONE_B)):
         district = District(name=f"District {'D' if side == 'A' else 'E'} {other}")
         facility = Facility(name=f"{other} Clinic", district=district)
         db.session.add(facility)
         db.session.commit()
-        world.facility[side], world.district[side] = facility.id, district.id
-        _, secret = service.create_device_token(facility.id, f"{other} committee phone")
-        device, _ = service.create_device_token(facility.id, f"{other} spare phone")
-        code, raw = service.create_enrolment_code(facility.id, uses=1000)
+        world.district[side] = district.id
+        world.tokens[role] = _practise(world, app, side, facility, other, f"{other} Clinic")
+    world.users = {TRAINER: make_user("trainer"), TRAINER_V: make_user("trainer")}
+    for side, other, trainer in (("W", "Whiskey", TRAINER), ("V", "Victor", TRAINER_V)):
+        workshop = create_workshop(world.users[trainer], f"{other} Workshop",
+                                   date(2026, 12, 1))
         db.session.commit()
-        world.tokens[PHONE_A if side == "A" else PHONE_B] = secret
-        world.device[side], world.code[side], world.code_secret[side] = device.id, code.id, raw
-        phone = Phone(app.test_client(), facility, secret)
-        assessment_id, _, changes = phone.round_changes(n_answers=3)
-        changes[0]["fields"]["title"] = f"{other} baseline round"
-        changes[1]["fields"]["participant"] = f"Secret {other} Person"
-        phone.sync(changes)
-        world.assessment[side] = assessment_id
-        world.markers[side] = (f"{other} Clinic", f"{other} baseline round",
-                               f"Secret {other} Person", assessment_id, f"{other} spare phone")
-    world.names = ("Secret Alpha Person", "Secret Bravo Person")
-    for kind in (world.device, world.code, world.facility, world.district):
+        world.workshop[side] = workshop.id
+        secret = _practise(world, app, side, workshop.facility, other, f"{other} Workshop")
+        if side == "W":
+            world.tokens[PARTICIPANT] = secret
+    world.names = tuple(markers[2] for markers in world.markers.values())
+    for kind in (world.device, world.code, world.facility, world.district, world.workshop):
         kind["missing"], kind["huge"] = MISSING_ID, HUGE_ID
     world.assessment["missing"], world.assessment["huge"] = new_id(), "f" * 300
     world.code_secret["missing"], world.code_secret["huge"] = "ZZZZ-ZZZZ", "Z" * 20
     districts = {side: db.session.get(District, world.district[side]) for side in "AB"}
-    world.users = {MANAGER_D: make_user("manager", [districts["A"]]),
-                   MANAGER_E: make_user("manager", [districts["B"]]),
-                   TRAINER: make_user("trainer"), ADMIN: make_user("admin")}
+    world.users.update({MANAGER_D: make_user("manager", [districts["A"]]),
+                        MANAGER_E: make_user("manager", [districts["B"]]),
+                        ADMIN: make_user("admin")})
     _, world.tokens[TOKEN_D] = service.create_user_token(world.users[MANAGER_D], "review")
     db.session.commit()
     return world
@@ -118,21 +147,29 @@ class Policy:
     """How a route answers each role: see :meth:`expect`.
 
     ``param`` names the URL variable that holds an object id and ``value`` picks it from
-    the world for a side ("A", "B", "missing"); ``body`` builds the request's JSON or
-    form; ``leaks`` is False where a response may show a side the caller does not reach
-    (redeeming a code tells its holder the facility, by design).
+    the world for each of ``sides`` ("A", "W", "missing"...); ``reach`` holds the sides
+    this route can reach at all (a district's pages never reach a workshop, even for an
+    admin); ``body`` builds the request's JSON or form; ``leaks`` is False where a
+    response may show a side the caller does not reach (redeeming a code tells its holder
+    the facility, by design).
     """
 
-    access: str  # public | bearer | page | manager
+    access: str  # public | bearer | page | manager | trainer | trainer only
     ok: int = 200
     param: str | None = None
     value: object = None
     body: object = None
     leaks: bool = True
+    sides: tuple = SIDES
+    reach: frozenset = EVERYWHERE
 
     @property
     def objects(self) -> tuple:
-        return SIDES if self.param else (None,)
+        return self.sides if self.param else (None,)
+
+    def reaches(self, role: str) -> set:
+        """Return the sides ``role`` reaches through this route."""
+        return REACH[role] & self.reach
 
     def expect(self, role: str, side: str | None):
         """Return the status (or SIGN_IN) that ``role`` must get for an object of ``side``."""
@@ -141,12 +178,16 @@ class Policy:
         if self.access == "bearer":
             if role not in TOKEN_ROLES:
                 return 401
-            return self.ok if side is None or side in REACH[role] else 404
+            return self.ok if side is None or side in self.reaches(role) else 404
         if role not in USER_ROLES:
             return SIGN_IN
-        if self.access == "manager" and role == TRAINER:
+        if self.access == "manager" and role in TRAINERS:
             return 403
-        return self.ok if side is None or side in REACH[role] else 404
+        if self.access.startswith("trainer") and role in MANAGERS:
+            return 403
+        if self.access == "trainer only" and role == ADMIN:
+            return 403
+        return self.ok if side is None or side in self.reaches(role) else 404
 
     def request(self, world: World, side: str | None, client) -> tuple[str, dict]:
         """Return the URL and the keyword arguments of the request."""
@@ -201,20 +242,35 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "manage.sign_in"): Policy("public", body=_form(email="nobody@example.org",
                                                            password="not the password")),
     ("POST", "manage.sign_out"): Policy("public", ok=303, body=_form()),
-    ("GET", "manage.home"): Policy("page"),
-    ("GET", "manage.tokens"): Policy("manager"),
-    ("POST", "manage.create_token"): Policy("manager", body=_form(name="matrix")),
+    # District pages: managers and admins, never a workshop's practice facility.
+    ("GET", "manage.home"): Policy("page", reach=DISTRICTS),
+    ("GET", "manage.tokens"): Policy("manager", reach=DISTRICTS),
+    ("POST", "manage.create_token"): Policy("manager", body=_form(name="matrix"),
+                                            reach=DISTRICTS),
     ("GET", "manage.district"): Policy("manager", param="district_id",
-                                       value=_by_side("district")),
+                                       value=_by_side("district"), sides=DISTRICT_SIDES,
+                                       reach=DISTRICTS),
     ("GET", "manage.facility"): Policy("manager", param="facility_id",
-                                       value=_by_side("facility")),
+                                       value=_by_side("facility"), reach=DISTRICTS),
     ("POST", "manage.create_code"): Policy("manager", param="facility_id",
                                            value=_by_side("facility"),
-                                           body=_form(uses="3", days="1")),
-    ("POST", "manage.end_code"): Policy("manager", ok=303, param="code_id",
+                                           body=_form(uses="3", days="1"), reach=DISTRICTS),
+    # Codes and phones of facilities and workshops alike: each person only their own.
+    ("POST", "manage.end_code"): Policy("page", ok=303, param="code_id",
                                         value=_by_side("code"), body=_form()),
-    ("POST", "manage.revoke_device"): Policy("manager", ok=303, param="token_id",
+    ("POST", "manage.revoke_device"): Policy("page", ok=303, param="token_id",
                                              value=_by_side("device"), body=_form()),
+    # Workshop pages: trainers (their own) and admins (all); managers get 403.
+    ("GET", "workshops.index"): Policy("trainer", reach=WORKSHOPS),
+    ("POST", "workshops.create"): Policy("trainer only", ok=303, reach=WORKSHOPS,
+                                         body=_form(name="Matrix", starts_on="2026-12-01")),
+    ("GET", "workshops.workshop"): Policy("trainer", param="workshop_id",
+                                          value=_by_side("workshop"), sides=WORKSHOP_SIDES,
+                                          reach=WORKSHOPS),
+    ("POST", "workshops.create_code"): Policy("trainer", param="workshop_id",
+                                              value=_by_side("workshop"),
+                                              sides=WORKSHOP_SIDES, reach=WORKSHOPS,
+                                              body=_form(uses="3", days="1")),
 }
 
 
@@ -289,7 +345,7 @@ def test_route_answers_each_role_as_its_policy_says(app, make_user, method, rule
                 continue
             text = _text(response)
             if policy.leaks:
-                for other in {"A", "B"} - REACH[role]:
+                for other in EVERYWHERE - policy.reaches(role):
                     for marker in world.markers[other]:
                         if marker in text:
                             failures.append(f"{where}: shows {marker!r} of side {other}")
@@ -315,57 +371,118 @@ def _pull(client, token) -> dict:
     return response.get_json()
 
 
-def test_a_phone_pulls_only_its_facility(app, world):
+def test_a_phone_pulls_only_its_facility_and_a_participant_only_its_workshop(app, world):
     client = app.test_client()
-    for role, side, other in ((PHONE_A, "A", "B"), (PHONE_B, "B", "A")):
+    for role, side in ((PHONE_A, "A"), (PHONE_B, "B"), (PARTICIPANT, "W")):
         pulled = _pull(client, world.tokens[role])
         facilities = {c["fields"].get("facility_id") for c in pulled["changes"]} - {None}
         assert facilities == {world.facility[side]}
         assert len(pulled["changes"]) == 5  # assessment, response, three answers
         text = json.dumps(pulled)
-        assert not any(marker in text for marker in world.markers[other])
+        for other in EVERYWHERE - {side}:
+            assert not any(marker in text for marker in world.markers[other]), (role, other)
 
 
 def test_the_manager_token_pulls_its_districts_only(app, world):
     pulled = _pull(app.test_client(), world.tokens[TOKEN_D])
     ids = {c["id"] for c in pulled["changes"]}
-    assert world.assessment["A"] in ids and world.assessment["B"] not in ids
+    assert world.assessment["A"] in ids
+    assert not ids & {world.assessment[side] for side in "BWV"}
 
 
-def test_a_phone_cannot_write_into_another_facility(app, world):
-    phone_b = Phone(app.test_client(), None, world.tokens[PHONE_B])
-    attempts = [
-        phone_b.change("assessment", world.assessment["A"], {"title": "taken over"}, base_rev=1),
-        phone_b.change("response", new_id(), {"assessment_id": world.assessment["A"],
-                                              "participant": "intruder"}),
-        phone_b.change("assessment", new_id(), {
-            "facility_id": world.facility["A"], "checklist_id": "healthwise",
+def test_an_admin_token_reaches_every_district_but_no_workshop(app, world):
+    _, secret = service.create_user_token(world.users[ADMIN], "admin script")
+    db.session.commit()
+    ids = {c["id"] for c in _pull(app.test_client(), secret)["changes"]}
+    assert {world.assessment["A"], world.assessment["B"]} <= ids
+    assert not ids & {world.assessment["W"], world.assessment["V"]}
+
+
+def _attempts(phone, world, side) -> list[dict]:
+    """Return changes that try to edit, extend and plant records on another side."""
+    return [
+        phone.change("assessment", world.assessment[side], {"title": "taken over"}, base_rev=1),
+        phone.change("response", new_id(), {"assessment_id": world.assessment[side],
+                                            "participant": "intruder"}),
+        phone.change("assessment", new_id(), {
+            "facility_id": world.facility[side], "checklist_id": "healthwise",
             "checklist_version": 1, "title": "planted", "kind": "baseline",
             "status": "open", "started_on": "2026-11-20"}),
     ]
-    results = phone_b.sync(attempts)["results"]
-    assert [r["status"] for r in results] == ["rejected"] * 3
-    pulled = _pull(app.test_client(), world.tokens[PHONE_A])
-    text = json.dumps(pulled)
-    assert "taken over" not in text and "intruder" not in text and "planted" not in text
 
 
-@pytest.mark.parametrize("role, sees, hidden", [
-    (MANAGER_D, "A", "B"), (MANAGER_E, "B", "A"), (ADMIN, "AB", ""), (TRAINER, "", "AB"),
+@pytest.mark.parametrize("intruder, victim, victim_side", [
+    (PHONE_B, PHONE_A, "A"),  # a facility's phone into another facility
+    (PHONE_A, PARTICIPANT, "W"),  # a facility's phone into a workshop
+    (PARTICIPANT, PHONE_A, "A"),  # a workshop participant into a facility
+    (TOKEN_D, PARTICIPANT, "W"),  # a manager's token into a workshop
+    (PARTICIPANT, None, "V"),  # a participant into another workshop
 ])
-def test_a_person_lists_only_the_facilities_they_reach(app, world, role, sees, hidden):
+def test_no_token_writes_outside_its_scope(app, world, intruder, victim, victim_side):
+    phone = Phone(app.test_client(), None, world.tokens[intruder])
+    results = phone.sync(_attempts(phone, world, victim_side))["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 3
+    if victim is not None:
+        text = json.dumps(_pull(app.test_client(), world.tokens[victim]))
+        assert "taken over" not in text and "intruder" not in text and "planted" not in text
+    assert "planted" not in json.dumps(_pull(app.test_client(), world.tokens[intruder]))
+
+
+def _links(world, side) -> list[str]:
+    found = [f"/manage/facilities/{world.facility[side]}"]
+    return found + ([f"/manage/workshops/{world.workshop[side]}"] if side in WORKSHOPS else [])
+
+
+@pytest.mark.parametrize("role, url, sees, hidden", [
+    (MANAGER_D, "/manage/", "A", "BWV"), (MANAGER_E, "/manage/", "B", "AWV"),
+    (ADMIN, "/manage/", "AB", "WV"), (TRAINER, "/manage/", "", "ABWV"),
+    (TRAINER_V, "/manage/", "", "ABWV"),
+    (TRAINER, "/manage/workshops/", "W", "ABV"), (TRAINER_V, "/manage/workshops/", "V", "ABW"),
+    (ADMIN, "/manage/workshops/", "WV", "AB"),
+])
+def test_a_person_lists_only_what_they_reach(app, world, role, url, sees, hidden):
     client = app.test_client()
     sign_in(client, world.users[role])
-    page = client.get("/manage/").get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
     for side in sees:
         assert world.markers[side][0] in page
     for side in hidden:
         assert world.markers[side][0] not in page
-        assert f"/manage/facilities/{world.facility[side]}" not in page
+        assert not any(link in page for link in _links(world, side))
+
+
+def test_practice_facilities_are_in_no_district_list_summary_or_count(app, world):
+    from healthwise.checklists.views import registry
+    from healthwise.districts.summary import district_summary
+
+    practice = {world.facility["W"], world.facility["V"]}
+    for role in (MANAGER_D, MANAGER_E, ADMIN):
+        user = world.users[role]
+        listed = set(db.session.scalars(service.facilities_query(user)
+                                        .with_only_columns(Facility.id)))
+        assert not listed & practice
+        assert listed == {world.facility[side] for side in REACH[role] & DISTRICTS}
+        for district in service.districts_of(user):
+            summaries = district_summary(district.id, registry())
+            assert not {s.facility_id for s in summaries} & practice
+            assert len(summaries) == 1
+    client = app.test_client()
+    sign_in(client, world.users[ADMIN])
+    for side in "AB":
+        page = client.get(f"/manage/districts/{world.district[side]}").get_data(as_text=True)
+        assert "Whiskey" not in page and "Victor" not in page
 
 
 def test_a_facility_page_lists_only_its_own_devices(app, world):
     client = app.test_client()
     sign_in(client, world.users[ADMIN])
     page = client.get(f"/manage/facilities/{world.facility['A']}").get_data(as_text=True)
-    assert "Alpha spare phone" in page and "Bravo" not in page
+    assert "Alpha spare phone" in page and "Bravo" not in page and "Whiskey" not in page
+
+
+def test_a_workshop_page_lists_only_its_own_devices(app, world):
+    client = app.test_client()
+    sign_in(client, world.users[TRAINER])
+    page = client.get(f"/manage/workshops/{world.workshop['W']}").get_data(as_text=True)
+    assert "Whiskey spare phone" in page and "Whiskey committee phone" in page
+    assert "Victor" not in page and "Alpha" not in page

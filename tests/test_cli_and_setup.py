@@ -28,7 +28,9 @@ def test_every_command_has_help_with_an_example():
     runner = CliRunner()
     assert "Examples:" in runner.invoke(main, ["--help"]).output
     for path in (["init"], ["serve"], ["token", "create"], ["code", "create"],
-                 ["facility", "create"], ["facility", "list"], ["i18n", "extract"],
+                 ["facility", "create"], ["facility", "list"], ["user", "create"],
+                 ["user", "list"], ["workshop", "create"], ["workshop", "list"],
+                 ["i18n", "extract"],
                  ["i18n", "update"], ["i18n", "compile"], ["i18n", "check"]):
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path

@@ -18,7 +18,8 @@ from healthwise.timeutil import utcnow
 
 
 class Role(enum.StrEnum):
-    """What a person may do: an admin everything, a manager their districts."""
+    """What a person may do: an admin everything, a manager their districts, a trainer
+    their workshops."""
 
     ADMIN = "admin"
     MANAGER = "manager"
@@ -70,8 +71,9 @@ class UserSession(db.Model):
 class DeviceToken(db.Model):
     """A bearer token held by one phone or script; only its SHA-256 hash is stored.
 
-    A token belongs to a facility (a committee phone) or to a user (a district
-    manager's token, whose scope is every facility of their districts).
+    A token belongs to a facility (a committee phone; for a workshop's practice
+    facility, a workshop participant's phone) or to a user (a district manager's
+    token, whose scope is every facility of their districts).
     """
 
     __tablename__ = "device_tokens"
@@ -95,7 +97,10 @@ class DeviceToken(db.Model):
 
 
 class EnrolmentCode(db.Model):
-    """A short code a phone redeems for a facility token: expires, limited uses."""
+    """A short code a phone redeems for a facility token: expires, limited uses.
+
+    A workshop's join code is an enrolment code of its practice facility.
+    """
 
     __tablename__ = "enrolment_codes"
 

@@ -19,13 +19,25 @@ class FacilitySchema(Schema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
-    district = fields.Nested(DistrictSchema)
+    district = fields.Nested(DistrictSchema, allow_none=True,
+                             metadata={"description": "null for a workshop's practice "
+                                                      "facility"})
+
+
+class WorkshopSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
 
 
 class ScopeSchema(Schema):
-    kind = fields.String(metadata={"description": "facility (a committee phone) or district "
-                                                  "(a manager's token)"})
-    facility = fields.Nested(FacilitySchema, metadata={"description": "kind facility only"})
+    kind = fields.String(metadata={"description": "facility (a committee phone), workshop (a "
+                                                  "workshop participant) or district (a "
+                                                  "manager's token)"})
+    facility = fields.Nested(FacilitySchema, metadata={
+        "description": "kinds facility and workshop (its practice facility) only"})
+    workshop = fields.Nested(WorkshopSchema, metadata={"description": "kind workshop only"})
     districts = fields.List(fields.Nested(DistrictSchema),
                             metadata={"description": "kind district only"})
     facility_ids = fields.List(fields.Integer())

@@ -1,5 +1,10 @@
 """People, sessions, device tokens and enrolment codes: create, verify, scope, revoke.
 
+Who reaches what is decided here and nowhere else: a committee phone its facility, a
+workshop participant its workshop's practice facility, a district manager the
+facilities of their districts, a trainer their workshops, an admin every district and
+every workshop.
+
 Services only flush; the view (or CLI command) that calls them commits once.
 """
 
@@ -18,6 +23,7 @@ from healthwise.auth.models import DeviceToken, EnrolmentCode, Role, User, UserS
 from healthwise.districts.models import District, Facility
 from healthwise.extensions import db
 from healthwise.timeutil import utcnow
+from healthwise.workshops.models import Workshop
 
 # No 0/O, 1/I/L: codes are read aloud in workshops and typed on small keyboards.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -170,15 +176,31 @@ def end_session(row: UserSession) -> None:
 
 
 def facilities_query(user: User) -> Select:
-    """Return a query of the facilities a user may see and manage, by district and name.
+    """Return a query of the district facilities a user may see and manage, by district and name.
 
-    An admin reaches every facility, a manager those of their districts, a trainer none.
+    An admin reaches every facility of every district, a manager those of their districts,
+    a trainer none. Workshops' practice facilities belong to no district and are never
+    here, not even for an admin: they are reached through their workshop.
     """
-    query = select(Facility).join(Facility.district).order_by(District.name, Facility.name)
+    query = (select(Facility).join(Facility.district)  # inner: no practice facility
+             .order_by(District.name, Facility.name))
     if user.role == Role.ADMIN:
         return query
     if user.role == Role.MANAGER:
         return query.where(Facility.district_id.in_([d.id for d in user.districts]))
+    return query.where(false())
+
+
+def workshops_query(user: User) -> Select:
+    """Return a query of the workshops a user may see and manage, newest first.
+
+    A trainer reaches their own workshops, an admin every workshop, a manager none.
+    """
+    query = select(Workshop).order_by(Workshop.starts_on.desc(), Workshop.id.desc())
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.TRAINER:
+        return query.where(Workshop.trainer_id == user.id)
     return query.where(false())
 
 
@@ -198,28 +220,50 @@ def reachable_facility(user: User, facility_id: int) -> Facility | None:
     return db.session.scalar(facilities_query(user).where(Facility.id == facility_id))
 
 
+def reachable_workshop(user: User, workshop_id: int) -> Workshop | None:
+    """Return the workshop if the user may manage it, else None (as if it did not exist)."""
+    if not 0 < workshop_id <= MAX_ID:
+        return None
+    return db.session.scalar(workshops_query(user).where(Workshop.id == workshop_id))
+
+
+def workshop_of(facility_id: int) -> Workshop | None:
+    """Return the workshop whose practice facility this is, or None (a district facility)."""
+    return db.session.scalar(select(Workshop).where(Workshop.facility_id == facility_id))
+
+
+def manages_phones_of(user: User, facility_id: int) -> bool:
+    """Return True if the user may create codes for and revoke the phones of a facility:
+    one of their districts' facilities, or the practice facility of one of their workshops.
+    """
+    if reachable_facility(user, facility_id) is not None:
+        return True
+    return db.session.scalar(workshops_query(user).where(Workshop.facility_id == facility_id)
+                             .with_only_columns(Workshop.id)) is not None
+
+
 def reachable_district(user: User, district_id: int) -> District | None:
     """Return the district if the user may see it, else None (as if it did not exist)."""
     return next((d for d in districts_of(user) if d.id == district_id), None)
 
 
 def reachable_device(user: User, token_id: int) -> DeviceToken | None:
-    """Return a device token the user may revoke: a phone of a facility they manage,
-    or one of their own tokens (an admin: any token). Else None."""
+    """Return a device token the user may revoke: a phone of a facility they manage or of
+    one of their workshops, or one of their own tokens (an admin: any token). Else None."""
     token = db.session.get(DeviceToken, token_id) if 0 < token_id <= MAX_ID else None
     if token is None:
         return None
     if user.role == Role.ADMIN or token.user_id == user.id:
         return token
-    if token.facility_id is not None and reachable_facility(user, token.facility_id):
+    if token.facility_id is not None and manages_phones_of(user, token.facility_id):
         return token
     return None
 
 
 def reachable_code(user: User, code_id: int) -> EnrolmentCode | None:
-    """Return an enrolment code of a facility the user manages, else None."""
+    """Return an enrolment code of a facility or workshop the user manages, else None."""
     code = db.session.get(EnrolmentCode, code_id) if 0 < code_id <= MAX_ID else None
-    if code is None or reachable_facility(user, code.facility_id) is None:
+    if code is None or not manages_phones_of(user, code.facility_id):
         return None
     return code
 
@@ -273,8 +317,10 @@ def find_token(secret: str) -> DeviceToken | None:
 def scope_of(token: DeviceToken) -> Scope:
     """Return what a token may read and write.
 
-    A facility token reaches its facility; a user's token the facilities that user
-    reaches now (so taking a district from a manager takes it from their tokens too).
+    A facility token reaches its facility: a committee phone its own, a workshop
+    participant its workshop's practice facility (in no district). A
+    user's token reaches the district facilities that user reaches now (so taking a
+    district from a manager takes it from their tokens too), never a workshop.
     """
     if token.facility_id is not None:
         return Scope(frozenset({token.facility_id}))

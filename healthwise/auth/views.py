@@ -1,8 +1,11 @@
-"""Phones join a facility and ask who they are (API); people sign in and manage (pages).
+"""Phones join a facility or a workshop and ask who they are (API); people sign in and
+manage (pages).
 
 The API (``/api/v1``) reads only bearer tokens. The pages (``/manage``) read only
 the session cookie, and every form on them carries a CSRF token (checked for
-every non-API POST by :func:`healthwise.auth.decorators.protect_forms`).
+every non-API POST by :func:`healthwise.auth.decorators.protect_forms`). Other
+features' pages (``healthwise.workshops.views``) are made with :func:`page_blueprint`
+and use :func:`phones_page`, :func:`issue_code` and the code and device routes here.
 """
 
 from datetime import timedelta
@@ -45,15 +48,18 @@ from healthwise.requests import json_body
 from healthwise.timeutil import iso, utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
-manage_bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
 def scope_dict(token, scope=None) -> dict:
     """Describe what a token reaches, for the phone."""
     if token.facility is not None:
-        return {"kind": "facility", "facility": token.facility.to_dict(),
-                "facility_ids": [token.facility_id]}
+        found = {"kind": "facility", "facility": token.facility.to_dict(),
+                 "facility_ids": [token.facility_id]}
+        workshop = service.workshop_of(token.facility_id)
+        if workshop is not None:
+            found.update(kind="workshop", workshop=workshop.to_dict())
+        return found
     scope = scope or service.scope_of(token)
     districts = service.districts_of(token.user) if token.user is not None else []
     return {"kind": "district", "districts": [d.to_dict() for d in districts],
@@ -120,13 +126,11 @@ def me():
 # Pages --------------------------------------------------------------------------------------
 
 
-@manage_bp.context_processor
 def _page_globals() -> dict:
     lang = select_locale()
     return {"lang": lang, "dir": direction(lang), "user": current_user(), "Role": Role}
 
 
-@manage_bp.after_request
 def _no_store(response):
     # Pages show enrolment codes and tokens: never keep them in a cache.
     response.headers["Cache-Control"] = "no-store"
@@ -137,25 +141,65 @@ def _error_page(status: int, message: str):
     return render_template("manage/error.html", status=status, message=message), status
 
 
-@manage_bp.errorhandler(CSRFError)
 def _csrf_error(exc):
     return _error_page(400, _("This form has expired or was not sent by this site. "
                               "Go back, reload the page and try again."))
 
 
-@manage_bp.errorhandler(403)
 def _forbidden(exc):
     return _error_page(403, _("Your account cannot open this page."))
 
 
-@manage_bp.errorhandler(404)
-def _not_found(exc):
-    return _error_page(404, _("There is no such page, or it is not in your districts."))
-
-
-@manage_bp.errorhandler(429)
 def _too_many(exc):
     return _error_page(429, _("Too many attempts. Wait a few minutes and try again."))
+
+
+def page_blueprint(name: str, import_name: str, url_prefix: str, not_found) -> Blueprint:
+    """Return a blueprint for pages under ``/manage``: same globals, never cached, and
+    HTML error pages.
+
+    :param not_found: a callable returning the (translated) message of its 404 page.
+    """
+    pages = Blueprint(name, import_name, url_prefix=url_prefix)
+    pages.context_processor(_page_globals)
+    pages.after_request(_no_store)
+    pages.register_error_handler(CSRFError, _csrf_error)
+    pages.register_error_handler(403, _forbidden)
+    pages.register_error_handler(404, lambda exc: _error_page(404, not_found()))
+    pages.register_error_handler(429, _too_many)
+    return pages
+
+
+manage_bp = page_blueprint("manage", __name__, "/manage", lambda: _(
+    "There is no such page, or it is not in your districts."))
+
+
+def phones_page(template: str, facility_id: int, new_code=None, errors=None, status=200,
+                **context):
+    """Render a page with a facility's usable codes and active phones (a district
+    facility's page, or a workshop's for its practice facility)."""
+    return render_template(template, codes=service.codes_of(facility_id),
+                           devices=service.devices_of(facility_id), new_code=new_code,
+                           errors=errors or {}, now=utcnow(), **context), status
+
+
+def issue_code(facility_id: int) -> dict:
+    """Create an enrolment code from the posted form (``uses``, ``days``) and commit.
+
+    :returns: the arguments of :func:`phones_page` that show it: ``new_code`` (the code,
+        its join link, the link's QR image and the row, shown once), or ``errors`` and
+        ``status`` 422 for a bad form.
+    """
+    try:
+        data = CodeFormSchema().load(request.form)
+    except ValidationError as exc:
+        return {"errors": exc.messages, "status": 422}
+    code, raw = service.create_enrolment_code(facility_id, uses=data["uses"],
+                                              ttl=timedelta(days=data["days"]))
+    db.session.commit()
+    link = f"{request.host_url}#/join?code={raw}"
+    qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2, light="#fff")
+    return {"new_code": {"code": raw, "link": link, "qr": qr, "row": code}}
 
 
 def _account_key() -> str:
@@ -251,18 +295,12 @@ def _facility_or_404(facility_id: int):
     return service.reachable_facility(g.user, facility_id) or abort(404)
 
 
-def _facility_page(facility, new_code=None, errors=None, status=200):
-    return render_template("manage/facility.html", facility=facility,
-                           codes=service.codes_of(facility.id),
-                           devices=service.devices_of(facility.id), new_code=new_code,
-                           errors=errors or {}, now=utcnow()), status
-
-
 @manage_bp.get("/facilities/<int:facility_id>")
 @user_required(*MANAGERS)
 def facility(facility_id: int):
     """A facility: its enrolment codes and its devices."""
-    return _facility_page(_facility_or_404(facility_id))
+    found = _facility_or_404(facility_id)
+    return phones_page("manage/facility.html", found.id, facility=found)
 
 
 @manage_bp.post("/facilities/<int:facility_id>/codes")
@@ -270,32 +308,33 @@ def facility(facility_id: int):
 def create_code(facility_id: int):
     """Create an enrolment code; show it once, with its QR image."""
     found = _facility_or_404(facility_id)
-    try:
-        data = CodeFormSchema().load(request.form)
-    except ValidationError as exc:
-        return _facility_page(found, errors=exc.messages, status=422)
-    code, raw = service.create_enrolment_code(found.id, uses=data["uses"],
-                                              ttl=timedelta(days=data["days"]))
-    db.session.commit()
-    link = f"{request.host_url}#/join?code={raw}"
-    qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2, light="#fff")
-    return _facility_page(found, new_code={"code": raw, "link": link, "qr": qr,
-                                           "row": code})
+    return phones_page("manage/facility.html", found.id, facility=found,
+                       **issue_code(found.id))
 
 
+def _phones_page(facility_id: int) -> str:
+    """Return the page that lists a facility's codes and phones: its workshop's, or its own."""
+    workshop = service.workshop_of(facility_id)
+    if workshop is not None:
+        return url_for("workshops.workshop", workshop_id=workshop.id)
+    return url_for(".facility", facility_id=facility_id)
+
+
+# Codes and devices of district facilities and of workshops alike: managers, trainers and
+# admins, each reaching only their own (404 otherwise).
 @manage_bp.post("/codes/<int:code_id>/end")
-@user_required(*MANAGERS)
+@user_required()
 def end_code(code_id: int):
     """End an enrolment code early (phones that joined with it keep working)."""
     code = service.reachable_code(g.user, code_id) or abort(404)
     service.end_code(code)
     db.session.commit()
     flash(_("The code can no longer be used."))
-    return redirect(url_for(".facility", facility_id=code.facility_id), 303)
+    return redirect(_phones_page(code.facility_id), 303)
 
 
 @manage_bp.post("/devices/<int:token_id>/revoke")
-@user_required(*MANAGERS)
+@user_required()
 def revoke_device(token_id: int):
     """Revoke a device or API token: its next request gets 401."""
     token = service.reachable_device(g.user, token_id) or abort(404)
@@ -303,7 +342,7 @@ def revoke_device(token_id: int):
     db.session.commit()
     flash(_("Access removed: %(name)s can no longer sync.", name=token.name or _("device")))
     if token.facility_id is not None:
-        return redirect(url_for(".facility", facility_id=token.facility_id), 303)
+        return redirect(_phones_page(token.facility_id), 303)
     return redirect(url_for(".tokens"), 303)
 
 

@@ -151,7 +151,8 @@ def plan_document(round_: Round, checklist, lang: str) -> PlanDocument:
     started = _parse_date(round_.assessment["started_on"]) or date.today()
     return PlanDocument(
         facility=round_.facility.name,
-        district=round_.facility.district.name,
+        # A workshop's practice facility is in no district.
+        district=round_.facility.district.name if round_.facility.district else "",
         round_title=round_.assessment["title"] or "",
         kind=round_.assessment["kind"],
         date=format_date(started, "long", locale=lang),
