@@ -1,8 +1,11 @@
 """Database set-up: SQLite pragmas for durability, the same code for PostgreSQL."""
 
+import fcntl
+import os
+import threading
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -12,9 +15,12 @@ from healthwise.extensions import db
 def init_database(app: Flask) -> None:
     """Bind the database to the app; on SQLite, turn on WAL, full sync and a busy timeout."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    file_based = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if file_based:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.extensions["writer_gate"] = \
+        WriterGate(Path(url.database).with_suffix(".writer-lock")) if file_based else None
     if url.get_backend_name() != "sqlite":
         return
     timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"]
@@ -32,3 +38,60 @@ def init_database(app: Flask) -> None:
 
     with app.app_context():
         event.listen(db.engine, "connect", on_connect)
+
+
+class WriterGate:
+    """Queue SQLite writers of every worker process in line, without polling.
+
+    SQLite's own busy handler makes a waiting writer sleep and retry (up to 100 ms at
+    a time), so during a workshop burst the database sits idle between commits. A
+    blocking ``flock`` wakes the next writer the moment the previous one commits.
+    The kernel drops the lock if a process dies, so a kill -9 leaves nothing stuck.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._threads = threading.Lock()  # flock does not separate threads of a process
+        self._held = threading.local()
+
+    def acquire(self) -> None:
+        if getattr(self._held, "on", False):
+            return
+        self._threads.acquire()
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._held.on = True
+
+    def release(self, *_args) -> None:
+        if not getattr(self._held, "on", False):
+            return
+        self._held.on = False
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+
+def hold_writer_gate() -> None:
+    """Wait for this process's turn to write (SQLite files only); released at transaction end.
+
+    The session's transaction is begun first, so that its end, whichever way it
+    comes (commit, rollback, or the request's teardown closing the session), is
+    sure to open the gate again.
+    """
+    gate = current_app.extensions.get("writer_gate")
+    if gate is not None:
+        db.session.connection()
+        gate.acquire()
+
+
+def _release_writer_gate(_session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the transaction goes on
+        return
+    gate = current_app.extensions.get("writer_gate") if current_app else None
+    if gate is not None:
+        gate.release()
+
+
+# Commit, rollback or close: whichever ends the transaction lets the next writer in.
+event.listen(db.session, "after_transaction_end", _release_writer_gate)

@@ -291,3 +291,53 @@ def test_429_when_a_token_syncs_too_often(app, phone, database_url):
     assert body["error"]["code"] == "too_many_requests"
     with limited.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("envelope", [
+    {"change_id": new_id() + "\n"},
+    {"id": new_id() + "\n"},
+    {"base_rev": True},
+    {"base_rev": -1},
+    {"type": "photo"},
+    {"extra": 1},
+])
+def test_malformed_envelopes_are_rejected_with_a_reason(phone, envelope):
+    _, response_id, changes = phone.round_changes(n_answers=0)
+    bad = {**phone.change("answer", new_id(), {"response_id": response_id,
+                                               "checkpoint_id": "HZ-01"}), **envelope}
+    body = phone.client.post("/api/v1/sync", json={"device_id": phone.device_id,
+                                                   "changes": changes + [bad]},
+                             headers=auth(phone.token))
+    if "change_id" in envelope:  # a result cannot be reported under an invalid change_id
+        assert body.status_code == 422
+        return
+    result = body.get_json()["results"][-1]
+    assert result["status"] == "rejected" and result["error"]["code"] == "invalid"
+    assert result["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_phone_up_to_date_gets_only_what_others_changed(phone, client, make_token):
+    _, response_id, changes = phone.round_changes(n_answers=2)
+    first = phone.sync(changes)
+    assert first["changes"] == []
+    other = Phone(client, phone.facility, make_token(phone.facility))
+    other.sync([other.change("response", response_id, {"role": "midwife"}, base_rev=1)])
+    answer_id = changes[-1]["id"]
+    body = phone.sync([phone.change("answer", answer_id, {"remark": "leaks"}, base_rev=1)],
+                      cursor=first["cursor"])
+    assert statuses(body) == ["applied"]
+    assert [(c["id"], c["fields"]["role"]) for c in body["changes"]] == [(response_id,
+                                                                         "midwife")]
+    assert phone.sync(cursor=body["cursor"])["changes"] == []
+
+
+def test_last_seen_is_kept_to_the_minute_without_a_write_per_pull(phone):
+    from healthwise.auth.service import find_token
+
+    phone.sync()
+    first = find_token(phone.token).last_seen_at
+    assert first is not None
+    db.session.rollback()
+    phone.sync()
+    assert find_token(phone.token).last_seen_at == first

@@ -5,6 +5,7 @@ import uuid
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from healthwise.assessments import service
@@ -132,3 +133,36 @@ def test_reversed_phone_order_converges(app, case):
     forward, _ = run([(d, made[d]) for d in DEVICES], 1)
     backward, _ = run([(d, made[d]) for d in reversed(DEVICES)], 1)
     assert forward == backward
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False)
+    | st.text(max_size=5) | st.uuids().map(str) | st.sampled_from(sorted(service.RECORD_TYPES)),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=2),
+    max_leaves=4)
+ENVELOPE_KEYS = st.sampled_from(sorted(service.ENVELOPE_KEYS) + ["extra"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(ENVELOPE_KEYS, JSON_VALUES) | JSON_VALUES)
+def test_the_quick_envelope_check_agrees_with_the_schema(raw):
+    """The fast path only ever accepts what the schema accepts, and loads it the same."""
+    quick = service._plain_envelope(raw)
+    try:
+        loaded = service.CHANGE_SCHEMA.load(raw)
+    except ValidationError:
+        assert quick is None
+    else:
+        if quick is not None:
+            assert quick == loaded
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries(
+    {"change_id": st.uuids().map(str), "type": st.sampled_from(sorted(service.RECORD_TYPES)),
+     "id": st.uuids().map(lambda u: str(u).upper()),
+     "fields": st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3)},
+    optional={"base_rev": st.none() | st.integers(0, 10**6)}))
+def test_the_quick_envelope_check_takes_every_plain_change(raw):
+    assert service._plain_envelope(raw) == service.CHANGE_SCHEMA.load(raw)

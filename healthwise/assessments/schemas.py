@@ -91,7 +91,7 @@ RECORD_TYPES = {
 
 
 UUID = validate.Regexp(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z",
     error="Not a valid UUID.",
 )
 
@@ -110,7 +110,7 @@ class ChangeSchema(Schema):
 class SyncRequestSchema(Schema):
     device_id = fields.UUID(required=True)
     cursor = fields.String(allow_none=True, load_default=None,
-                           validate=validate.Regexp(r"^[0-9]{1,18}$"))
+                           validate=validate.Regexp(r"^[0-9]{1,18}\Z"))
     # Each change is checked on its own (service._parse) so that one bad change is
     # rejected without failing the others.
     changes = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=1000))

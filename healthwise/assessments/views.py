@@ -1,5 +1,7 @@
 """The sync endpoint: push the phone's changes, pull what changed on the server."""
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, g, jsonify
 
 from healthwise.assessments import service
@@ -12,6 +14,7 @@ from healthwise.requests import json_body
 from healthwise.timeutil import iso, utcnow
 
 bp = Blueprint("assessments", __name__, url_prefix="/api/v1")
+LAST_SEEN_STEP = timedelta(minutes=1)
 
 
 def _token_key() -> str:
@@ -57,7 +60,11 @@ def sync():
     raw_changes = body.get("changes") or []
     actor = service.Actor(g.token.id, g.token.name, str(data["device_id"]))
     results, clock, clean = service.push(g.scope, actor, raw_changes, registry())
-    g.token.last_seen_at = utcnow()
+    now = utcnow()
+    if g.token.last_seen_at is None or now - g.token.last_seen_at > LAST_SEEN_STEP:
+        # A minute is precise enough for "last seen", and a phone that only pulls
+        # then writes nothing at all.
+        g.token.last_seen_at = now
     # Commit before pulling: the writer lock is held only while writing, and the pull
     # reads up to ``clock`` only, all of which has committed.
     db.session.commit()

@@ -12,7 +12,7 @@ from healthwise.plans import service
 from healthwise.plans.pdf import render_plan
 
 bp = Blueprint("plans", __name__, url_prefix="/api/v1")
-UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
+UUID = re.compile(r"^[0-9a-fA-F-]{36}\Z")
 
 
 def _round(assessment_id: str) -> service.Round:
