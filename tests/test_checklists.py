@@ -8,6 +8,7 @@ import pytest
 
 from healthwise.checklists.registry import ChecklistError, load_checklist
 from healthwise.config import CHECKLISTS_DIR, LANGUAGES
+from tests.conftest import new_id
 
 FOLDER = CHECKLISTS_DIR / "healthwise"
 
@@ -31,7 +32,8 @@ def test_every_module_in_manual_order_with_six_to_ten_checkpoints(checklist):
 
 def test_checkpoints_are_complete(checklist):
     for cp in checklist.checkpoints.values():
-        assert len(cp["how"]) >= 2 and cp["why"] and cp["action"]
+        # "several low-cost actions": at least three
+        assert len(cp["how"]) >= 3 and cp["why"] and cp["action"], cp["id"]
         assert cp["severity"] in (1, 2, 3) and cp["cost"] in ("low", "medium", "high")
         assert all(s["title"] and s["year"] for s in cp["sources"])
 
@@ -96,6 +98,53 @@ def test_localised_checklist_in_every_language(client, checklist, lang):
         for cp in module["checkpoints"]:
             for text in [cp["action"], cp["why"], *cp["how"], *cp["hints"]]:
                 assert text.strip() and "msgid" not in text and "%(" not in text
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_payload_sends_each_source_once_and_keeps_every_checkpoint_whole(client, checklist,
+                                                                          lang):
+    body = client.get(f"/api/v1/checklists/healthwise?lang={lang}").get_json()
+    table = body["sources"]
+    assert all(set(s) == {"title", "year"} for s in table)
+    assert len({(s["title"], s["year"]) for s in table}) == len(table), "a source twice"
+    local = {cp["id"]: cp for m in checklist.localised(lang)["modules"]
+             for cp in m["checkpoints"]}
+    used = set()
+    sent = [cp for m in body["modules"] for cp in m["checkpoints"]]
+    assert [cp["id"] for cp in sent] == list(local)
+    for cp in sent:
+        assert all(isinstance(i, int) and 0 <= i < len(table) for i in cp["sources"])
+        used |= set(cp["sources"])
+        # Resolved, the sources are the ones the data file names, in its order.
+        assert [table[i] for i in cp["sources"]] == checklist.checkpoints[cp["id"]]["sources"]
+        # The reader's text is all there; only a false `sensitive` is left out.
+        expected = {k: v for k, v in local[cp["id"]].items() if k != "sources"}
+        if not expected["sensitive"]:
+            del expected["sensitive"]
+        assert {k: v for k, v in cp.items() if k != "sources"} == expected
+    assert used == set(range(len(table))), "a source no checkpoint cites"
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_localised_checklist_fits_the_phone_budget(client, lang):
+    # quality bar: one localised checklist at most 30 KiB gzipped, as phones download it
+    response = client.get(f"/api/v1/checklists/healthwise?lang={lang}",
+                          headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == client.get(
+        f"/api/v1/checklists/healthwise?lang={lang}").data
+    assert len(response.data) <= 30 * 1024
+
+
+def test_rounds_started_on_an_earlier_version_still_sync(phone, checklist):
+    assert checklist.version > 1
+    _, _, changes = phone.round_changes(n_answers=3)  # made with checklist_version 1
+    body = phone.sync(changes)
+    assert [r["status"] for r in body["results"]] == ["applied"] * len(changes)
+    too_new = phone.change("assessment", new_id(), {
+        **changes[0]["fields"], "checklist_version": checklist.version + 1})
+    (result,) = phone.sync([too_new])["results"]
+    assert result["error"]["code"] == "unknown_checklist"
 
 
 def test_etag_gives_304(client):

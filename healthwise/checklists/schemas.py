@@ -81,9 +81,13 @@ class ChecklistListSchema(Schema):
 
 class LocalisedCheckpointSchema(CheckpointSchema):
     """A checkpoint in the reader's language (API output): a translation may run longer
-    than the limits set for the English source."""
+    than the limits set for the English source. ``sensitive`` is sent only where true."""
 
     action = fields.String(required=True)
+    sources = fields.List(
+        fields.Integer(validate=validate.Range(min=0)), required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Positions in the checklist's `sources` list."})
 
 
 class LocalisedModuleSchema(ModuleSchema):
@@ -95,6 +99,9 @@ class LocalisedChecklistSchema(ChecklistSchema):
     """One checklist localised (API output): the data file plus language information."""
 
     modules = fields.List(fields.Nested(LocalisedModuleSchema), required=True)
+    sources = fields.List(
+        fields.Nested(SourceSchema), required=True,
+        metadata={"description": "The guidance documents the checkpoints cite, each once."})
 
     lang = fields.String()
     dir = fields.String()

@@ -82,3 +82,60 @@ def test_answer_typed_then_tab_closed_is_kept(phones):
     answers = [r for r in phone.records("answer") if r["fields"]["response_id"] == rid]
     assert [a["fields"]["remark"] for a in answers] == ["Typed, then the phone died"]
     phone.assert_no_errors()
+
+
+# Rewrite the checklist kept on the phone into the format of version 1 (each checkpoint
+# carrying its sources itself), as a phone that has not been online since still has it.
+AS_OLD_FORMAT = """async (key) => {
+  const done = (q) => new Promise((ok, ko) => { q.onsuccess = () => ok(q.result);
+                                                q.onerror = () => ko(q.error); });
+  const db = await done(indexedDB.open("healthwise"));
+  const store = () => db.transaction("checklists", "readwrite").objectStore("checklists");
+  const cl = await done(store().get(key));
+  for (const m of cl.modules) {
+    for (const c of m.checkpoints) c.sources = c.sources.map((i) => cl.sources[i]);
+  }
+  delete cl.sources;
+  await done(store().put(cl, key));
+  db.close();
+}"""
+
+
+def shown_details(phone, checkpoint_id):
+    """Open "Why and how" on a checkpoint; return its lists by heading."""
+    phone.page.locator(".cp-head .mono", has_text=checkpoint_id).wait_for()
+    phone.page.get_by_text("Why and how").click()
+    return phone.page.evaluate("""() => Object.fromEntries(
+      [...document.querySelectorAll("details.more[open] h3")].map((h) => [h.innerText,
+        h.nextElementSibling.tagName === "UL"
+          ? [...h.nextElementSibling.querySelectorAll("li")].map((li) => li.innerText)
+          : h.nextElementSibling.innerText]))""")
+
+
+def test_walkthrough_shows_why_how_hints_and_sources_on_demand(phones):
+    phone = phones()
+    phone.join()
+    phone.wait_checklist()
+    phone.start_round("Baseline")
+    rid = phone.join_round("Ana")
+    cl = phone.idb("checklists", "healthwise:en")
+    cp = next(c for m in cl["modules"] for c in m["checkpoints"] if c["id"] == "IC-04")
+    expected = {
+        "Why it matters": cp["why"],
+        "How to do it": cp["how"],
+        "More hints": cp["hints"],
+        "Sources": [f"{cl['sources'][i]['title']} ({cl['sources'][i]['year']})"
+                    for i in cp["sources"]],
+    }
+    assert len(expected["Sources"]) == 2 and all(expected.values())
+    phone.goto(f"/walk/{rid}/IC-04")
+    assert shown_details(phone, "IC-04") == expected
+
+    # A checklist saved by an older version of the app still shows its sources, offline.
+    phone.page.evaluate(AS_OLD_FORMAT, "healthwise:en")
+    assert "sources" not in phone.idb("checklists", "healthwise:en")
+    phone.wait_sw()
+    phone.set_offline(True)
+    phone.page.reload()
+    assert shown_details(phone, "IC-04") == expected
+    phone.assert_no_errors()

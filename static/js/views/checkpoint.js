@@ -2,7 +2,7 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, link, findCheckpoint, untranslated, englishBadge } from "./ui.js";
+import { h, link, findCheckpoint, untranslated, englishBadge, sourcesOf } from "./ui.js";
 import { answersOf } from "./modules.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
@@ -121,7 +121,7 @@ export default async function checkpoint(root, { rid, cp }, view) {
         c.why ? [h("h3", {}, t("Why it matters")), h("p", {}, c.why)] : null,
         list(t("How to do it"), c.how),
         list(t("More hints"), c.hints),
-        list(t("Sources"), (c.sources || []).map((s) => (s.year ? `${s.title} (${s.year})` : s.title)), { class: "small" }))),
+        list(t("Sources"), sourcesOf(cl, c), { class: "small" }))),
     index === 0 && mod.intro ? h("details", { class: "more" }, h("summary", {}, t("About this module")), h("div", {}, h("p", {}, mod.intro))) : null,
     c.sensitive ? h("p", { class: "meta" }, t("Sensitive topic: district reports only show counts for groups of five or more, never names.")) : null,
     h("div", { class: "field" }, h("label", { for: "remark" }, t("Remark (optional)")), Object.assign(remark, { id: "remark" })),

@@ -115,6 +115,18 @@ export function findCheckpoint(cl, id) {
   return null;
 }
 
+/**
+ * A checkpoint's sources as "title (year)". The server sends each document once, in the
+ * checklist's `sources`, and checkpoints refer to it by position; a checklist saved on the
+ * phone before that (still used offline) carries the documents in each checkpoint.
+ */
+export function sourcesOf(cl, c) {
+  return (c.sources || [])
+    .map((s) => (typeof s === "number" ? (cl.sources || [])[s] : s))
+    .filter(Boolean)
+    .map((s) => (s.year ? `${s.title} (${s.year})` : s.title));
+}
+
 /** Attributes for checklist text that fell back to English. */
 export function untranslated(cl, id) {
   return cl.lang !== "en" && (cl.untranslated || []).includes(id) ? { lang: "en" } : {};
