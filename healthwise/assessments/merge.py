@@ -22,12 +22,11 @@ nothing but stays in the history. The state is a function of the set of writes, 
 of their arrival order, which is what the property tests check.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Write:
-    """One field write with its ordering key."""
+class Write(NamedTuple):
+    """One field write with its ordering key (a tuple: a batch makes hundreds)."""
 
     order: int
     device_id: str

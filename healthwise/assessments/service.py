@@ -77,10 +77,12 @@ def lock_clock() -> int:
     """
     hold_writer_gate()
     table = SyncClock.__table__
-    result = db.session.execute(update(table).where(table.c.id == 1).values(value=table.c.value))
-    if result.rowcount == 0:
+    value = db.session.scalar(update(table).where(table.c.id == 1)
+                              .values(value=table.c.value).returning(table.c.value))
+    if value is None:
         db.session.execute(insert(table).values(id=1, value=0))
-    return db.session.scalar(select(table.c.value).where(table.c.id == 1))
+        return 0
+    return value
 
 
 class Workspace:
@@ -237,6 +239,7 @@ class Batch:
         self.registry = registry
         self.clock = clock
         self.now = now
+        self.at = iso(now)
         self.ws = Workspace()
         self.changes: list[dict] = []
         self.seen: dict[str, dict] = {}
@@ -245,8 +248,10 @@ class Batch:
         """Read every change row and record the batch may need, a query per table."""
         ids = [c["change_id"] for c in parsed]
         for chunk in _chunks(ids, 500):
+            table = Change.__table__
             for row in db.session.execute(
-                select(Change.__table__).where(Change.__table__.c.change_id.in_(chunk))
+                select(table.c.change_id, table.c.digest, table.c.rev)
+                .where(table.c.change_id.in_(chunk))
             ).mappings():
                 self.seen[row["change_id"]] = dict(row)
         wanted = {t: set() for t in TYPE_ORDER}
@@ -301,11 +306,11 @@ class Batch:
         seq = self.clock
         stale = change["base_rev"] is not None and change["base_rev"] < row["rev"]
         order = (change["base_rev"] or 0) + 1
-        at = iso(self.now)
         clock = dict(row["clock"] or {})
         superseded = []
         for key, value in fields.items():
-            write = merge.Write(order, self.actor.device_id, seq, value, change["change_id"], at)
+            write = merge.Write(order, self.actor.device_id, seq, value, change["change_id"],
+                                self.at)
             clock[key], outcome = merge.apply_write(clock.get(key), write)
             if outcome == "superseded":
                 superseded.append(key)
