@@ -93,6 +93,17 @@ def sqlite_engine(url: str):
     return engine
 
 
+def worker_peaks(master_pid: int) -> list[float]:
+    """Return the peak resident memory (VmHWM, MB) of each gunicorn worker."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    peaks = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return sorted(peaks)
+
+
 def setup(server, env):
     facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
     token = cli(env, "token", "create", "--facility", facility_id).strip()
@@ -169,11 +180,14 @@ def main() -> None:
                 start = time.perf_counter()
                 outcomes = list(pool.map(client, batches))
                 elapsed = time.perf_counter() - start
+            peaks = worker_peaks(server.process.pid)
         finally:
             server.stop()
         ok = sum(1 for code, statuses in outcomes if code == 200 and statuses == {"applied"})
         print(f"burst: 100 clients x {n} changes, all acknowledged in {elapsed:.2f} s "
               f"({ok}/100 fully applied; gunicorn {WORKERS} workers x 8 threads)   (target <= 5 s)")
+        print(f"  peak resident memory per worker: {', '.join(f'{m:.0f}' for m in peaks)} MB"
+              "   (target < 150 MB)")
     print("command: .venv/bin/python benchmarks/bench_sync.py")
 
 

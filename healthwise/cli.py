@@ -93,6 +93,9 @@ def serve_command(host, port, workers):
       healthwise serve --host 0.0.0.0 --port 8000
     """
     initialise()
+    from healthwise.checklists.views import prepare_payloads
+
+    click.echo(f"Prepared {prepare_payloads()} compressed checklists for the phones.")
     db.session.remove()
     db.engine.dispose()
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers),

@@ -190,3 +190,38 @@ def test_extractor_pulls_every_text(checklist):
     for cp in checklist.checkpoints.values():
         assert {cp["action"], cp["why"], *cp["how"], *cp["hints"]} <= found
     assert {m["title"] for m in checklist.data["modules"]} <= found
+
+
+def test_compressed_checklist_is_kept_for_other_workers(tmp_path, monkeypatch):
+    first = load_checklist(CHECKLISTS_DIR / "healthwise").payload("fr", tmp_path)
+    kept = list(tmp_path.glob("checklist-*.gz"))
+    assert [p.name for p in kept] == [f"checklist-{first.etag}.gz"]
+
+    import zopfli.gzip
+
+    def no_compression(*_args, **_kwargs):
+        raise AssertionError("compressed again")
+
+    monkeypatch.setattr(zopfli.gzip, "compress", no_compression)
+    second = load_checklist(CHECKLISTS_DIR / "healthwise").payload("fr", tmp_path)
+    assert second.gzipped == first.gzipped and gzip.decompress(second.gzipped) == second.body
+
+
+def test_damaged_kept_checklist_is_made_again(tmp_path):
+    made = load_checklist(CHECKLISTS_DIR / "healthwise").payload("ar", tmp_path)
+    kept = tmp_path / f"checklist-{made.etag}.gz"
+    kept.write_bytes(made.gzipped[: len(made.gzipped) // 2])
+    again = load_checklist(CHECKLISTS_DIR / "healthwise").payload("ar", tmp_path)
+    assert gzip.decompress(again.gzipped) == again.body == made.body
+    assert kept.read_bytes() == again.gzipped
+
+
+def test_prepare_fills_the_cache_for_every_language(app, tmp_path, monkeypatch):
+    from healthwise.checklists import views
+
+    from healthwise.checklists.registry import registry_for
+
+    monkeypatch.setattr(views, "payload_cache", lambda: tmp_path)
+    registry_for.cache_clear()  # as in a fresh `healthwise serve`
+    assert views.prepare_payloads() == len(LANGUAGES)
+    assert len(list(tmp_path.glob("checklist-*.gz"))) == len(LANGUAGES)

@@ -1,7 +1,13 @@
 """The app under gunicorn with several workers: concurrency and crash safety."""
 
+import gzip
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from healthwise.assessments.models import Answer, Change
 from tests.conftest import checklist_ids
-from tests.live import cli, served
+from tests.live import ROOT, cli, environment, free_port, served
 
 CLIENTS = 100
 
@@ -152,3 +158,35 @@ def test_no_sqlite_leftovers_after_restart(tmp_path, database_url):
     with engine.connect() as conn:
         assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
     engine.dispose()
+
+
+def test_serve_migrates_loads_the_demo_prepares_checklists_and_serves(tmp_path):
+    """`healthwise serve` (what `make run` calls) sets everything up before the workers."""
+    env = environment(f"sqlite:///{tmp_path / 'serve.db'}", tmp_path / "instance")
+    env["HEALTHWISE_DEMO_DATA"] = "1"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "healthwise.cli", "serve", "--host", "127.0.0.1", "--port",
+         str(port), "--workers", "1"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline, reply = time.monotonic() + 90, None
+        while time.monotonic() < deadline and reply is None:
+            try:
+                reply = requests.get(f"http://127.0.0.1:{port}/api/v1/checklists/healthwise",
+                                     params={"lang": "fr"}, timeout=5,
+                                     headers={"Accept-Encoding": "gzip"}, stream=True)
+            except requests.RequestException:
+                time.sleep(0.2)
+        assert reply is not None and reply.status_code == 200
+        sent = reply.raw.read(decode_content=False)
+        kept = list((tmp_path / "instance" / "cache").glob("checklist-*.gz"))
+        assert len(kept) == 5  # every language, made before the worker started
+        assert sent in [p.read_bytes() for p in kept]
+        assert gzip.decompress(sent).startswith(b'{"id":"healthwise"')
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert "Demo data loaded" in output and "Enrolment code for" in output
+    assert "Prepared 5 compressed checklists" in output
+    assert "gunicorn" in output.lower()

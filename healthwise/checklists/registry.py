@@ -1,8 +1,11 @@
 """The checklist registry: load and validate the data files once, localise on demand."""
 
+import gzip
 import hashlib
 import json
+import os
 import threading
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -155,25 +158,55 @@ class Checklist:
                     del cp["sensitive"]
         return {**localised, "sources": self.sources}
 
-    def payload(self, lang: str) -> Payload:
+    def payload(self, lang: str, cache: Path | None = None) -> Payload:
         """Return the localised checklist serialised once for the wire.
 
         When a workshop's phones all ask at once, one thread compresses and the others
         wait for it rather than compress the same text again.
+
+        :param cache: a folder keeping each gzip across workers and restarts (the
+            instance folder's ``cache/``); ``healthwise serve`` fills it before the
+            workers start, so no phone waits for zopfli.
         """
         found = self._payloads.get(lang)
         if found is None:
             with self._serialising:
                 found = self._payloads.get(lang)
                 if found is None:
-                    found = self._payloads[lang] = self._serialise(lang)
+                    found = self._payloads[lang] = self._serialise(lang, cache)
         return found
 
-    def _serialise(self, lang: str) -> Payload:
+    def _serialise(self, lang: str, cache: Path | None) -> Payload:
         body = json.dumps(self.wire(lang), ensure_ascii=False, separators=(",", ":"))
         raw = body.encode()
         etag = hashlib.sha256(raw).hexdigest()[:32]
-        return Payload(raw, zopfli.gzip.compress(raw, numiterations=ZOPFLI_ITERATIONS), etag)
+        return Payload(raw, _gzip(raw, cache / f"checklist-{etag}.gz" if cache else None), etag)
+
+
+def _gzip(raw: bytes, kept: Path | None) -> bytes:
+    """Return zopfli's gzip of ``raw``, read from ``kept`` if an earlier process made it.
+
+    The file is named by a hash of the content, so it cannot be stale; it is checked
+    anyway (a damaged disk must not send phones a broken checklist) and written
+    whole or not at all.
+    """
+    if kept is not None:
+        try:
+            found = kept.read_bytes()
+            if gzip.decompress(found) == raw:
+                return found
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error):
+            pass
+    made = zopfli.gzip.compress(raw, numiterations=ZOPFLI_ITERATIONS)
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(f"{kept.name}.{os.getpid()}.{threading.get_ident()}")
+            partial.write_bytes(made)
+            os.replace(partial, kept)
+        except OSError:
+            pass  # a read-only or full disk only costs the next worker the compression
+    return made
 
 
 def load_checklist(folder: Path) -> Checklist:

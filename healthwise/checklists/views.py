@@ -1,5 +1,7 @@
 """Checklist API: the list, and one checklist localised."""
 
+from pathlib import Path
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from healthwise.checklists.registry import registry_for
@@ -12,6 +14,21 @@ bp = Blueprint("checklists", __name__, url_prefix="/api/v1")
 def registry():
     """Return the app's checklist registry."""
     return registry_for(current_app.config["CHECKLISTS_DIR"])
+
+
+def payload_cache() -> Path:
+    """Return the folder that keeps compressed checklists across workers and restarts."""
+    return Path(current_app.instance_path) / "cache"
+
+
+def prepare_payloads() -> int:
+    """Serialise and compress every checklist in every language; return how many."""
+    count = 0
+    for checklist in registry():
+        for lang in current_app.config["LANGUAGES"]:
+            checklist.payload(lang, payload_cache())
+            count += 1
+    return count
 
 
 @bp.get("/checklists")
@@ -76,7 +93,7 @@ def get_checklist(checklist_id: str):
             422,
             {"supported": list(current_app.config["LANGUAGES"])},
         )
-    payload = checklist.payload(lang)
+    payload = checklist.payload(lang, payload_cache())
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(payload.gzipped if gzip_ok else payload.body,
                         mimetype="application/json")
