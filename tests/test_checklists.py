@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from healthwise.checklists.registry import ChecklistError, load_checklist
+from healthwise.checklists.registry import ChecklistError, load_checklist, registry_for
 from healthwise.config import CHECKLISTS_DIR, LANGUAGES
 from tests.conftest import new_id
 
@@ -218,8 +218,6 @@ def test_damaged_kept_checklist_is_made_again(tmp_path):
 
 def test_prepare_fills_the_cache_for_every_language(app, tmp_path, monkeypatch):
     from healthwise.checklists import views
-
-    from healthwise.checklists.registry import registry_for
 
     monkeypatch.setattr(views, "payload_cache", lambda: tmp_path)
     registry_for.cache_clear()  # as in a fresh `healthwise serve`
