@@ -1,8 +1,10 @@
 """Workshops: the service, joining with a code, participants' tokens, the trainer's pages, CLI."""
 
+import io
 import re
 from datetime import date, timedelta
 
+import pypdf
 import pytest
 from sqlalchemy import func, select
 
@@ -100,8 +102,12 @@ def test_a_join_code_makes_a_workshop_participant(client, make_workshop):
     assert {r["status"] for r in phone.sync(changes)["results"]} == {"applied"}
     plan = client.get(f"/api/v1/assessments/{assessment_id}/plan", headers=auth(token))
     assert plan.status_code == 200
-    pdf = client.get(f"/api/v1/assessments/{assessment_id}/plan.pdf", headers=auth(token))
+    pdf = client.get(f"/api/v1/assessments/{assessment_id}/plan.pdf", headers=auth(token),
+                     query_string={"lang": "fr"})
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    first_page = pypdf.PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "Mombasa training" in first_page and "Atelier" in first_page
+    assert "hors district" in first_page and "District" not in first_page
 
 
 def test_a_committee_phone_is_still_kind_facility(client, make_facility, make_token):

@@ -785,7 +785,10 @@ class _Renderer:
         _, doc = self._, self.doc
         kind = _("Follow-up") if doc.kind == "follow_up" else _("Baseline")
         facts = [
-            (_("District"), doc.district),
+            # A workshop's practice facility is in no district: say so rather than leave
+            # a blank box on a plan trainers print for the participants.
+            (_("District"), doc.district) if doc.district
+            else (_("Workshop"), _("Practice facility, in no district")),
             (_("Round"), f"{_clean(doc.round_title)} ({kind})" if doc.round_title else kind),
             (_("Date"), doc.date),
             (
