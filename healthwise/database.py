@@ -64,7 +64,7 @@ class WriterGate:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._held.on = True
 
-    def release(self, *_args) -> None:
+    def release(self) -> None:
         if not getattr(self._held, "on", False):
             return
         self._held.on = False

@@ -19,7 +19,8 @@ from healthwise.i18n import direction, translated
 TEXT_FIELDS = ("action", "why")
 LIST_FIELDS = ("how", "hints")
 #: zopfli's passes over a payload: 5 take half a second to a second for the largest language and
-#: get nearly all the gain (15 save another 0.1 %). Paid once per language and worker.
+#: get nearly all the gain (15 save another 0.1 %). Paid once per text and language: the
+#: result is kept in the instance folder (see :func:`_gzip`).
 ZOPFLI_ITERATIONS = 5
 
 
