@@ -104,9 +104,14 @@ def worker_peaks(master_pid: int) -> list[float]:
     return sorted(peaks)
 
 
-def setup(server, env):
+def setup(server, env, phones=1):
+    """Create a facility and an assessment; join ``phones`` phones with one code."""
     facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
-    token = cli(env, "token", "create", "--facility", facility_id).strip()
+    code = cli(env, "code", "create", "--facility", facility_id, "--uses", str(phones)).strip()
+    tokens = [requests.post(f"{server.url}/api/v1/enrol", timeout=60,
+                            json={"code": code, "device_name": f"phone {n}"}).json()["token"]
+              for n in range(phones)]
+    token = tokens[0]
     assessment_id = str(uuid.uuid4())
     requests.post(f"{server.url}/api/v1/sync", headers={"Authorization": f"Bearer {token}"},
                   json={"device_id": str(uuid.uuid4()), "changes": [{
@@ -114,7 +119,7 @@ def setup(server, env):
                       "base_rev": None, "fields": {"facility_id": int(facility_id),
                                                    "checklist_id": "healthwise",
                                                    "checklist_version": 1}}]}).raise_for_status()
-    return int(facility_id), token, assessment_id
+    return int(facility_id), tokens, assessment_id
 
 
 def main() -> None:
@@ -126,7 +131,7 @@ def main() -> None:
         server = Server(env, workers=1)
         server.start()
         try:
-            facility_id, token, assessment_id = setup(server, env)
+            facility_id, (token,), assessment_id = setup(server, env)
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {token}"
             # The floor writes to a database file of its own (same schema and settings),
@@ -167,18 +172,19 @@ def main() -> None:
         server = Server(env, workers=WORKERS)
         server.start()
         try:
-            facility_id, token, assessment_id = setup(server, env)
+            facility_id, tokens, assessment_id = setup(server, env, 100)
             batches = [response_batch(assessment_id) for _ in range(100)]
 
-            def client(batch):
+            def client(number):
                 reply = requests.post(f"{server.url}/api/v1/sync", timeout=120,
-                                      headers={"Authorization": f"Bearer {token}"},
-                                      json={"device_id": str(uuid.uuid4()), "changes": batch})
+                                      headers={"Authorization": f"Bearer {tokens[number]}"},
+                                      json={"device_id": str(uuid.uuid4()),
+                                            "changes": batches[number]})
                 return reply.status_code, {r["status"] for r in reply.json()["results"]}
 
             with ThreadPoolExecutor(max_workers=100) as pool:
                 start = time.perf_counter()
-                outcomes = list(pool.map(client, batches))
+                outcomes = list(pool.map(client, range(100)))
                 elapsed = time.perf_counter() - start
             peaks = worker_peaks(server.process.pid)
         finally:

@@ -93,5 +93,13 @@ def _release_writer_gate(_session, transaction) -> None:
         gate.release()
 
 
+def _gate_orm_writes(session, _context, _instances) -> None:
+    # Any ORM write (a token's last_seen, a page's form) queues at the gate too: a writer
+    # left to SQLite's busy handler alone can starve behind a hundred gated ones.
+    if session.new or session.dirty or session.deleted:
+        hold_writer_gate()
+
+
 # Commit, rollback or close: whichever ends the transaction lets the next writer in.
 event.listen(db.session, "after_transaction_end", _release_writer_gate)
+event.listen(db.session, "before_flush", _gate_orm_writes)

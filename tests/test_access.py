@@ -223,6 +223,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "pwa.manifest"): PUBLIC,
     ("GET", "openapi.document"): PUBLIC,
     ("GET", "checklists.list_checklists"): PUBLIC,
+    ("GET", "assessments.sync_limits"): PUBLIC,
     ("GET", "checklists.get_checklist"): Policy("public", param="checklist_id",
                                                 value=_fixed("healthwise", "nope")),
     ("GET", "i18n.locales"): PUBLIC,

@@ -36,10 +36,16 @@ def response_batch(assessment_id: str) -> list[dict]:
     return batch
 
 
-def setup_facility(server, env) -> tuple[str, str]:
-    """Create a facility, a token and an assessment; return (token, assessment_id)."""
+def setup_facility(server, env, phones: int = 1) -> tuple[list[str], str]:
+    """Create a facility, an assessment and a token for each phone, joining as phones do
+    (one enrolment code for all); return (tokens, assessment_id)."""
     facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
-    token = cli(env, "token", "create", "--facility", facility_id).strip()
+    code = cli(env, "code", "create", "--facility", facility_id, "--uses", str(phones)).strip()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        tokens = list(pool.map(lambda n: requests.post(
+            f"{server.url}/api/v1/enrol", json={"code": code, "device_name": f"phone {n}"},
+            timeout=60).json()["token"], range(phones)))
+    token = tokens[0]
     assessment_id = str(uuid.uuid4())
     body = {"device_id": str(uuid.uuid4()), "changes": [{
         "change_id": str(uuid.uuid4()), "type": "assessment", "id": assessment_id,
@@ -48,7 +54,7 @@ def setup_facility(server, env) -> tuple[str, str]:
     reply = requests.post(f"{server.url}/api/v1/sync", json=body, timeout=30,
                           headers={"Authorization": f"Bearer {token}"})
     assert reply.json()["results"][0]["status"] == "applied"
-    return token, assessment_id
+    return tokens, assessment_id
 
 
 def count(database_url: str, model) -> int:
@@ -67,7 +73,7 @@ def send(url: str, token: str, device_id: str, batch: list[dict]) -> requests.Re
 
 def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, database_url):
     with served(database_url, tmp_path / "instance", workers=2) as (server, env):
-        token, assessment_id = setup_facility(server, env)
+        tokens, assessment_id = setup_facility(server, env, CLIENTS)
         batches = [response_batch(assessment_id) for _ in range(CLIENTS)]
         device_ids = [str(uuid.uuid4()) for _ in range(CLIENTS)]
         statuses, codes = [], []
@@ -75,7 +81,7 @@ def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, da
 
         def client(number: int) -> None:
             for _ in range(10):
-                reply = send(server.url, token, device_ids[number], batches[number])
+                reply = send(server.url, tokens[number], device_ids[number], batches[number])
                 with lock:
                     codes.append(reply.status_code)
                     if reply.status_code == 200:
@@ -95,7 +101,7 @@ def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, da
 
 def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
     with served(database_url, tmp_path / "instance", workers=2) as (server, env):
-        token, assessment_id = setup_facility(server, env)
+        tokens, assessment_id = setup_facility(server, env, 40)
         batches = [response_batch(assessment_id) for _ in range(40)]
         device_ids = [str(uuid.uuid4()) for _ in range(40)]
         acknowledged: set[str] = set()
@@ -103,7 +109,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
 
         def client(number: int) -> None:
             try:
-                reply = send(server.url, token, device_ids[number], batches[number])
+                reply = send(server.url, tokens[number], device_ids[number], batches[number])
             except requests.RequestException:
                 return
             if reply.status_code == 200:
@@ -121,7 +127,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
         retried = 0
         for number in range(40):
             if not {c["change_id"] for c in batches[number]} <= acknowledged:
-                reply = send(server.url, token, device_ids[number], batches[number])
+                reply = send(server.url, tokens[number], device_ids[number], batches[number])
                 assert reply.status_code == 200
                 retried += 1
                 acknowledged.update(r["change_id"] for r in reply.json()["results"])

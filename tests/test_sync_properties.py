@@ -1,9 +1,10 @@
 """Property-based: any interleaving, duplication and batching of the same changes
-converges to the same state, and every accepted value is in history."""
+converges to the same state, and every accepted value is in history; phones that lose
+replies still end up holding what the server holds."""
 
 import uuid
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -32,15 +33,30 @@ TARGETS = {
 }
 
 
+# The setup edits every record this often, so that each base_rev below is a revision
+# some phone may honestly have seen, whatever the order the changes arrive in.
+SETUP_REVS = 5
+#: A base_rev no record reaches in these tests: always rejected, never stored.
+BOGUS_REV = 10**6
+
+
 @st.composite
 def a_change(draw, device):
     record_type, record_id = draw(st.sampled_from(sorted(TARGETS)))
     options = TARGETS[(record_type, record_id)]
     names = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, max_size=2, unique=True))
+    fields = {name: draw(options[name]) for name in names}
+    kind = draw(st.sampled_from(["honest"] * 8 + ["bogus_rev", "other_type"]))
+    if kind == "other_type":
+        # A create reusing the id of a record of another type: refused, always.
+        other = draw(st.sampled_from([t for t in sorted(TARGETS) if t[0] != "answer"]))
+        return {"change_id": None, "type": "answer", "id": other[1], "base_rev": None,
+                "fields": {"response_id": RESPONSE, "checkpoint_id": "HZ-03"}, "bogus": True}
     return {"change_id": None,  # made unique by scenario()
             "type": record_type, "id": record_id,
-            "base_rev": draw(st.integers(min_value=1, max_value=4)),
-            "fields": {name: draw(options[name]) for name in names}}
+            "base_rev": BOGUS_REV if kind == "bogus_rev" else draw(
+                st.integers(min_value=1, max_value=SETUP_REVS)),
+            "fields": fields, "bogus": kind != "honest"}
 
 
 @st.composite
@@ -77,9 +93,14 @@ def setup_records(scope, facility_id):
           for a, cp in zip(ANSWERS, ["HZ-01", "HZ-02", "IC-01"], strict=True)],
         change("action_item", ITEM, {"assessment_id": ASSESSMENT, "action": "fix it"}),
     ]
+    for rev in range(2, SETUP_REVS + 1):  # the records reach revision SETUP_REVS
+        changes += [change(t, i, {"role" if t == "response" else "action" if t != "assessment"
+                                  else "title": f"rev {rev}" if t != "answer" else None})
+                    for t, i in [("response", RESPONSE), *[("answer", a) for a in ANSWERS],
+                                 ("action_item", ITEM)]]
     results, *_ = service.push(scope, service.Actor(None, "setup", str(uuid.uuid4())), changes,
                               registry())
-    assert {r["status"] for r in results} == {"applied"}
+    assert {r["status"] for r in results} == {"applied"}, results
 
 
 def run(deliveries, facility_id):
@@ -92,10 +113,13 @@ def run(deliveries, facility_id):
     scope = service.Scope(frozenset({facility_id}))
     setup_records(scope, facility_id)
     db.session.commit()
+    bogus = {c["change_id"] for _d, batch in deliveries for c in batch if c["bogus"]}
     for device, batch in deliveries:
-        results, *_ = service.push(scope, service.Actor(None, "phone", device), batch, registry())
+        wire = [{k: v for k, v in c.items() if k != "bogus"} for c in batch]
+        results, *_ = service.push(scope, service.Actor(None, "phone", device), wire, registry())
         db.session.commit()
-        assert all(r["status"] != "rejected" for r in results), results
+        assert {r["change_id"] for r in results if r["status"] == "rejected"} \
+            == {c["change_id"] for c in batch} & bogus, results
     state = {}
     for record_type, model in RECORD_MODELS.items():
         for row in db.session.execute(select(model.__table__)).mappings():
@@ -122,7 +146,8 @@ def test_any_delivery_converges_and_history_keeps_every_value(app, case):
     for device in DEVICES:
         for change in made[device]:
             for field, value in change["fields"].items():
-                assert (change["change_id"], field, repr(value)) in history
+                accepted = (change["change_id"], field, repr(value)) in history
+                assert accepted != change["bogus"]
 
 
 @settings(max_examples=20 if EXTERNAL_URL else 40, deadline=None,
@@ -166,3 +191,186 @@ def test_the_quick_envelope_check_agrees_with_the_schema(raw):
     optional={"base_rev": st.none() | st.integers(0, 10**6)}))
 def test_the_quick_envelope_check_takes_every_plain_change(raw):
     assert service._plain_envelope(raw) == service.CHANGE_SCHEMA.load(raw)
+
+
+class PhoneModel:
+    """The PWA's bookkeeping (``static/js/sync.js``: ``edit`` and ``apply``), over HTTP.
+
+    It keeps, per record, the server revision and fields it last heard of, and an
+    outbox of changes that stays until their results come back.
+    """
+
+    def __init__(self, client, token: str, device_id: str):
+        self.client, self.token, self.device_id = client, token, device_id
+        self.records: dict[str, dict] = {}
+        self.outbox: list[dict] = []
+        self.cursor = None
+        self.made = 0
+
+    def edit(self, record_type: str, record_id: str, fields: dict, base_rev="local") -> dict:
+        record = self.records.setdefault(record_id, {"type": record_type, "rev": None,
+                                                     "server": {}})
+        self.made += 1
+        change = {"change_id": str(uuid.uuid4()), "type": record_type, "id": record_id,
+                  "base_rev": record["rev"] if base_rev == "local" else base_rev,
+                  "fields": fields}
+        self.outbox.append(change)
+        return change
+
+    def sync(self, lost: bool = False) -> list[dict]:
+        """Send the outbox and pull; with ``lost``, the server acts but the reply is lost."""
+        results = []
+        while True:
+            sent = list(self.outbox)
+            response = self.client.post(
+                "/api/v1/sync", headers={"Authorization": f"Bearer {self.token}"},
+                json={"device_id": self.device_id, "cursor": self.cursor, "changes": sent})
+            assert response.status_code == 200, response.get_json()
+            if lost:
+                return []
+            body = response.get_json()
+            self.apply(body, sent)
+            results += body["results"]
+            if not body["more"]:
+                return results
+
+    def apply(self, body: dict, sent: list[dict]) -> None:
+        by_id = {c["change_id"]: c for c in sent}
+        for result in body["results"]:
+            change = by_id[result["change_id"]]
+            self.outbox.remove(change)  # rejected ones too: the user discards them
+            record = self.records[change["id"]]
+            if result["status"] in ("applied", "duplicate", "merged"):
+                record["server"].update(change["fields"])
+            if result["status"] != "rejected" and (record["rev"] is None
+                                                   or result["rev"] > record["rev"]):
+                record["rev"] = result["rev"]
+        for pulled in body["changes"]:
+            record = self.records.setdefault(pulled["id"], {"type": pulled["type"], "rev": None,
+                                                            "server": {}})
+            if record["rev"] is not None and pulled["rev"] < record["rev"]:
+                continue
+            record["server"].update(pulled["fields"])
+            record["rev"] = pulled["rev"]
+        self.cursor = body["cursor"]
+
+
+def server_records() -> dict:
+    """Return every record on the server: ``{id: (type, rev, fields)}``."""
+    found = {}
+    for record_type, model in RECORD_MODELS.items():
+        for row in db.session.execute(select(model.__table__)).mappings():
+            found[row["id"]] = (record_type, row["rev"],
+                                {k: row[k] for k in service.wire_fields(record_type)})
+    return found
+
+
+def held(phone: PhoneModel) -> dict:
+    return {i: (r["type"], r["rev"], r["server"]) for i, r in phone.records.items()}
+
+
+def agrees(phone: PhoneModel) -> bool:
+    """Return True if the phone holds every record at the server's revision with the
+    server's fields (a field of a record it created and never heard of is the default)."""
+    server = server_records()
+    if phone.records.keys() != server.keys():
+        return False
+    for record_id, record in phone.records.items():
+        record_type, rev, fields = server[record_id]
+        shown = {**{k: service._blank_row(record_type)[k] for k in fields}, **record["server"]}
+        if (record["type"], record["rev"], shown) != (record_type, rev, fields):
+            return False
+    return True
+
+
+EDITS = {"response": {"role": st.sampled_from(["nurse", "midwife"]),
+                      "completed": st.booleans()},
+         "answer": {"action": st.sampled_from(["yes", "no", None]),
+                    "priority": st.booleans(), "remark": st.sampled_from(["", "leaks"])},
+         "action_item": {"status": st.sampled_from(["planned", "done"]),
+                         "responsible": st.sampled_from(["Ana", "Ben"]),
+                         "action": st.sampled_from(["fix", "ask"])}}
+OWN_ITEMS = [f"ffffffff-0000-4000-8000-00000000000{n}" for n in range(3)]
+
+
+@st.composite
+def phone_events(draw):
+    """Edits, creates and syncs of three phones; some replies are lost on the way."""
+    events = []
+    for _ in range(draw(st.integers(3, 14))):
+        phone = draw(st.integers(0, 2))
+        kind = draw(st.sampled_from(["edit", "edit", "create", "sync", "lost", "bogus"]))
+        if kind in ("edit", "bogus"):
+            record_type, record_id = draw(st.sampled_from(
+                [("response", RESPONSE), ("answer", ANSWERS[0]), ("action_item", ITEM),
+                 *[("action_item", i) for i in OWN_ITEMS]]))
+            options = EDITS[record_type]
+            names = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, max_size=2,
+                                  unique=True))
+            events.append((kind, phone, record_type, record_id,
+                           {n: draw(options[n]) for n in names}))
+        elif kind == "create":
+            events.append((kind, phone, "action_item", OWN_ITEMS[phone],
+                           {"assessment_id": ASSESSMENT, "action": f"phone {phone}'s idea"}))
+        else:
+            events.append((kind, phone))
+    return events
+
+
+@settings(max_examples=15 if EXTERNAL_URL else 30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(phone_events())
+@example([  # issue 9, case 4, as seen in the real app
+    ("create", 0, "action_item", OWN_ITEMS[0], {"assessment_id": ASSESSMENT, "action": "fix"}),
+    ("lost", 0),  # phone 0's create lands, its reply is lost
+    ("sync", 1),  # phone 1 pulls the new item...
+    ("edit", 1, "action_item", OWN_ITEMS[0], {"responsible": "Ben"}),  # ...and edits it
+    ("sync", 1),
+    ("edit", 0, "action_item", OWN_ITEMS[0], {"status": "done"}),  # base_rev null
+    ("sync", 0),  # resends the create (duplicate) and the edit
+])
+def test_phones_that_lose_replies_still_hold_the_server_fields(app, client, events):
+    """After any delivery, a phone that has pulled with nothing left to send holds exactly
+    the server's fields and revisions (issue 9, case 4: a lost reply, then a change with
+    base_rev null on a record that exists, must not hide another phone's edit)."""
+    from healthwise.auth.service import create_device_token
+    from healthwise.districts.models import District, Facility
+
+    _empty_tables()
+    facility = Facility(name="F", district=District(name="D"))
+    db.session.add(facility)
+    db.session.flush()
+    setup_records(service.Scope(frozenset({facility.id})), facility.id)
+    phones = [PhoneModel(client, create_device_token(facility.id, f"p{n}")[1], device)
+              for n, device in enumerate(DEVICES)]
+    db.session.commit()
+    for phone in phones:
+        phone.sync()
+        assert agrees(phone), (held(phone), server_records())
+
+    bogus = set()
+    for kind, number, *rest in events:
+        phone = phones[number]
+        if kind in ("edit", "bogus"):
+            record_type, record_id, fields = rest
+            if record_id not in phone.records:
+                continue  # a phone edits only what it holds
+            change = phone.edit(record_type, record_id, fields,
+                                BOGUS_REV if kind == "bogus" else "local")
+            if kind == "bogus":
+                bogus.add(change["change_id"])
+        elif kind == "create":
+            record_type, record_id, fields = rest
+            if record_id not in phone.records:
+                phone.edit(record_type, record_id, fields)
+        else:
+            results = phone.sync(lost=kind == "lost")
+            assert {r["change_id"] for r in results if r["status"] == "rejected"} <= bogus
+            if kind == "sync" and not phone.outbox:
+                assert agrees(phone), (held(phone), server_records())
+
+    for phone in phones:  # everything sent, then everyone pulls
+        phone.sync()
+    for phone in phones:
+        phone.sync()
+        assert agrees(phone), (held(phone), server_records())

@@ -42,6 +42,7 @@ class Assessment(RecordMixin, db.Model):
     previous_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="open")
     started_on: Mapped[str | None] = mapped_column(String(10))
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Response(RecordMixin, db.Model):

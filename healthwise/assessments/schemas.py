@@ -1,6 +1,13 @@
-"""Schemas of the sync wire format (see ``shared/design/sync-protocol.md``)."""
+"""Schemas of the sync wire format (see ``shared/design/sync-protocol.md``).
 
-from marshmallow import Schema, fields, validate
+The record field schemas are also the one definition of every limit: the phone reads
+them from ``GET /api/v1/limits`` (:func:`limits`), so it never lets a user type what
+the server would refuse.
+"""
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 ACTIONS = ("yes", "no", "na")
 KINDS = ("baseline", "follow_up")
@@ -8,6 +15,49 @@ ASSESSMENT_STATUSES = ("open", "agreed", "closed")
 COSTS = ("none", "low", "medium", "high")
 ITEM_STATUSES = ("planned", "in_progress", "done", "dropped")
 STATUSES = ("applied", "duplicate", "merged", "conflict", "rejected")
+#: The largest value an INTEGER column holds on both databases.
+MAX_INT = 2**31 - 1
+#: Action items one round may have: a committee agrees on a few dozen, and the plan PDF
+#: of a round is rendered on demand, so an unbounded list is a way to stall the server.
+MAX_ACTION_ITEMS_PER_ROUND = 300
+#: Distinct phone ids (``device_id``) one device token may sync with.
+MAX_DEVICES_PER_TOKEN = 3
+# NUL, and UTF-16 halves that are not a character: neither database can store them.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> None:
+    """Refuse text the databases cannot store (a NUL byte, a lone surrogate).
+
+    :raises ValidationError: naming what is wrong, so the person can fix it.
+    """
+    if UNSTORABLE.search(value):
+        raise ValidationError("Contains a character that cannot be stored "
+                              "(a NUL byte or half of an emoji); retype this text.")
+
+
+class Text(fields.String):
+    """A string of at most ``max_length`` characters, without unstorable characters."""
+
+    def __init__(self, max_length: int, min_length: int | None = None, **kwargs):
+        self.max_length = max_length
+        super().__init__(validate=[validate.Length(min=min_length, max=max_length), storable],
+                         **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only: not ``"true"``, ``1`` or ``"yes"``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def whole_number(minimum: int = 0, maximum: int = MAX_INT, **kwargs) -> fields.Integer:
+    """Return an integer field that refuses ``1.0``, ``"1"`` and what a column cannot hold."""
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum),
+                          **kwargs)
 
 
 class IsoDate(fields.Date):
@@ -17,46 +67,45 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs).isoformat()
 
 
-def text(max_length: int, **kwargs):
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
-
-
 class AssessmentFields(Schema):
-    facility_id = fields.Integer(strict=True)
-    checklist_id = fields.String(validate=validate.Length(min=1, max=50))
-    checklist_version = fields.Integer(strict=True, validate=validate.Range(min=1))
-    title = text(200)
+    facility_id = whole_number(1)
+    checklist_id = Text(50, min_length=1)
+    checklist_version = whole_number(1)
+    title = Text(200)
     kind = fields.String(validate=validate.OneOf(KINDS))
     previous_id = fields.UUID(allow_none=True)
     status = fields.String(validate=validate.OneOf(ASSESSMENT_STATUSES))
     started_on = IsoDate(allow_none=True)
+    # A mistaken round (started twice, wrong facility): hidden on every phone and left
+    # out of every figure, but kept, like everything that was ever synced.
+    removed = StrictBoolean()
 
 
 class ResponseFields(Schema):
     assessment_id = fields.UUID()
-    participant = text(100)
-    role = text(100)
-    completed = fields.Boolean()
+    participant = Text(100)
+    role = Text(100)
+    completed = StrictBoolean()
 
 
 class AnswerFields(Schema):
     response_id = fields.UUID()
-    checkpoint_id = text(20)
+    checkpoint_id = Text(20)
     action = fields.String(validate=validate.OneOf(ACTIONS), allow_none=True)
-    priority = fields.Boolean()
-    remark = text(2000)
+    priority = StrictBoolean()
+    remark = Text(2000)
 
 
 class ActionItemFields(Schema):
     assessment_id = fields.UUID()
-    checkpoint_id = text(20, allow_none=True)
-    action = text(1000)
-    responsible = text(200)
+    checkpoint_id = Text(20, allow_none=True)
+    action = Text(1000)
+    responsible = Text(200)
     due_on = IsoDate(allow_none=True)
     cost = fields.String(validate=validate.OneOf(COSTS))
     status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
-    progress_note = text(2000)
-    rank = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10000))
+    progress_note = Text(2000)
+    rank = whole_number(0, 10000, allow_none=True)
 
 
 # Per type: the fields schema, the fields a creating change must set, the fields
@@ -102,15 +151,21 @@ class ChangeSchema(Schema):
     change_id = fields.String(required=True, validate=UUID)
     type = fields.String(required=True, validate=validate.OneOf(tuple(RECORD_TYPES)))
     id = fields.String(required=True, validate=UUID)
-    base_rev = fields.Integer(strict=True, allow_none=True, load_default=None,
-                              validate=validate.Range(min=0))
+    base_rev = whole_number(0, allow_none=True, load_default=None)
     fields = fields.Dict(keys=fields.String(), required=True)  # last: shadows the module
+
+
+#: A pull cursor: the clock value the phone has seen up to, and the first characters of
+#: the change_id that got it, so that a cursor from another history (a restored
+#: backup, another server) is recognised. A bare number is an older phone's cursor.
+CURSOR = re.compile(r"^(?P<seq>[0-9]{1,10})(?:\.(?P<check>[0-9a-f]{8}))?\Z")
 
 
 class SyncRequestSchema(Schema):
     device_id = fields.UUID(required=True)
     cursor = fields.String(allow_none=True, load_default=None,
-                           validate=validate.Regexp(r"^[0-9]{1,18}\Z"))
+                           validate=validate.Regexp(CURSOR, error="Not a cursor this server "
+                                                                  "issued."))
     # Each change is checked on its own (service._parse) so that one bad change is
     # rejected without failing the others.
     changes = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=1000))
@@ -156,3 +211,27 @@ class SyncResponseSchema(Schema):
     cursor = fields.String(required=True)
     more = fields.Boolean(required=True)
     server_time = fields.String(required=True)
+
+
+def limits(max_changes: int) -> dict:
+    """Return the limits a phone must respect, read from the field schemas.
+
+    :param max_changes: the most changes one sync request may carry.
+    """
+    return {
+        "fields": {
+            record_type: {name: field.max_length
+                          for name, field in rules["schema"].fields.items()
+                          if isinstance(field, Text)}
+            for record_type, rules in RECORD_TYPES.items()
+        },
+        "action_items_per_round": MAX_ACTION_ITEMS_PER_ROUND,
+        "changes_per_request": max_changes,
+    }
+
+
+class LimitsSchema(Schema):
+    action_items_per_round = fields.Integer(required=True)
+    changes_per_request = fields.Integer(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.Dict(  # last: shadows the module
+        keys=fields.String(), values=fields.Integer()), required=True)

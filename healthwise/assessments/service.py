@@ -12,13 +12,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
 from healthwise.assessments import merge
 from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
-from healthwise.assessments.schemas import RECORD_TYPES, UUID, ChangeSchema
+from healthwise.assessments.schemas import (
+    CURSOR,
+    MAX_ACTION_ITEMS_PER_ROUND,
+    MAX_DEVICES_PER_TOKEN,
+    MAX_INT,
+    RECORD_TYPES,
+    UUID,
+    ChangeSchema,
+)
 from healthwise.database import hold_writer_gate
 from healthwise.extensions import db
 from healthwise.timeutil import iso, utcnow
@@ -45,6 +54,20 @@ class Actor:
     token_id: int | None
     name: str
     device_id: str
+
+    @property
+    def writer(self) -> str:
+        """Return the identity that orders this actor's writes against other phones'.
+
+        It is the device token, which the server issued, and not the ``device_id`` of
+        the request body, which a phone could choose to win every tie. Writes made
+        without a token (the demo data, a file a manager brings back) use the device id.
+        """
+        return f"token:{self.token_id:010d}" if self.token_id is not None else self.device_id
+
+
+class BadCursor(Exception):
+    """A pull cursor this server never issued (a restored backup, another server)."""
 
 
 class Rejected(Exception):
@@ -162,7 +185,7 @@ def _plain_envelope(raw) -> dict | None:
     base_rev = raw.get("base_rev")
     if (type(change_id) is str and type(record_id) is str and type(fields) is dict
             and record_type in RECORD_TYPES
-            and (base_rev is None or (type(base_rev) is int and base_rev >= 0))
+            and (base_rev is None or (type(base_rev) is int and 0 <= base_rev <= MAX_INT))
             and UUID_PATTERN.match(change_id) and UUID_PATTERN.match(record_id)
             and all(type(key) is str for key in fields)):
         return {"change_id": change_id, "type": record_type, "id": record_id,
@@ -243,6 +266,10 @@ class Batch:
         self.ws = Workspace()
         self.changes: list[dict] = []
         self.seen: dict[str, dict] = {}
+        # Per record: the base_rev the phone's in-line changes carry and the revision
+        # they lead to (see :meth:`_in_line`); and the records to send back.
+        self.line: dict[str, tuple[int | None, int]] = {}
+        self.resend: set[tuple[str, str]] = set()
 
     def prefetch(self, parsed: list[dict]) -> None:
         """Read every change row and record the batch may need, a query per table."""
@@ -250,7 +277,8 @@ class Batch:
         for chunk in _chunks(ids, 500):
             table = Change.__table__
             for row in db.session.execute(
-                select(table.c.change_id, table.c.digest, table.c.rev)
+                select(table.c.change_id, table.c.digest, table.c.rev, table.c.record_type,
+                       table.c.record_id)
                 .where(table.c.change_id.in_(chunk))
             ).mappings():
                 self.seen[row["change_id"]] = dict(row)
@@ -267,6 +295,32 @@ class Batch:
         wanted["assessment"] |= {r["assessment_id"] for r in self.ws.rows["response"].values()}
         wanted["assessment"] |= {r["assessment_id"] for r in self.ws.rows["action_item"].values()}
         self.ws.load("assessment", wanted["assessment"])
+        self._load_taken_ids(parsed)
+        self._count_items(parsed)
+
+    def _load_taken_ids(self, parsed: list[dict]) -> None:
+        """Note which ids the batch would create that another type already uses."""
+        new = {t: {c["id"] for c in parsed if c["type"] == t
+                   and c["id"] not in self.ws.rows[t]} for t in TYPE_ORDER}
+        ids = sorted(set().union(*new.values()))
+        self.taken: dict[str, str] = {}
+        for chunk in _chunks(ids, 500):
+            queries = [select(RECORD_MODELS[t].__table__.c.id, literal(t).label("type"))
+                       .where(RECORD_MODELS[t].__table__.c.id.in_(chunk)) for t in TYPE_ORDER]
+            for row in db.session.execute(union_all(*queries)):
+                self.taken[row.id] = row.type
+
+    def _count_items(self, parsed: list[dict]) -> None:
+        """Count the action items of the rounds the batch adds items to."""
+        rounds = {c["fields"].get("assessment_id") for c in parsed
+                  if c["type"] == "action_item" and c["id"] not in self.ws.rows["action_item"]}
+        rounds.discard(None)
+        table = RECORD_MODELS["action_item"].__table__
+        self.items: dict[str, int] = dict.fromkeys(rounds, 0)
+        for chunk in _chunks(sorted(rounds), 500):
+            self.items.update(db.session.execute(
+                select(table.c.assessment_id, func.count())
+                .where(table.c.assessment_id.in_(chunk)).group_by(table.c.assessment_id)).all())
 
     def apply(self, change: dict) -> dict:
         """Apply one parsed change and return its result."""
@@ -278,6 +332,8 @@ class Batch:
                     "This change_id was already used for a different change; "
                     "make a new change_id for a new edit.",
                 )
+            # The phone never heard the first result: what it holds may be behind.
+            self.resend.add((previous["record_type"], previous["record_id"]))
             return {"change_id": change["change_id"], "status": "duplicate", "rev": previous["rev"]}
 
         record_type, fields = change["type"], change["fields"]
@@ -288,29 +344,44 @@ class Batch:
             if change["base_rev"] is not None:
                 raise Rejected("not_found", f"There is no {record_type} {change['id']} "
                                             "in this facility.")
+            other_type = self.taken.get(change["id"])
+            if other_type is not None:
+                raise Rejected("id_taken", f"The id {change['id']} is already used by "
+                                           f"{'an' if other_type[0] in 'aeiou' else 'a'} "
+                                           f"{other_type}; make a new id for a new record.")
             row = self._create(record_type, change)
         elif not self.scope.allows(row["facility_id"]):
             raise Rejected("not_found", f"There is no {record_type} {change['id']} "
                                         "in this facility.")
         else:
+            if change["base_rev"] is not None and change["base_rev"] > row["rev"]:
+                raise Rejected("bad_base_rev", f"base_rev {change['base_rev']} is ahead of the "
+                                               f"{record_type}'s revision {row['rev']}: send "
+                                               "the revision this phone last received.")
             for key in rules["immutable"]:
                 if key in fields and fields[key] != row[key]:
                     raise Rejected("immutable_field", f"{key} cannot change after the "
                                                       f"{record_type} is created.")
         self._check_references(record_type, {**row, **fields}, fields)
         if created_now:
+            if record_type == "action_item":
+                self._count_new_item(fields["assessment_id"])
             self.ws.rows[record_type][change["id"]] = row
             self.ws.created[record_type].add(change["id"])
+            self.taken[change["id"]] = record_type
+        in_line = created_now or self._in_line(change, row)
 
         self.clock += 1
         seq = self.clock
-        stale = change["base_rev"] is not None and change["base_rev"] < row["rev"]
+        # Behind, unless only this phone's own earlier edits of this batch came since.
+        stale = (change["base_rev"] is not None and change["base_rev"] < row["rev"]
+                 and not in_line)
         order = (change["base_rev"] or 0) + 1
         clock = dict(row["clock"] or {})
         superseded = []
         for key, value in fields.items():
-            write = merge.Write(order, self.actor.device_id, seq, value, change["change_id"],
-                                self.at)
+            write = merge.Write(order, self.actor.writer, seq, value, change["change_id"],
+                                self.at, self.actor.device_id)
             clock[key], outcome = merge.apply_write(clock.get(key), write)
             if outcome == "superseded":
                 superseded.append(key)
@@ -322,12 +393,18 @@ class Batch:
         row["updated_at"] = self.now
         self.ws.dirty[record_type].add(change["id"])
 
-        if merge.involved(clock, fields, self.actor.device_id):
+        if merge.involved(clock, fields, self.actor.writer):
             status = "conflict"
         elif stale or superseded:
             status = "merged"
         else:
             status = "applied"
+        if in_line and status == "applied":
+            self.line[change["id"]] = (change["base_rev"], row["rev"])
+        else:
+            # The phone's picture of this record is not the server's: send it back.
+            self.line.pop(change["id"], None)
+            self.resend.add((record_type, change["id"]))
         result = {"change_id": change["change_id"], "status": status, "rev": row["rev"]}
         if superseded:
             result["superseded"] = superseded
@@ -340,6 +417,27 @@ class Batch:
         self.changes.append(stored)
         self.seen[change["change_id"]] = stored
         return result
+
+    def _in_line(self, change: dict, row: dict) -> bool:
+        """Return True if the change was made on the record's latest revision.
+
+        Either it names that revision, or it carries the same ``base_rev`` as this
+        phone's earlier change to the record in this batch, which led to the latest
+        revision (a phone sends several edits of a record before it hears back).
+        """
+        if change["base_rev"] is not None and change["base_rev"] == row["rev"]:
+            return True
+        line = self.line.get(change["id"])
+        return line is not None and line == (change["base_rev"], row["rev"])
+
+    def _count_new_item(self, assessment_id: str) -> None:
+        """Count one more action item for a round, refusing it past the cap."""
+        count = self.items.get(assessment_id, 0)
+        if count >= MAX_ACTION_ITEMS_PER_ROUND:
+            raise Rejected("too_many_items", f"A round has at most "
+                                             f"{MAX_ACTION_ITEMS_PER_ROUND} action items; "
+                                             "merge or drop some before adding more.")
+        self.items[assessment_id] = count + 1
 
     def _create(self, record_type: str, change: dict) -> dict:
         """Return a new, not yet registered record row, checking fields, parent and scope."""
@@ -399,6 +497,23 @@ class Batch:
         db.session.execute(update(table).where(table.c.id == 1).values(value=self.clock))
 
 
+def bind_device(token, device_id: str) -> bool:
+    """Note that a token syncs from this phone; return False past the phones it may use.
+
+    One token is one phone (a reinstalled app joins again and gets a new token); a few
+    ids are allowed for a phone whose storage was reset, not a hundred chosen freely.
+
+    :param token: the device token (its ``device_ids`` list is updated, not committed).
+    """
+    known = list(token.device_ids or [])
+    if device_id in known:
+        return True
+    if len(known) >= MAX_DEVICES_PER_TOKEN:
+        return False
+    token.device_ids = [*known, device_id]
+    return True
+
+
 def check_change_ids(raw_changes: list[dict]) -> None:
     """Make sure every change has a change_id its result can be reported under.
 
@@ -413,23 +528,41 @@ def check_change_ids(raw_changes: list[dict]) -> None:
         raise ValidationError({"changes": errors})
 
 
-def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry
-         ) -> tuple[list, int, frozenset]:
-    """Apply a batch of changes; return the results, the clock after it, and the clock
-    values of the changes applied cleanly (see :func:`pull`).
+class Pushed(NamedTuple):
+    """What a push did, for the pull that follows it (see :func:`pull`)."""
+
+    results: list[dict]
+    #: The sync clock after the batch.
+    clock: int
+    #: Clock values of the changes the phone made on the records' latest revision and
+    #: that were applied as sent: the phone holds those records exactly.
+    clean: frozenset
+    #: ``(type, id)`` of the records the phone's picture may differ from the server's
+    #: (a duplicate after a lost reply, a stale base, a merge or a conflict).
+    resend: frozenset
+    #: The change_id of the change at each clock value the batch wrote.
+    change_ids: dict
+
+
+def read_clock() -> int:
+    """Return the sync clock without locking it."""
+    table = SyncClock.__table__
+    return db.session.scalar(select(table.c.value).where(table.c.id == 1)) or 0
+
+
+def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry) -> Pushed:
+    """Apply a batch of changes; return the results and what the pull needs to know.
 
     :param scope: the facilities the token may write.
     :param actor: the token and device sending the batch.
     :param raw_changes: the changes as sent (each a dict with at least a change_id).
     :param registry: the checklist registry, to check checkpoint ids.
-    :returns: ``(results, clock, clean)``, one result per change in the order sent.
+    :returns: a :class:`Pushed`, with one result per change in the order sent.
     """
     if not raw_changes:
         # A pull needs no lock: clock values commit in order, so whatever it reads is
         # complete up to the clock it reads first.
-        table = SyncClock.__table__
-        clock = db.session.scalar(select(table.c.value).where(table.c.id == 1)) or 0
-        return [], clock, frozenset()
+        return Pushed([], read_clock(), frozenset(), frozenset(), {})
     check_change_ids(raw_changes)
     # Validation needs no database: it is done before taking the writer lock, so
     # that a hundred phones queue only for the part that must be serial.
@@ -453,8 +586,50 @@ def push(scope: Scope, actor: Actor, raw_changes: list[dict], registry
             results.append({"change_id": raw["change_id"], "status": "rejected",
                             "error": {"code": exc.code, "message": exc.message}})
     batch.write()
-    clean = frozenset(c["seq"] for c in batch.changes if c["status"] == "applied")
-    return results, batch.clock, clean
+    resent = {record_id for _type, record_id in batch.resend}
+    clean = frozenset(c["seq"] for c in batch.changes
+                      if c["status"] == "applied" and c["record_id"] not in resent)
+    return Pushed(results, batch.clock, clean, frozenset(batch.resend),
+                  {c["seq"]: c["change_id"] for c in batch.changes})
+
+
+def parse_cursor(raw: str | None, clock: int) -> int:
+    """Return the clock value a cursor stands for, if this server issued it.
+
+    A cursor ahead of the clock, or one whose check does not match the change at its
+    clock value, comes from another history (a restored backup, a rebuilt server):
+    keeping it would skip every change below it.
+
+    :param raw: the cursor as sent (validated by :data:`CURSOR`), or None.
+    :param clock: the current sync clock.
+    :raises BadCursor: for a cursor this server never issued.
+    """
+    if raw is None:
+        return 0
+    match = CURSOR.match(raw)
+    seq = int(match["seq"]) if match else MAX_INT + 1
+    if seq > clock:
+        raise BadCursor(raw)
+    if match["check"] is not None and seq > 0:
+        table = Change.__table__
+        change_id = db.session.scalar(select(table.c.change_id).where(table.c.seq == seq))
+        if change_id is None or not change_id.startswith(match["check"]):
+            raise BadCursor(raw)
+    return seq
+
+
+def issue_cursor(seq: int, change_ids: dict) -> str:
+    """Return the cursor for clock value ``seq`` (see :data:`schemas.CURSOR`).
+
+    :param change_ids: change_ids already known by clock value, to save a query.
+    """
+    if seq == 0:
+        return "0"
+    change_id = change_ids.get(seq)
+    if change_id is None:
+        table = Change.__table__
+        change_id = db.session.scalar(select(table.c.change_id).where(table.c.seq == seq))
+    return f"{seq}.{change_id[:8]}" if change_id else str(seq)
 
 
 def record_to_wire(record_type: str, row: dict) -> dict:
@@ -468,24 +643,34 @@ def record_to_wire(record_type: str, row: dict) -> dict:
     }
 
 
-def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = frozenset()
+def pull(scope: Scope, cursor: int, pushed: Pushed, limit: int, issued: str | None = None
          ) -> dict:
-    """Return the records in scope changed after ``cursor``, oldest first, one page.
+    """Return the records in scope changed after ``cursor``, oldest first, one page,
+    with the records the push found the phone to be behind on.
 
     :param cursor: the clock value the phone has seen up to.
-    :param clock: the current clock (the cursor when nothing more is left).
+    :param pushed: what this request's push did: its clock (the cursor when nothing
+        more is left), the clean changes (the phone already holds those records
+        exactly, its result carries the new ``rev``: they are not sent back unless
+        something changed them later), and the records to send back whatever the
+        cursor says.
     :param limit: the page size.
-    :param known: clock values of changes this request applied cleanly: the phone
-        already holds those records exactly (its result carries the new ``rev``), so
-        they are not sent back unless something changed them later.
+    :param issued: the cursor as the phone sent it, handed back when nothing is new.
     """
+    clock, known = pushed.clock, pushed.clean
+
+    def cursor_at(seq: int) -> str:
+        if seq == cursor and issued is not None and "." in issued:
+            return issued  # the phone's own cursor: no need to look its check up again
+        return issue_cursor(seq, pushed.change_ids)
+
     if cursor >= clock or (len(known) == clock - cursor and min(known) == cursor + 1):
         # Nothing after the cursor, or only this request's clean changes (the usual
         # case: a phone that was up to date sends its response): no need to look.
-        return {"changes": [], "cursor": str(max(clock, cursor)), "more": False}
+        return {"changes": _records(scope, pushed.resend, set()),
+                "cursor": cursor_at(max(clock, cursor)),
+                "more": False}
     found = []
-    # min(cursor, clock) below: a cursor sent from past the clock finds nothing either way,
-    # and must not reach the database (PostgreSQL refuses an integer out of its range).
     for record_type in TYPE_ORDER:
         table = RECORD_MODELS[record_type].__table__
         columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
@@ -493,7 +678,7 @@ def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = f
         rows = db.session.execute(
             select(*columns)
             .where(table.c.facility_id.in_(sorted(scope.facility_ids)),
-                   table.c.seq > min(cursor, clock), table.c.seq <= clock)
+                   table.c.seq > cursor, table.c.seq <= clock)
             .order_by(table.c.seq)
             .limit(limit + 1)
         ).mappings()
@@ -504,8 +689,29 @@ def pull(scope: Scope, cursor: int, clock: int, limit: int, known: frozenset = f
     # Only values up to ``clock`` are read: every one of them has committed, so a
     # cursor never passes a change that is still in flight.
     next_cursor = page[-1][0] if more else max(clock, cursor)
+    changes = [record_to_wire(t, row) for seq, t, row in page if seq not in known]
+    sent = {(change["type"], change["id"]) for change in changes}
     return {
-        "changes": [record_to_wire(t, row) for seq, t, row in page if seq not in known],
-        "cursor": str(next_cursor),
+        "changes": changes + _records(scope, pushed.resend, sent),
+        "cursor": cursor_at(next_cursor),
         "more": more,
     }
+
+
+def _records(scope: Scope, wanted: frozenset, sent: set) -> list[dict]:
+    """Return the records in scope among ``wanted`` ``(type, id)`` not already ``sent``."""
+    found = []
+    for record_type in TYPE_ORDER:
+        ids = sorted(i for t, i in wanted if t == record_type and (t, i) not in sent)
+        if not ids:
+            continue
+        table = RECORD_MODELS[record_type].__table__
+        columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
+                                              *wire_fields(record_type))]
+        for chunk in _chunks(ids, 500):
+            rows = db.session.execute(
+                select(*columns).where(table.c.id.in_(chunk),
+                                       table.c.facility_id.in_(sorted(scope.facility_ids)))
+            ).mappings()
+            found.extend(record_to_wire(record_type, row) for row in rows)
+    return found

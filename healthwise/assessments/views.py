@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, g, jsonify
 
 from healthwise.assessments import service
-from healthwise.assessments.schemas import SyncRequestSchema
+from healthwise.assessments.schemas import MAX_DEVICES_PER_TOKEN, SyncRequestSchema, limits
 from healthwise.auth.decorators import token_required
 from healthwise.checklists.views import registry
 from healthwise.errors import APIError
@@ -33,7 +33,10 @@ def sync():
       description: >-
         Each change gets a result: applied, duplicate, merged, conflict or rejected.
         Then the records of the token's scope changed after `cursor` come back, a
-        page at a time (`more`).
+        page at a time (`more`), with every record the phone's picture may be behind
+        on (a duplicate after a lost reply, a change not made on the latest revision).
+        A cursor this server never issued is refused with 422 `bad_cursor`: pull
+        again from `null`.
       security: [{bearer: []}]
       requestBody:
         required: true
@@ -47,6 +50,7 @@ def sync():
               schema: SyncResponseSchema
         400: {content: {application/json: {schema: ErrorSchema}}}
         401: {content: {application/json: {schema: ErrorSchema}}}
+        403: {content: {application/json: {schema: ErrorSchema}}}
         413: {content: {application/json: {schema: ErrorSchema}}}
         422: {content: {application/json: {schema: ErrorSchema}}}
         429: {content: {application/json: {schema: ErrorSchema}}}
@@ -58,8 +62,20 @@ def sync():
                        {"limit": limit})
     data = SyncRequestSchema().load(body)
     raw_changes = body.get("changes") or []
-    actor = service.Actor(g.token.id, g.token.name, str(data["device_id"]))
-    results, clock, clean = service.push(g.scope, actor, raw_changes, registry())
+    device_id = str(data["device_id"])
+    if not service.bind_device(g.token, device_id):
+        raise APIError("too_many_devices", f"This token has already synced from "
+                       f"{MAX_DEVICES_PER_TOKEN} phones; join again to get a token for "
+                       "this phone.", 403)
+    try:
+        # Checked before anything is written; the clock only grows after that.
+        cursor = service.parse_cursor(data["cursor"], service.read_clock())
+    except service.BadCursor:
+        raise APIError("bad_cursor", "This server never issued that cursor (it may have been "
+                       "restored from a backup): sync again from the start, with cursor "
+                       "null.", 422) from None
+    actor = service.Actor(g.token.id, g.token.name, device_id)
+    pushed = service.push(g.scope, actor, raw_changes, registry())
     now = utcnow()
     if g.token.last_seen_at is None or now - g.token.last_seen_at > LAST_SEEN_STEP:
         # A minute is precise enough for "last seen", and a phone that only pulls
@@ -68,7 +84,29 @@ def sync():
     # Commit before pulling: the writer lock is held only while writing, and the pull
     # reads up to ``clock`` only, all of which has committed.
     db.session.commit()
-    cursor = int(data["cursor"]) if data["cursor"] else 0
-    page = service.pull(g.scope, cursor, clock, current_app.config["SYNC_PAGE_SIZE"], clean)
+    page = service.pull(g.scope, cursor, pushed, current_app.config["SYNC_PAGE_SIZE"],
+                        data["cursor"])
     db.session.commit()
-    return jsonify({"results": results, **page, "server_time": iso(utcnow())})
+    return jsonify({"results": pushed.results, **page, "server_time": iso(utcnow())})
+
+
+@bp.get("/limits")
+def sync_limits():
+    """The limits of what a phone may send, defined once here and read by the phone.
+    ---
+    get:
+      tags: [sync]
+      summary: Longest text per record field, action items per round, changes per request
+      description: >-
+        The phone keeps these to size its inputs and check an edit before saving it,
+        so that nothing a user types is refused later by the server.
+      responses:
+        200:
+          content:
+            application/json:
+              schema: LimitsSchema
+    """
+    response = jsonify(limits(current_app.config["SYNC_MAX_CHANGES"]))
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -9,7 +9,7 @@ at once.
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from healthwise.districts.models import District, Facility
@@ -87,6 +87,8 @@ class DeviceToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The phone ids (``device_id`` of sync requests) this token has synced from.
+    device_ids: Mapped[list] = mapped_column(JSON, default=list)
 
     facility: Mapped[Facility | None] = relationship()
     user: Mapped[User | None] = relationship()
