@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     compress.init_app(app)
     csrf.init_app(app)
 
+    from healthwise.assessments.pages import bp as phone_files_bp
     from healthwise.assessments.views import bp as sync_bp
     from healthwise.auth.decorators import protect_forms
     from healthwise.auth.views import bp as auth_bp
@@ -53,8 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
     from healthwise.openapi import bp as openapi_bp
     from healthwise.workshops.views import bp as workshops_bp
 
-    for blueprint in (checklists_bp, auth_bp, manage_bp, workshops_bp, sync_bp, i18n_bp,
-                      openapi_bp):
+    for blueprint in (checklists_bp, auth_bp, manage_bp, workshops_bp, sync_bp, phone_files_bp,
+                      i18n_bp, openapi_bp):
         app.register_blueprint(blueprint)
     app.before_request(protect_forms)
     _register_optional_blueprints(app)

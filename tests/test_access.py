@@ -261,6 +261,11 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                         value=_by_side("code"), body=_form()),
     ("POST", "manage.revoke_device"): Policy("page", ok=303, param="token_id",
                                              value=_by_side("device"), body=_form()),
+    # A phone's exported file brought back: whoever manages the facility's phones.
+    ("GET", "phone_files.phone_file"): Policy("page", param="facility_id",
+                                              value=_by_side("facility")),
+    ("POST", "phone_files.phone_file"): Policy("page", ok=422, param="facility_id",
+                                               value=_by_side("facility"), body=_form()),
     # Workshop pages: trainers (their own) and admins (all); managers get 403.
     ("GET", "workshops.index"): Policy("trainer", reach=WORKSHOPS),
     ("POST", "workshops.create"): Policy("trainer only", ok=303, reach=WORKSHOPS,
