@@ -23,6 +23,7 @@ paragraph beforehand (arabic-reshaper + python-bidi) gets wrong.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
 import re
@@ -617,6 +618,108 @@ def _table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), SANS), *commands])
 
 
+class _PagedTable(Flowable):
+    """A table with a repeated header row, laid out one page at a time.
+
+    reportlab splits a Table at a page break by building a new Table of every
+    row left, with every style command re-based: a plan of n rows took time
+    in n squared. This one measures only the rows that can fill one page
+    (:data:`ROWS_PER_PAGE`) and hands reportlab a Table of those that fit, so
+    each page costs the same whatever the length of the plan.
+    """
+
+    def __init__(self, header: list[Any], rows: list[list[Any]],
+                 items: Sequence[tuple[int, int]], *,
+                 col_widths: list[float], style: list[tuple[Any, ...]], h_align: str,
+                 start: int = 0) -> None:
+        super().__init__()
+        self.header, self.rows, self.items = header, rows, items
+        self.col_widths, self.style, self.start = col_widths, style, start
+        self.hAlign = h_align
+        self._table: Table | None = None
+
+    def _table_of(self, end: int) -> Table:
+        """Make a Table of the header and the rows from ``start`` to ``end``."""
+        table = Table([self.header, *self.rows[self.start:end]], colWidths=self.col_widths,
+                      repeatRows=1, hAlign=self.hAlign)
+        table.setStyle(_table_style(self.style + _stripes(self.items, self.start, end)))
+        return table
+
+    def _rest(self, start: int) -> _PagedTable:
+        return _PagedTable(self.header, self.rows, self.items, col_widths=self.col_widths,
+                           style=self.style, h_align=self.hAlign, start=start)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        """Measure the next page's worth of rows; return the size they take.
+
+        When more rows follow they are never drawn whole: the frame is told
+        they do not fit, so it asks for a split.
+        """
+        self._table = self._table_of(min(len(self.rows), self.start + ROWS_PER_PAGE))
+        self.width, self.height = self._table.wrapOn(self.canv, availWidth, availHeight)
+        if self.start + ROWS_PER_PAGE < len(self.rows):
+            self.height = max(self.height, availHeight + 1)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        """Return the rows that fit here as a Table, and the rest as another _PagedTable."""
+        if self._table is None:
+            self.wrap(availWidth, availHeight)
+        header, *heights = self._table._rowHeights
+        used, fits = header, 0
+        for height in heights:
+            if used + height > availHeight:
+                break
+            used, fits = used + height, fits + 1
+        if fits == 0:
+            return []
+        end = self.start + fits
+        page = self._table if end == self.start + len(heights) else self._table_of(end)
+        return [page, self._rest(end)] if end < len(self.rows) else [page]
+
+    def draw(self) -> None:
+        """Draw the last rows, which fitted the frame whole."""
+        self._table.drawOn(self.canv, 0, 0)
+
+
+def _stripes(items: Sequence[tuple[int, int]], start: int, end: int) -> list[tuple[Any, ...]]:
+    """Return style commands that rule off and shade every second item of rows start..end.
+
+    :param items: the first and last row of each item, rows counted from 0.
+    :returns: commands for a table of those rows under a header row. A run of
+        one-row items takes two commands however long it is; an item cut
+        into several rows keeps one shade and one rule.
+    """
+    commands: list[tuple[Any, ...]] = []
+    run: list[int] = []  # the table row and item number a run of one-row items starts at
+
+    def close_run(last_row: int) -> None:
+        if run:
+            row, number = run
+            shades = [ZEBRA, None] if number % 2 else [None, ZEBRA]
+            commands.append(("ROWBACKGROUNDS", (0, row), (-1, last_row), shades))
+            commands.append(("LINEBELOW", (0, row), (-1, last_row), 0.4, RULE))
+            run.clear()
+
+    for number in range(max(bisect.bisect_right(items, (start, end)) - 1, 0), len(items)):
+        first, last = items[number]
+        if first >= end:
+            break
+        if last < start:
+            continue
+        top, bottom = max(first, start) - start + 1, min(last, end - 1) - start + 1
+        if first == last:
+            if not run:
+                run.extend((top, number))
+            continue
+        close_run(top - 1)
+        commands.append(("LINEBELOW", (0, bottom), (-1, bottom), 0.4, RULE))
+        if number % 2:
+            commands.append(("BACKGROUND", (0, top), (-1, bottom), ZEBRA))
+    close_run(end - start)
+    return commands
+
+
 def _drawing(width: float, height: float) -> Drawing:
     """Make a Drawing whose default font is embedded (reportlab's is Helvetica)."""
     drawing = Drawing(width, height)
@@ -665,6 +768,9 @@ VALUE = _Style(10.5, 13.5, bold=True)
 KICKER = _Style(9, 12, bold=True, color=ACCENT)
 TITLE = _Style(20, 25, bold=True)
 HEADING = _Style(13, 17, bold=True, color=ACCENT)
+# More action-table rows than any page holds (a row is at least one line of
+# CELL text and its padding), and no more, so each page lays out few rows.
+ROWS_PER_PAGE = int(FRAME_HEIGHT // (CELL.leading + 9)) + 2
 
 
 class _Renderer:
@@ -988,7 +1094,7 @@ class _Renderer:
             _("Cost"),
             _("Status"),
         ]
-        widths = [16, 132, 128, 72, 62, 46, 60]
+        widths = [24, 126, 126, 72, 62, 46, 60]  # "#" holds three digits: 300 items at most
         # Share out what A4 leaves so the columns fill the frame exactly.
         widths = [w * FRAME_WIDTH / sum(widths) for w in widths]
         inner = [w - 2 * CELL_PADDING for w in widths]
@@ -1022,9 +1128,6 @@ class _Renderer:
         # Rows never split inside (an item sliced over two pages is hard to
         # read); _rows has already cut the rare giant item into rows that
         # each fit half a page.
-        table = Table(
-            data, colWidths=self.row(widths), repeatRows=1, hAlign="RIGHT" if self.rtl else "LEFT"
-        )
         style = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
@@ -1033,11 +1136,10 @@ class _Renderer:
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ]
-        for index, (first, last) in enumerate(item_rows):
-            style.append(("LINEBELOW", (0, last), (-1, last), 0.4, RULE))
-            if index % 2:
-                style.append(("BACKGROUND", (0, first), (-1, last), ZEBRA))
-        table.setStyle(_table_style(style))
+        table = _PagedTable(data[0], data[1:],
+                            [(first - 1, last - 1) for first, last in item_rows],
+                            col_widths=self.row(widths), style=style,
+                            h_align="RIGHT" if self.rtl else "LEFT")
         return heading + [table, Spacer(0, 14)]
 
     def achievements(self) -> list[Flowable]:
