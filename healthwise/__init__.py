@@ -52,11 +52,13 @@ def create_app(config: dict | None = None) -> Flask:
     from healthwise.errors import register_error_handlers
     from healthwise.languages.views import bp as i18n_bp
     from healthwise.openapi import bp as openapi_bp
+    from healthwise.requests import refuse_oversize_streams
     from healthwise.workshops.views import bp as workshops_bp
 
     for blueprint in (checklists_bp, auth_bp, manage_bp, workshops_bp, sync_bp, phone_files_bp,
                       i18n_bp, openapi_bp):
         app.register_blueprint(blueprint)
+    app.before_request(refuse_oversize_streams)
     app.before_request(protect_forms)
     _register_optional_blueprints(app)
     register_error_handlers(app)

@@ -57,7 +57,10 @@ def from_environment() -> dict:
         "SYNC_PAGE_SIZE": int(_env("SYNC_PAGE_SIZE", 500)),
         "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", 30000)),
         "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Counters every worker shares, in a file beside the database (healthwise.ratelimit);
+        # "memory://" would count per worker, making each limit as many times looser.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI",
+                                      f"sqlite:///{INSTANCE_DIR / 'ratelimits.db'}"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SYNC": _env("RATELIMIT_SYNC", "120 per minute"),
         "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "10 per minute"),

@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+import healthwise.ratelimit  # noqa: F401 - registers the sqlite:// rate-limit storage
+
 
 class Base(DeclarativeBase):
     """Declarative base shared by every model."""

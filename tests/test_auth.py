@@ -45,9 +45,12 @@ def other_app(database_url):
 
 
 @pytest.fixture
-def limited_app(other_app):
-    """Return a callable making an app with rate limits on (the test app has them off)."""
-    return lambda **limits: other_app(RATELIMIT_ENABLED=True, **limits)
+def limited_app(other_app, tmp_path):
+    """Return a callable making an app with rate limits on (the test app has them off),
+    counting in a file of this test's own."""
+    storage = f"sqlite:///{tmp_path / 'ratelimits.db'}"
+    return lambda **limits: other_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
+                                      **limits)
 
 
 # Accounts -----------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from healthwise.assessments.service import Scope
 from healthwise.auth.models import DeviceToken, EnrolmentCode, Role, User, UserSession
+from healthwise.database import hold_writer_gate
 from healthwise.districts.models import District, Facility
 from healthwise.extensions import db
 from healthwise.timeutil import utcnow
@@ -393,20 +394,31 @@ def end_code(code: EnrolmentCode) -> None:
 def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
     """Redeem an enrolment code for a new device token.
 
+    One use is taken by a single conditional ``UPDATE``, so two phones redeeming the
+    last use at once cannot both get it, on SQLite (which has no ``SELECT ... FOR
+    UPDATE``) as on PostgreSQL, across every worker.
+
     :raises CodeError: unknown (404), expired or used up (410).
     """
-    code = db.session.scalar(
-        select(EnrolmentCode).where(EnrolmentCode.code_hash == hash_secret(normalise_code(raw)))
-        .with_for_update()
-    )
-    if code is None:
-        raise CodeError("unknown_code", "This enrolment code is not valid. Check it and "
-                                        "try again.", 404)
-    if code.expires_at < utcnow():
-        raise CodeError("code_expired", "This enrolment code has expired. Ask for a new one.",
-                        410)
-    if code.uses_left <= 0:
+    code_hash = hash_secret(normalise_code(raw))
+    hold_writer_gate()
+    now = utcnow()
+    taken = db.session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.code_hash == code_hash, EnrolmentCode.uses_left > 0,
+               EnrolmentCode.expires_at >= now)
+        .values(uses_left=EnrolmentCode.uses_left - 1)
+        .returning(EnrolmentCode.facility_id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if taken is None:
+        code = db.session.scalar(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))
+        if code is None:
+            raise CodeError("unknown_code", "This enrolment code is not valid. Check it and "
+                                            "try again.", 404)
+        if code.expires_at < now:
+            raise CodeError("code_expired", "This enrolment code has expired. Ask for a new "
+                                            "one.", 410)
         raise CodeError("code_used_up", "This enrolment code has been used by as many phones "
                                         "as allowed. Ask for a new one.", 410)
-    code.uses_left -= 1
-    return create_device_token(code.facility_id, device_name)
+    return create_device_token(taken, device_name)
