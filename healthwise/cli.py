@@ -126,7 +126,11 @@ def token_create(facility_id, name):
       healthwise token create --facility 1 --name "sync script"
     """
     from healthwise.auth.service import create_device_token
+    from healthwise.validation import name_problem
 
+    problem = name_problem(name, optional=True)
+    if problem:
+        raise click.ClickException(problem)
     try:
         _, secret = create_device_token(facility_id, name)
     except LookupError:
@@ -237,7 +241,12 @@ def facility_create(district, name):
     from sqlalchemy import select
 
     from healthwise.districts.models import District, Facility
+    from healthwise.validation import name_problem
 
+    for label, value in (("district", district), ("facility", name)):
+        problem = name_problem(value)
+        if problem:
+            raise click.ClickException(f"Bad {label} name: {problem}")
     found = db.session.scalar(select(District).where(District.name == district))
     found = found or District(name=district)
     item = Facility(name=name, district=found)

@@ -55,6 +55,9 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
         "SYNC_MAX_CHANGES": int(_env("SYNC_MAX_CHANGES", 1000)),
         "SYNC_PAGE_SIZE": int(_env("SYNC_PAGE_SIZE", 500)),
+        # PDFs rendered at once by the whole server, and how long one waits for its turn.
+        "PDF_RENDER_SLOTS": int(_env("PDF_RENDER_SLOTS", 2)),
+        "PDF_RENDER_WAIT": float(_env("PDF_RENDER_WAIT", 10)),
         "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", 30000)),
         "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "1") == "1",
         # Counters every worker shares, in a file beside the database (healthwise.ratelimit);

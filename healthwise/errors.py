@@ -42,6 +42,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "too_many_requests",
+    503: "busy",
 }
 
 

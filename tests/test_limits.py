@@ -1,6 +1,7 @@
 """Limits that must hold for the whole server, whatever its number of workers: enrolment
 code uses, rate limits, request bodies. Checked against real gunicorn."""
 
+import json
 import re
 import socket
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from marshmallow import ValidationError
 
 from healthwise.ratelimit import SQLiteStorage, path_of
 from tests.live import Server, cli, environment, reset_database
@@ -156,3 +158,91 @@ def test_a_chunked_body_over_the_limit_gets_413_from_gunicorn(tmp_path, database
               MAX_CONTENT_LENGTH="100000") as (server, _env):
         assert _chunked_post(server.url, "/api/v1/enrol", 200_000) == 413
         assert _chunked_post(server.url, "/api/v1/enrol", 1000) == 422  # under: read as usual
+
+
+# Bad input: a clear 4xx, never a 500, nothing stored -----------------------------------------
+
+BAD_NAMES = ["", "   ", "\u200b\u200d", "\u3164", "Ward\x00B", "Ward\nB", "\u202eB draW",
+             "Ward \u2066B\u2069", "phone \ud800"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_names_are_refused_everywhere(name):
+    from healthwise.validation import name_problem
+
+    assert name_problem(name) is not None
+    assert name_problem("Salle d’attente – Ward B (مدير)") is None
+
+
+@pytest.mark.parametrize("name", BAD_NAMES[2:])
+def test_an_enrolment_with_a_bad_device_name_is_refused(client, make_facility, name):
+    from healthwise.auth import service
+    from healthwise.auth.models import DeviceToken
+    from healthwise.extensions import db
+
+    facility = make_facility()
+    _, raw = service.create_enrolment_code(facility.id, uses=5)
+    db.session.commit()
+    body = json.dumps({"code": raw, "device_name": name})  # a lone surrogate as \ud800
+    reply = client.post("/api/v1/enrol", data=body, content_type="application/json")
+    assert reply.status_code == 422, reply.get_data(as_text=True)
+    assert "device_name" in reply.get_json()["error"]["details"]
+    assert db.session.query(DeviceToken).count() == 0
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_a_workshop_with_a_bad_name_is_refused(app, make_user, name):
+    from datetime import date
+
+    from healthwise.workshops.service import WorkshopError, create_workshop
+
+    with pytest.raises(WorkshopError):
+        create_workshop(make_user("trainer"), name, date(2026, 12, 1))
+
+
+@pytest.mark.parametrize("name", ["Lakeside\x00", "\u202eCinilc", "\u200b"])
+def test_the_cli_refuses_a_bad_facility_name(runner, name):
+    from healthwise.cli import main
+
+    result = runner.invoke(main, ["facility", "create", "--district", "North", "--name", name])
+    assert result.exit_code != 0 and "name" in result.output
+
+
+def test_a_token_form_with_a_bad_name_is_refused(client, make_user):
+    from tests.conftest import csrf_token, sign_in
+
+    sign_in(client, make_user("manager"))
+    reply = client.post("/manage/tokens", data={"csrf_token": csrf_token(client),
+                                                "name": "script\x00"})
+    assert reply.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/api/v1/enrol", "/api/v1/sync"])
+def test_deeply_nested_json_gets_400(client, phone, path):
+    body = "[" * 100_000 + "]" * 100_000
+    reply = client.post(path, data=body, content_type="application/json",
+                        headers={"Authorization": f"Bearer {phone.token}"})
+    assert reply.status_code == 400
+    assert "nested too deeply" in reply.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("target", ["/manage/\r\nSet-Cookie: x=1", "/manage/\nx", "/manage/\x00"])
+def test_a_next_with_control_characters_is_not_followed(client, make_user, target):
+    from tests.conftest import DEFAULT_PASSWORD, csrf_token
+
+    user = make_user("admin")
+    reply = client.post("/manage/sign-in", data={
+        "csrf_token": csrf_token(client), "email": user.email, "password": DEFAULT_PASSWORD,
+        "next": target})
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/manage/")
+    page = client.get("/manage/sign-in?next=" + target.replace("\r", "%0D").replace("\n", "%0A"))
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["true", 1, "yes", None, 0])
+def test_checklist_booleans_are_strict(value):
+    from healthwise.validation import StrictBoolean
+
+    with pytest.raises(ValidationError):
+        StrictBoolean().deserialize(value)
+    assert StrictBoolean().deserialize(True) is True

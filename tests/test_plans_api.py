@@ -91,3 +91,20 @@ def test_plan_of_another_facility_is_not_found(client, make_facility, make_token
         assert response.get_json()["error"]["code"] == "not_found"
     assert client.get(f"/api/v1/assessments/{assessment_id}/plan").status_code == 401
     assert get(phone, f"/api/v1/assessments/{assessment_id}/plan?lang=xx").status_code == 422
+
+
+def test_pdf_renders_past_the_servers_slots_wait_then_get_503(app, phone):
+    from pathlib import Path
+
+    from healthwise.plans.slots import render_slot
+
+    assessment_id = committee_round(phone, [{"HZ-01": ("yes", True)}])
+    path = f"/api/v1/assessments/{assessment_id}/plan.pdf"
+    app.config.update(PDF_RENDER_SLOTS=1, PDF_RENDER_WAIT=0.1)
+    # Another worker holds the only slot (flock excludes descriptors of one process too).
+    with render_slot(Path(app.instance_path), 1, 0):
+        busy = get(phone, path)
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert busy.get_json()["error"]["code"] == "busy"
+    assert "busy" in busy.get_json()["error"]["message"]
+    assert get(phone, path).status_code == 200  # free again

@@ -3,11 +3,13 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from healthwise.auth.service import MAX_PASSWORD_LENGTH
+from healthwise.validation import valid_optional_name
 
 
 class EnrolRequestSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=4, max=20))
-    device_name = fields.String(load_default="", validate=validate.Length(max=100))
+    device_name = fields.String(load_default="", validate=[validate.Length(max=100),
+                                                          valid_optional_name])
 
 
 class DistrictSchema(Schema):
@@ -78,4 +80,5 @@ class CodeFormSchema(FormSchema):
 
 
 class TokenFormSchema(FormSchema):
-    name = fields.String(load_default="", validate=validate.Length(max=100))
+    name = fields.String(load_default="", validate=[validate.Length(max=100),
+                                                   valid_optional_name])

@@ -214,8 +214,8 @@ def _failed(response) -> bool:
 
 def _safe_next(target: str | None) -> str | None:
     """Return a local page to go back to after sign-in, or None (no open redirect)."""
-    if not target:
-        return None
+    if not target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None  # CR/LF would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/manage/") \
             or "\\" in target:

@@ -4,6 +4,8 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from healthwise.validation import StrictBoolean
+
 CHECKPOINT_ID = re.compile(r"^[A-Z]{2}-\d{2}$")
 MODULE_ID = re.compile(r"^[a-z][a-z-]*$")
 COSTS = ("low", "medium", "high")
@@ -23,8 +25,8 @@ class CheckpointSchema(Schema):
     hints = fields.List(fields.String(validate=validate.Length(min=3)), load_default=list)
     severity = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
     cost = fields.String(required=True, validate=validate.OneOf(COSTS))
-    sensitive = fields.Boolean(load_default=False)
-    withdrawn = fields.Boolean(load_default=False)
+    sensitive = StrictBoolean(load_default=False)
+    withdrawn = StrictBoolean(load_default=False)
     sources = fields.List(fields.Nested(SourceSchema), required=True,
                           validate=validate.Length(min=1))
 
@@ -33,7 +35,7 @@ class ModuleSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(MODULE_ID))
     number = fields.Integer(required=True, validate=validate.Range(min=1, max=99))
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    optional = fields.Boolean(load_default=False)
+    optional = StrictBoolean(load_default=False)
     intro = fields.String(load_default="")
     checkpoints = fields.List(fields.Nested(CheckpointSchema), required=True,
                               validate=validate.Length(min=1))

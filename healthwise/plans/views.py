@@ -1,6 +1,7 @@
 """Plan API: the suggested ranking with reasons, and the printable PDF."""
 
 import re
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -10,6 +11,7 @@ from healthwise.errors import APIError
 from healthwise.i18n import gettext_for, normalise, select_locale
 from healthwise.plans import service
 from healthwise.plans.pdf import render_plan
+from healthwise.plans.slots import render_slot
 
 bp = Blueprint("plans", __name__, url_prefix="/api/v1")
 UUID = re.compile(r"^[0-9a-fA-F-]{36}\Z")
@@ -82,12 +84,16 @@ def plan_pdf(assessment_id: str):
         401: {content: {application/json: {schema: ErrorSchema}}}
         404: {content: {application/json: {schema: ErrorSchema}}}
         422: {content: {application/json: {schema: ErrorSchema}}}
+        503: {description: Too many PDFs being made at once (Retry-After),
+              content: {application/json: {schema: ErrorSchema}}}
     """
     round_ = _round(assessment_id)
     lang = _language()
     gettext, ngettext = gettext_for(lang)
     document = service.plan_document(round_, _checklist(round_, lang), lang)
-    pdf = render_plan(document, lang, gettext, ngettext)
+    with render_slot(Path(current_app.instance_path), current_app.config["PDF_RENDER_SLOTS"],
+                     current_app.config["PDF_RENDER_WAIT"]):
+        pdf = render_plan(document, lang, gettext, ngettext)
     filename = f"action-plan-{assessment_id[:8]}-{lang}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',

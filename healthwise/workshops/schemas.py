@@ -3,10 +3,12 @@
 from marshmallow import fields, pre_load, validate
 
 from healthwise.auth.schemas import FormSchema
+from healthwise.validation import valid_name
 
 
 class WorkshopFormSchema(FormSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                               valid_name])
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(load_default=None)
 

@@ -13,6 +13,7 @@ from healthwise.auth.models import Role, User
 from healthwise.auth.service import normalise_email
 from healthwise.districts.models import Facility
 from healthwise.extensions import db
+from healthwise.validation import name_problem
 from healthwise.workshops.models import Workshop
 
 #: What a practice facility is, as the phone shows it.
@@ -34,14 +35,19 @@ def create_workshop(trainer: User, name: str, starts_on: date,
     :param starts_on: its first day.
     :param ends_on: its last day (default: the first day).
     :raises WorkshopError: if the person is not a trainer, the name is empty or too long,
-        or the dates are out of order or more than :data:`MAX_DAYS` apart.
+        not visible or holds control, bidi or surrogate characters (see
+        :func:`healthwise.validation.name_problem`), or the dates are out of order or
+        more than :data:`MAX_DAYS` apart.
     """
+    problem = name_problem(name)
     name = " ".join(name.split())
     ends_on = ends_on or starts_on
     if trainer.role != Role.TRAINER:
         raise WorkshopError(f"{trainer.email} is not a trainer: only trainers run workshops.")
     if not 0 < len(name) <= 200:
         raise WorkshopError("A workshop needs a name of 1 to 200 characters.")
+    if problem:
+        raise WorkshopError(problem)
     if ends_on < starts_on:
         raise WorkshopError("A workshop cannot end before it starts.")
     if ends_on - starts_on > timedelta(days=MAX_DAYS):

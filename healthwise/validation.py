@@ -1,0 +1,64 @@
+"""Checks shared by every schema and service that takes text or values from a person."""
+
+import unicodedata
+
+from marshmallow import ValidationError, fields
+
+#: Bidirectional embeddings, overrides and isolates: they make a name read differently
+#: from what it holds ("Trojan Source"), and would reorder the text around it.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Letters and symbols that draw nothing, on top of spaces and format characters.
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def name_problem(value: str, optional: bool = False) -> str | None:
+    """Return why a name typed by a person cannot be stored, or None if it can.
+
+    A name is refused if it holds a control character (NUL, a line break...), a lone
+    surrogate (not text at all: it cannot be stored as UTF-8) or a bidirectional
+    control, or if nothing of it is visible. ``optional`` names may be empty.
+    """
+    if optional and value == "":
+        return None
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return "The name holds a lone surrogate, which is not text."
+        if category == "Cc":
+            return "The name must not contain control characters (such as NUL or a line break)."
+        if char in BIDI_CONTROLS:
+            return "The name must not contain bidirectional override or isolate characters."
+    if all(char.isspace() or char in BLANKS or unicodedata.category(char) in {"Cf", "Zs"}
+           for char in value):
+        return "The name must have at least one visible character."
+    return None
+
+
+def valid_name(value: str) -> None:
+    """Marshmallow validator of a required name.
+
+    :raises ValidationError: with the reason, see :func:`name_problem`.
+    """
+    problem = name_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def valid_optional_name(value: str) -> None:
+    """Marshmallow validator of a name that may be left empty."""
+    problem = name_problem(value, optional=True)
+    if problem:
+        raise ValidationError(problem)
+
+
+class StrictBoolean(fields.Boolean):
+    """A boolean that is ``true`` or ``false`` only, as the OpenAPI document says.
+
+    marshmallow's Boolean also takes ``"true"``, ``"yes"``, ``1``... (and ``1 in
+    {True}`` is true in Python, so narrowing ``truthy`` does not help).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid")
