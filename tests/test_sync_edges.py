@@ -312,3 +312,12 @@ def test_action_items_per_round_are_capped(phone, round_):
 def test_booleans_are_true_or_false_only(phone, round_, record, name, value):
     body = phone.sync([phone.change(record, round_[record], {name: value}, base_rev=1)])
     assert statuses(body) == ["rejected"]
+
+
+@pytest.mark.parametrize("name", ["Ana\u202e", "Ana\nBen", "\u2066x"])
+def test_names_in_records_refuse_control_and_bidi_characters(phone, round_, name):
+    body = phone.sync([phone.change("response", round_["response"], {"participant": name},
+                                    base_rev=1)])
+    assert statuses(body) == ["rejected"]
+    assert statuses(phone.sync([phone.change("response", round_["response"],
+                                             {"participant": ""}, base_rev=1)])) == ["applied"]

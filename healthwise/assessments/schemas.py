@@ -9,6 +9,8 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from healthwise.validation import StrictBoolean, valid_optional_name
+
 ACTIONS = ("yes", "no", "na")
 KINDS = ("baseline", "follow_up")
 ASSESSMENT_STATUSES = ("open", "agreed", "closed")
@@ -37,21 +39,17 @@ def storable(value: str) -> None:
 
 
 class Text(fields.String):
-    """A string of at most ``max_length`` characters, without unstorable characters."""
+    """A string of at most ``max_length`` characters, without unstorable characters.
 
-    def __init__(self, max_length: int, min_length: int | None = None, **kwargs):
+    A ``name`` (a person's, a round's title) also refuses control and bidirectional
+    characters, as every name typed in the app does (:mod:`healthwise.validation`).
+    """
+
+    def __init__(self, max_length: int, min_length: int | None = None, name: bool = False,
+                 **kwargs):
         self.max_length = max_length
-        super().__init__(validate=[validate.Length(min=min_length, max=max_length), storable],
-                         **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """``true`` or ``false`` only: not ``"true"``, ``1`` or ``"yes"``."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if type(value) is not bool:
-            raise self.make_error("invalid", input=value)
-        return value
+        checks = [validate.Length(min=min_length, max=max_length), storable]
+        super().__init__(validate=checks + [valid_optional_name] * name, **kwargs)
 
 
 def whole_number(minimum: int = 0, maximum: int = MAX_INT, **kwargs) -> fields.Integer:
@@ -71,7 +69,7 @@ class AssessmentFields(Schema):
     facility_id = whole_number(1)
     checklist_id = Text(50, min_length=1)
     checklist_version = whole_number(1)
-    title = Text(200)
+    title = Text(200, name=True)
     kind = fields.String(validate=validate.OneOf(KINDS))
     previous_id = fields.UUID(allow_none=True)
     status = fields.String(validate=validate.OneOf(ASSESSMENT_STATUSES))
@@ -83,7 +81,7 @@ class AssessmentFields(Schema):
 
 class ResponseFields(Schema):
     assessment_id = fields.UUID()
-    participant = Text(100)
+    participant = Text(100, name=True)
     role = Text(100)
     completed = StrictBoolean()
 
@@ -100,7 +98,7 @@ class ActionItemFields(Schema):
     assessment_id = fields.UUID()
     checkpoint_id = Text(20, allow_none=True)
     action = Text(1000)
-    responsible = Text(200)
+    responsible = Text(200, name=True)
     due_on = IsoDate(allow_none=True)
     cost = fields.String(validate=validate.OneOf(COSTS))
     status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
