@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from healthwise.auth.views import bp as auth_bp
     from healthwise.auth.views import manage_bp
     from healthwise.checklists.views import bp as checklists_bp
+    from healthwise.districts.views import bp as districts_bp
     from healthwise.errors import register_error_handlers
     from healthwise.languages.views import bp as i18n_bp
     from healthwise.openapi import bp as openapi_bp
@@ -56,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from healthwise.workshops.views import bp as workshops_bp
 
     for blueprint in (checklists_bp, auth_bp, manage_bp, workshops_bp, sync_bp, phone_files_bp,
-                      i18n_bp, openapi_bp):
+                      districts_bp, i18n_bp, openapi_bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_oversize_streams)
     app.before_request(protect_forms)

@@ -16,6 +16,7 @@ def build_spec(app) -> dict:
     from healthwise.assessments import schemas as _sync  # noqa: F401
     from healthwise.auth import schemas as _auth  # noqa: F401
     from healthwise.checklists import schemas as _checklists  # noqa: F401
+    from healthwise.districts import schemas as _districts  # noqa: F401
     from healthwise.languages import schemas as _languages  # noqa: F401
 
     spec = APISpec(

@@ -8,10 +8,15 @@ range), and must answer as its policy in :data:`POLICIES` says. A route that is 
 The world: district D holds facility A, district E holds facility B; trainer W runs
 workshop W, trainer V workshop V, each with its practice facility (in no district).
 Roles: anonymous, the committee phone of A, the phone of B, the API token of D's
-manager, a participant's phone in workshop W, the manager of D, the manager of E,
-trainer W, trainer V and an admin. Each side has a round whose participant and title
-are distinctive, and no response may show another side's (nor, on a manager's or
-trainer's pages, any participant's name).
+manager, an admin's API token, a participant's phone in workshop W, the manager of D,
+the manager of E, trainer W, trainer V and an admin. Each side has a round whose
+participant and title are distinctive, and no response may show another side's (nor,
+above facility level, on a person's pages or through a person's token, any
+participant's name).
+
+What each kind of token may read and write is the table in ``docs/security.md``:
+phones (a committee's, a participant's) the phones' API of their facility, people's
+tokens (a manager's, an admin's) the managers' API of their districts, read only.
 """
 
 import json
@@ -29,19 +34,23 @@ from healthwise.workshops.service import create_workshop
 from tests.conftest import Phone, csrf_token, new_id, sign_in
 
 ANON, PHONE_A, PHONE_B, TOKEN_D = "anonymous", "phone A", "phone B", "manager D token"
+TOKEN_ADMIN = "admin token"
 PARTICIPANT = "participant W"
 MANAGER_D, MANAGER_E, ADMIN = "manager D", "manager E", "admin"
 TRAINER, TRAINER_V = "trainer W", "trainer V"
-ROLES = (ANON, PHONE_A, PHONE_B, TOKEN_D, PARTICIPANT, MANAGER_D, MANAGER_E, TRAINER,
-         TRAINER_V, ADMIN)
-TOKEN_ROLES = {PHONE_A, PHONE_B, TOKEN_D, PARTICIPANT}
+ROLES = (ANON, PHONE_A, PHONE_B, TOKEN_D, TOKEN_ADMIN, PARTICIPANT, MANAGER_D, MANAGER_E,
+         TRAINER, TRAINER_V, ADMIN)
+#: Phones' tokens (the phones' API) and people's tokens (the managers' API).
+PHONE_TOKENS, PERSON_TOKENS = {PHONE_A, PHONE_B, PARTICIPANT}, {TOKEN_D, TOKEN_ADMIN}
+TOKEN_ROLES = PHONE_TOKENS | PERSON_TOKENS
 USER_ROLES = {MANAGER_D, MANAGER_E, TRAINER, TRAINER_V, ADMIN}
 MANAGERS, TRAINERS = {MANAGER_D, MANAGER_E}, {TRAINER, TRAINER_V}
 #: The sides of the world: two district facilities, two workshops.
 DISTRICTS, WORKSHOPS = frozenset("AB"), frozenset("WV")
 EVERYWHERE = DISTRICTS | WORKSHOPS
 #: The sides of the world each role may reach.
-REACH = {ANON: set(), PHONE_A: {"A"}, PHONE_B: {"B"}, TOKEN_D: {"A"}, PARTICIPANT: {"W"},
+REACH = {ANON: set(), PHONE_A: {"A"}, PHONE_B: {"B"}, TOKEN_D: {"A"}, TOKEN_ADMIN: {"A", "B"},
+         PARTICIPANT: {"W"},
          MANAGER_D: {"A"}, MANAGER_E: {"B"}, TRAINER: {"W"}, TRAINER_V: {"V"},
          ADMIN: set(EVERYWHERE)}
 #: Object ids: one of each side, one that does not exist, and one that cannot (an id past
@@ -121,6 +130,7 @@ def build_world(app, make_user) -> World:
                         MANAGER_E: make_user("manager", [districts["B"]]),
                         ADMIN: make_user("admin")})
     _, world.tokens[TOKEN_D] = service.create_user_token(world.users[MANAGER_D], "review")
+    _, world.tokens[TOKEN_ADMIN] = service.create_user_token(world.users[ADMIN], "script")
     db.session.commit()
     return world
 
@@ -154,7 +164,9 @@ class Policy:
     the facility, by design).
     """
 
-    access: str  # public | bearer | page | manager | trainer | trainer only
+    # public | phones (phones' tokens) | any token | managers api (people's tokens) |
+    # page | manager | trainer | trainer only
+    access: str
     ok: int = 200
     param: str | None = None
     value: object = None
@@ -175,9 +187,11 @@ class Policy:
         """Return the status (or SIGN_IN) that ``role`` must get for an object of ``side``."""
         if self.access == "public":
             return 404 if side in ("missing", "huge") else self.ok
-        if self.access == "bearer":
+        if self.access in TOKEN_KINDS:
             if role not in TOKEN_ROLES:
                 return 401
+            if role not in TOKEN_KINDS[self.access]:
+                return 403
             return self.ok if side is None or side in self.reaches(role) else 404
         if role not in USER_ROLES:
             return SIGN_IN
@@ -195,6 +209,11 @@ class Policy:
             self.body(world, side, client) if self.body else {})
 
 
+#: Which tokens each kind of API route takes; any other valid token gets 403.
+TOKEN_KINDS = {"phones": PHONE_TOKENS, "any token": TOKEN_ROLES,
+               "managers api": PERSON_TOKENS}
+
+
 def _form(**fields):
     return lambda world, side, client: {"data": {"csrf_token": client.csrf, **fields}}
 
@@ -209,6 +228,11 @@ def _enrol_body(world, side, client):
 
 def _by_side(attribute):
     return lambda world, side: getattr(world, attribute)[side]
+
+
+def _round_of(world, side):
+    """Return a side's facility and its round (ids that do not exist for missing, huge)."""
+    return {"facility_id": world.facility[side], "assessment_id": world.assessment[side]}
 
 
 def _fixed(known, missing):
@@ -231,13 +255,22 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # Redeeming a code: anyone holding one (A's or B's), whoever they are.
     ("POST", "auth.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
                                    value=lambda world, side: None, leaks=False),
-    # Bearer-token API.
-    ("GET", "auth.me"): Policy("bearer"),
-    ("POST", "assessments.sync"): Policy("bearer", body=_sync_body),
-    ("GET", "plans.plan"): Policy("bearer", param="assessment_id",
+    # The phones' API: raw records, for the phones of one facility or workshop only.
+    ("GET", "auth.me"): Policy("any token"),
+    ("POST", "assessments.sync"): Policy("phones", body=_sync_body),
+    ("GET", "plans.plan"): Policy("phones", param="assessment_id",
                                   value=_by_side("assessment")),
-    ("GET", "plans.plan_pdf"): Policy("bearer", param="assessment_id",
+    ("GET", "plans.plan_pdf"): Policy("phones", param="assessment_id",
                                       value=_by_side("assessment")),
+    # The managers' API: summaries of their districts, for people's tokens only.
+    ("GET", "districts.districts"): Policy("managers api", reach=DISTRICTS),
+    ("GET", "districts.district_summary"): Policy("managers api", param="district_id",
+                                                  value=_by_side("district"),
+                                                  sides=DISTRICT_SIDES, reach=DISTRICTS),
+    ("GET", "districts.facility_rounds"): Policy("managers api", param="facility_id",
+                                                 value=_by_side("facility"), reach=DISTRICTS),
+    ("GET", "districts.round_summary"): Policy("managers api", param="facility_id",
+                                               value=_round_of, reach=DISTRICTS),
     # Pages: sign-in is open to all; the rest need a signed-in person.
     ("GET", "manage.sign_in"): PUBLIC,
     ("POST", "manage.sign_in"): Policy("public", body=_form(email="nobody@example.org",
@@ -334,7 +367,8 @@ def test_route_answers_each_role_as_its_policy_says(app, make_user, method, rule
         for side in policy.objects:
             value, kwargs = policy.request(world, side, client)
             with app.test_request_context():
-                values = {policy.param: value} if policy.param and value is not None else {}
+                values = value if isinstance(value, dict) else (
+                    {policy.param: value} if policy.param and value is not None else {})
                 url = url_for(endpoint, **values)
             response = client.open(url, method=method, headers=client.headers, **kwargs)
             expected = policy.expect(role, side)
@@ -355,7 +389,7 @@ def test_route_answers_each_role_as_its_policy_says(app, make_user, method, rule
                     for marker in world.markers[other]:
                         if marker in text:
                             failures.append(f"{where}: shows {marker!r} of side {other}")
-            if url.startswith("/manage/"):
+            if url.startswith("/manage/") or role in PERSON_TOKENS:
                 for name in world.names:
                     if name in text:
                         failures.append(f"{where}: shows the participant name {name!r}")
@@ -389,19 +423,70 @@ def test_a_phone_pulls_only_its_facility_and_a_participant_only_its_workshop(app
             assert not any(marker in text for marker in world.markers[other]), (role, other)
 
 
-def test_the_manager_token_pulls_its_districts_only(app, world):
-    pulled = _pull(app.test_client(), world.tokens[TOKEN_D])
-    ids = {c["id"] for c in pulled["changes"]}
-    assert world.assessment["A"] in ids
-    assert not ids & {world.assessment[side] for side in "BWV"}
+@pytest.mark.parametrize("role", [TOKEN_D, TOKEN_ADMIN])
+def test_a_person_s_token_reads_no_raw_record_and_writes_nothing(app, world, role):
+    """Issue 9, case 1: managers' and admins' tokens pulled every record (names, answers,
+    remarks) through the phones' sync and plan API."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens[role]}"}
+    phone = Phone(client, None, world.tokens[role])
+    attempts = _attempts(phone, world, "A")
+    for changes in ([], attempts):
+        response = client.post("/api/v1/sync", headers=headers, json={
+            "device_id": new_id(), "cursor": None, "changes": changes})
+        assert response.status_code == 403
+        error = response.get_json()["error"]
+        assert error["code"] == "phone_token_required"
+        assert "/api/v1/districts" in error["message"]
+        assert "Secret Alpha Person" not in response.get_data(as_text=True)
+    for path in ("plan", "plan.pdf"):
+        response = client.get(f"/api/v1/assessments/{world.assessment['A']}/{path}",
+                              headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "phone_token_required"
+    pulled = json.dumps(_pull(client, world.tokens[PHONE_A]))
+    assert "taken over" not in pulled and "intruder" not in pulled and "planted" not in pulled
+
+
+def test_a_phone_s_token_gets_403_on_the_managers_api(app, world):
+    client = app.test_client()
+    for role in PHONE_TOKENS:
+        response = client.get("/api/v1/districts",
+                              headers={"Authorization": f"Bearer {world.tokens[role]}"})
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "manager_token_required"
+
+
+def _districts(client, token) -> dict:
+    response = client.get("/api/v1/districts", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return {d["id"]: [f["id"] for f in d["facilities"]] for d in response.get_json()["districts"]}
+
+
+def test_the_manager_token_lists_its_districts_only(app, world):
+    assert _districts(app.test_client(), world.tokens[TOKEN_D]) == {
+        world.district["A"]: [world.facility["A"]]}
 
 
 def test_an_admin_token_reaches_every_district_but_no_workshop(app, world):
-    _, secret = service.create_user_token(world.users[ADMIN], "admin script")
-    db.session.commit()
-    ids = {c["id"] for c in _pull(app.test_client(), secret)["changes"]}
-    assert {world.assessment["A"], world.assessment["B"]} <= ids
-    assert not ids & {world.assessment["W"], world.assessment["V"]}
+    client = app.test_client()
+    assert _districts(client, world.tokens[TOKEN_ADMIN]) == {
+        world.district[side]: [world.facility[side]] for side in "AB"}
+    headers = {"Authorization": f"Bearer {world.tokens[TOKEN_ADMIN]}"}
+    for side in "WV":
+        url = f"/api/v1/facilities/{world.facility[side]}/rounds"
+        assert client.get(url, headers=headers).status_code == 404
+        url += f"/{world.assessment[side]}"
+        assert client.get(url, headers=headers).status_code == 404
+
+
+def test_a_round_is_reached_only_through_its_own_facility(app, world):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens[TOKEN_ADMIN]}"}
+    mixed = f"/api/v1/facilities/{world.facility['A']}/rounds/{world.assessment['B']}"
+    assert client.get(mixed, headers=headers).status_code == 404
+    own = f"/api/v1/facilities/{world.facility['A']}/rounds/{world.assessment['A']}"
+    assert client.get(own, headers=headers).status_code == 200
 
 
 def _attempts(phone, world, side) -> list[dict]:
@@ -421,7 +506,6 @@ def _attempts(phone, world, side) -> list[dict]:
     (PHONE_B, PHONE_A, "A"),  # a facility's phone into another facility
     (PHONE_A, PARTICIPANT, "W"),  # a facility's phone into a workshop
     (PARTICIPANT, PHONE_A, "A"),  # a workshop participant into a facility
-    (TOKEN_D, PARTICIPANT, "W"),  # a manager's token into a workshop
     (PARTICIPANT, None, "V"),  # a participant into another workshop
 ])
 def test_no_token_writes_outside_its_scope(app, world, intruder, victim, victim_side):

@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from healthwise import create_app
+from healthwise.assessments.models import Assessment
 from healthwise.auth import service
 from healthwise.auth.models import DeviceToken, EnrolmentCode, User, UserSession
 from healthwise.cli import main
+from healthwise.districts.disclosure import MIN_GROUP, disclose, disclosed
 from healthwise.districts.models import District
-from healthwise.districts.summary import MIN_GROUP, disclosed, sensitive_counts
 from healthwise.extensions import db
 from healthwise.timeutil import utcnow
 from tests.conftest import DEFAULT_PASSWORD, Phone, csrf_token, new_id, sign_in
@@ -380,18 +381,19 @@ def test_a_manager_token_reaches_every_facility_of_their_districts(app, client, 
     assert me["scope"]["districts"] == [north.to_dict()]
     assert me["scope"]["facility_ids"] == sorted([a1.id, a2.id])
 
+    # It reads its districts' facilities through the managers' API, and no other.
+    listed = client.get("/api/v1/districts", headers=auth(secret)).get_json()["districts"]
+    assert [[f["id"] for f in d["facilities"]] for d in listed] == [[a1.id, a2.id]]
+    rounds = client.get(f"/api/v1/facilities/{a2.id}/rounds", headers=auth(secret))
+    assert [r["id"] for r in rounds.get_json()["rounds"]] == [aid_a]
+    assert client.get(f"/api/v1/facilities/{b.id}/rounds",
+                      headers=auth(secret)).status_code == 404
+    # It reads no raw record and writes nothing: the phones' API refuses it.
     reviewer = Phone(app.test_client(), a1, secret)
-    pulled = reviewer.sync()
-    ids = {c["id"] for c in pulled["changes"]}
-    assert aid_a in ids and aid_b not in ids
-    assert all(c["fields"].get("facility_id", a2.id) in (a1.id, a2.id)
-               for c in pulled["changes"])
-    # It writes to its districts' facilities, not to others.
-    own = reviewer.change("assessment", new_id(), {**_assessment(a1.id)})
-    other = reviewer.change("assessment", new_id(), {**_assessment(b.id)})
-    results = reviewer.sync([own, other])["results"]
-    assert [r["status"] for r in results] == ["applied", "rejected"]
-    assert results[1]["error"]["code"] == "out_of_scope"
+    refused = reviewer.sync([reviewer.change("assessment", new_id(), _assessment(a1.id))],
+                            expect=403)
+    assert refused["error"]["code"] == "phone_token_required"
+    assert count(Assessment) == 2
     # Taking a district from the manager takes it from their token at once.
     manager.districts = [b.district]
     db.session.commit()
@@ -484,9 +486,9 @@ def test_sensitive_counts_use_only_those_who_answered():
     six = [{"answers": {"S-1": {"action": "yes"}, "N-1": {"action": "no"}}}] * 4 \
         + [{"answers": {"S-1": {"action": None}}}] * 2
     assert [(c.checkpoint_id, c.action, c.answered)
-            for c in sensitive_counts(checklist, six)] == [("S-1", None, None)]
+            for c in disclose(checklist, six).sensitive] == [("S-1", None, None)]
     five = six + [{"answers": {"S-1": {"action": "no"}}}]
-    assert [(c.action, c.answered) for c in sensitive_counts(checklist, five)] == [(4, 5)]
+    assert [(c.action, c.answered) for c in disclose(checklist, five).sensitive] == [(4, 5)]
 
 
 def _round_with(phone, participants, checkpoint_id):

@@ -1,5 +1,7 @@
 """The healthwise command, migrations, configuration and the OpenAPI document."""
 
+import re
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -114,8 +116,7 @@ def test_openapi_document_lists_every_api_route(app, client):
     documented = {path for path in spec["paths"]}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") and rule.endpoint != "openapi.document":
-            path = rule.rule.replace("<", "{").replace(">", "}")
-            path = path.replace("{lang}", "{lang}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)  # <int:id> -> {id}
             assert path in documented, rule.rule
     assert "SyncRequest" in spec["components"]["schemas"]
 

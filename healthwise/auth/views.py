@@ -31,7 +31,14 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
 from healthwise.auth import service
-from healthwise.auth.decorators import SESSION_KEY, current_user, token_required, user_required
+from healthwise.auth.decorators import (
+    PERSON,
+    PHONE,
+    SESSION_KEY,
+    bearer_required,
+    current_user,
+    user_required,
+)
 from healthwise.auth.models import Role
 from healthwise.auth.schemas import (
     CodeFormSchema,
@@ -40,7 +47,8 @@ from healthwise.auth.schemas import (
     TokenFormSchema,
 )
 from healthwise.checklists.views import registry
-from healthwise.districts.summary import MIN_GROUP, district_summary
+from healthwise.districts.disclosure import MIN_GROUP
+from healthwise.districts.summary import district_summary
 from healthwise.errors import APIError
 from healthwise.extensions import db, limiter
 from healthwise.i18n import direction, select_locale
@@ -102,13 +110,16 @@ def enrol():
 
 
 @bp.get("/me")
-@token_required
+@bearer_required(PHONE, PERSON)
 def me():
-    """Describe the calling device and its scope.
+    """Describe the calling phone or API token and its scope.
     ---
     get:
       tags: [auth]
-      summary: The calling device and what it may reach
+      summary: The calling phone or API token and what it may reach
+      description: >-
+        Any valid token: a phone's (kind facility or workshop, for the phones' API) or
+        a manager's or admin's (kind district, for the managers' API).
       security: [{bearer: []}]
       responses:
         200:

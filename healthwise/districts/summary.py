@@ -1,43 +1,20 @@
-"""A district at a glance, for its manager: per facility, rounds, participants, module shares.
+"""A district at a glance, and a facility's rounds, for managers and admins.
 
-Whatever is shown above facility level follows one privacy rule, kept in the
-pure function :func:`disclosed`: answers to a *sensitive* checkpoint (violence,
-HIV status...) are counted only when at least :data:`MIN_GROUP` participants
-answered it, and participants' names are never read at all.
+Everything here is shown above facility level, so every figure goes through
+:func:`healthwise.districts.disclosure.disclose` (sensitive checkpoints count only in
+groups of five or more, no per-person rows), and participants' names and remarks are
+never even read.
 """
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from healthwise.assessments.models import Answer, Assessment, Response
+from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
+from healthwise.districts.disclosure import Disclosure, SensitiveCount, disclose
 from healthwise.districts.models import Facility
 from healthwise.extensions import db
 from healthwise.plans import priority
-
-#: The smallest group whose answers to a sensitive checkpoint may be counted above
-#: facility level: below it, a manager who knows who took part could tell how one
-#: person answered.
-MIN_GROUP = 5
-
-
-def disclosed(count: int, group: int, minimum: int = MIN_GROUP) -> int | None:
-    """Return a count of answers to a sensitive checkpoint if it may be shown, else None.
-
-    :param count: how many participants gave the answer being counted.
-    :param group: how many participants answered the checkpoint at all.
-    :param minimum: the smallest group whose counts may be shown.
-    """
-    return count if group >= minimum else None
-
-
-@dataclass(frozen=True)
-class SensitiveCount:
-    """Answers to one sensitive checkpoint in a facility's latest round."""
-
-    checkpoint_id: str
-    action: int | None  # participants proposing action; None when the group is too small
-    answered: int | None  # None when the group is too small
 
 
 @dataclass(frozen=True)
@@ -48,31 +25,11 @@ class FacilitySummary:
     name: str
     rounds: int
     participants: int
+    latest_id: str | None
     latest_title: str
     latest_started_on: str | None
     shares: tuple[priority.ModuleShare, ...]
     sensitive: tuple[SensitiveCount, ...]
-
-
-def sensitive_counts(checklist: dict, responses: list[dict]) -> tuple[SensitiveCount, ...]:
-    """Return the counts of the sensitive checkpoints, hidden for small groups.
-
-    :param checklist: the checklist as loaded from its data files.
-    :param responses: one dict per participant with ``answers`` keyed by checkpoint id.
-    """
-    found = []
-    for module in checklist["modules"]:
-        for checkpoint in module["checkpoints"]:
-            if not checkpoint.get("sensitive") or checkpoint.get("withdrawn"):
-                continue
-            actions = [(r["answers"].get(checkpoint["id"]) or {}).get("action")
-                       for r in responses]
-            answered = sum(1 for a in actions if a in ("yes", "no", "na"))
-            found.append(SensitiveCount(
-                checkpoint_id=checkpoint["id"],
-                action=disclosed(actions.count("yes"), answered),
-                answered=disclosed(answered, answered)))
-    return tuple(found)
 
 
 def district_summary(district_id: int, registry) -> list[FacilitySummary]:
@@ -99,13 +56,14 @@ def district_summary(district_id: int, registry) -> list[FacilitySummary]:
             .limit(1)).mappings().first()
         checklist = registry.get(latest["checklist_id"]) if latest else None
         responses = _responses(latest["id"]) if latest else []
+        figures = disclose(checklist.data, responses) if checklist else None
         summaries.append(FacilitySummary(
             facility_id=facility.id, name=facility.name, rounds=rounds.get(facility.id, 0),
-            participants=len(responses),
+            participants=len(responses), latest_id=latest["id"] if latest else None,
             latest_title=(latest["title"] or "") if latest else "",
             latest_started_on=latest["started_on"] if latest else None,
-            shares=tuple(priority.module_shares(checklist.data, responses)) if checklist else (),
-            sensitive=sensitive_counts(checklist.data, responses) if checklist else ()))
+            shares=figures.modules if figures else (),
+            sensitive=figures.sensitive if figures else ()))
     return summaries
 
 
@@ -122,3 +80,100 @@ def _responses(assessment_id: str) -> list[dict]:
             found[row.response_id]["answers"][row.checkpoint_id] = {
                 "action": row.action, "priority": row.priority}
     return list(found.values())
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    """One round of a facility, as a list shows it."""
+
+    id: str
+    title: str
+    kind: str
+    status: str
+    started_on: str | None
+    previous_id: str | None
+    participants: int
+
+
+@dataclass(frozen=True)
+class AgreedItem:
+    """A line of a round's agreed plan, without who is responsible nor progress notes
+    (free text that may name people)."""
+
+    rank: int | None
+    checkpoint_id: str | None
+    action: str
+    due_on: str | None
+    cost: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """A facility's round as a manager may see it: disclosed figures and the agreed plan."""
+
+    round: RoundLine
+    figures: Disclosure
+    previous: Disclosure | None  # the previous round's, for the comparison
+    items: tuple[AgreedItem, ...]
+
+
+def _rounds_query(facility_id: int):
+    assessments, responses = Assessment.__table__, Response.__table__
+    participants = (select(func.count()).where(responses.c.assessment_id == assessments.c.id)
+                    .scalar_subquery())
+    return (select(assessments.c.id, assessments.c.title, assessments.c.kind,
+                   assessments.c.status, assessments.c.started_on, assessments.c.previous_id,
+                   assessments.c.checklist_id, participants.label("participants"))
+            .where(assessments.c.facility_id == facility_id)
+            .order_by(assessments.c.started_on.desc().nulls_last(),
+                      assessments.c.created_at.desc(), assessments.c.id))
+
+
+def _line(row) -> RoundLine:
+    return RoundLine(id=row.id, title=row.title or "", kind=row.kind, status=row.status,
+                     started_on=row.started_on, previous_id=row.previous_id,
+                     participants=row.participants)
+
+
+def facility_rounds(facility_id: int) -> list[RoundLine]:
+    """Return a facility's rounds, newest first.
+
+    :param facility_id: the facility (the caller has checked the reader may see it).
+    """
+    return [_line(row) for row in db.session.execute(_rounds_query(facility_id))]
+
+
+def round_summary(facility_id: int, assessment_id: str, registry) -> RoundSummary | None:
+    """Return what a manager may see of one round of a facility, or None if it has none.
+
+    :param facility_id: the facility (the caller has checked the reader may see it).
+    :param assessment_id: the round; one of another facility is "not found".
+    :param registry: the checklist registry.
+    """
+    assessments = Assessment.__table__
+    row = db.session.execute(_rounds_query(facility_id)
+                             .where(assessments.c.id == assessment_id)).first()
+    if row is None:
+        return None
+    found = registry.get(row.checklist_id)
+    # A checklist this server lacks: nothing can be said to be sensitive or not, so nothing
+    # is disclosed.
+    checklist = found.data if found is not None else {"modules": []}
+    previous = None
+    if row.previous_id:
+        before = db.session.execute(_rounds_query(facility_id)
+                                    .where(assessments.c.id == row.previous_id)).first()
+        if before is not None:
+            previous = disclose(checklist, _responses(before.id))
+    items = ActionItem.__table__
+    agreed = tuple(AgreedItem(rank=item.rank, checkpoint_id=item.checkpoint_id,
+                              action=item.action or "", due_on=item.due_on,
+                              cost=item.cost or "", status=item.status or "")
+                   for item in db.session.execute(
+                       select(items.c.rank, items.c.checkpoint_id, items.c.action,
+                              items.c.due_on, items.c.cost, items.c.status)
+                       .where(items.c.assessment_id == row.id)
+                       .order_by(items.c.rank, items.c.created_at, items.c.id)))
+    return RoundSummary(round=_line(row), figures=disclose(checklist, _responses(row.id)),
+                        previous=previous, items=agreed)

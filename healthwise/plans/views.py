@@ -58,6 +58,9 @@ def plan(assessment_id: str):
       responses:
         200: {description: The plan}
         401: {content: {application/json: {schema: ErrorSchema}}}
+        403:
+          description: A manager's or an admin's token (phone_token_required)
+          content: {application/json: {schema: ErrorSchema}}
         404: {content: {application/json: {schema: ErrorSchema}}}
         422: {content: {application/json: {schema: ErrorSchema}}}
     """
@@ -82,6 +85,9 @@ def plan_pdf(assessment_id: str):
       responses:
         200: {description: The PDF, content: {application/pdf: {}}}
         401: {content: {application/json: {schema: ErrorSchema}}}
+        403:
+          description: A manager's or an admin's token (phone_token_required)
+          content: {application/json: {schema: ErrorSchema}}
         404: {content: {application/json: {schema: ErrorSchema}}}
         422: {content: {application/json: {schema: ErrorSchema}}}
         503: {description: Too many PDFs being made at once (Retry-After),

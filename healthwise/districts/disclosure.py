@@ -1,0 +1,153 @@
+"""What may leave facility level: the one gate for every figure shown above it.
+
+Answers on violence, harassment and HIV can hurt the person who gave them. Above
+facility level (managers' and admins' pages, their API, district reports and exports)
+nothing carries a participant's name or one person's answer, and a *sensitive*
+checkpoint counts only where at least :data:`MIN_GROUP` participants answered it.
+
+:func:`disclose` is that rule. It takes a round's responses and keeps only counts per
+checkpoint: no names, roles or remarks, and no per-person rows (the figures are worked
+out from the counts, so nothing it returns can be traced back to one answer sheet).
+A sensitive checkpoint answered by fewer than :data:`MIN_GROUP` people is left out of
+everything, shares, rankings and achievements included, as if nobody had answered it;
+only the fact that it is hidden remains. Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from healthwise.plans import priority
+
+__all__ = ["MIN_GROUP", "Count", "Disclosure", "SensitiveCount", "disclose", "disclosed"]
+
+#: The smallest group whose answers to a sensitive checkpoint may be counted above
+#: facility level: below it, a manager who knows who took part could tell how one
+#: person answered.
+MIN_GROUP = 5
+ANSWERED = ("yes", "no", "na")
+
+
+def disclosed(count: int, group: int, minimum: int = MIN_GROUP) -> int | None:
+    """Return a count of answers to a sensitive checkpoint if it may be shown, else None.
+
+    :param count: how many participants gave the answer being counted.
+    :param group: how many participants answered the checkpoint at all.
+    :param minimum: the smallest group whose counts may be shown.
+    """
+    return count if group >= minimum else None
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many participants answered one checkpoint, and how."""
+
+    answered: int  # yes, no or n/a
+    action: int  # yes: propose action
+    priority: int  # propose action and mark it a priority
+    in_place: int  # no: no action needed
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveCount:
+    """Answers to one sensitive checkpoint; both None when the group is too small."""
+
+    checkpoint_id: str
+    action: int | None
+    answered: int | None
+
+    @property
+    def hidden(self) -> bool:
+        """Tell whether the counts are withheld (fewer than :data:`MIN_GROUP` answers)."""
+        return self.answered is None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What may be shown of one round above facility level: counts, never answer sheets."""
+
+    checklist: Mapping[str, Any] = field(repr=False, compare=False)
+    participants: int
+    # By checkpoint id, for the checkpoints of the checklist (not withdrawn) that someone
+    # answered; withheld checkpoints are absent.
+    counts: Mapping[str, Count]
+    withheld: frozenset[str]  # sensitive checkpoints with fewer than MIN_GROUP answers
+    sensitive: tuple[SensitiveCount, ...]
+
+    @cached_property
+    def modules(self) -> tuple[priority.ModuleShare, ...]:
+        """Return each module's share of answered checkpoints needing action."""
+        return tuple(priority.module_shares(self.checklist, self._sheets))
+
+    @cached_property
+    def suggested(self) -> tuple[priority.Suggestion, ...]:
+        """Return the ranked checkpoints where action is proposed."""
+        return tuple(priority.prioritise(self.checklist, self._sheets))
+
+    @cached_property
+    def achievements(self) -> tuple[priority.Achievement, ...]:
+        """Return the answered checkpoints where nobody proposes action."""
+        return tuple(priority.achievements(self.checklist, self._sheets))
+
+    @cached_property
+    def _sheets(self) -> list[dict]:
+        """Rebuild answer sheets from the counts alone, for the ranking's functions.
+
+        Sheet ``i`` holds the ``i``-th answer of each checkpoint, so it is nobody's sheet;
+        the ranking reads each checkpoint on its own and gets the same figures.
+        """
+        most = max((count.answered for count in self.counts.values()), default=0)
+        sheets: list[dict] = [{"answers": {}} for _ in range(most)]
+        for checkpoint_id, count in self.counts.items():
+            for i in range(count.answered):
+                action = ("yes" if i < count.action else
+                          "no" if i < count.action + count.in_place else "na")
+                sheets[i]["answers"][checkpoint_id] = {"action": action,
+                                                       "priority": i < count.priority}
+        return sheets
+
+
+def disclose(checklist: Mapping[str, Any], responses: Sequence[Mapping[str, Any]],
+             minimum: int = MIN_GROUP) -> Disclosure:
+    """Return what may be shown of a round above facility level.
+
+    :param checklist: the checklist as loaded from its data files (``sensitive`` marks).
+    :param responses: one dict per participant with ``answers`` keyed by checkpoint id,
+        each with ``action`` and ``priority``; anything else (names, remarks) is ignored.
+    :param minimum: the smallest group whose answers to a sensitive checkpoint count.
+    """
+    tallies: dict[str, list[int]] = {}
+    for response in responses:
+        for checkpoint_id, answer in (response.get("answers") or {}).items():
+            action = (answer or {}).get("action")
+            if action not in ANSWERED:
+                continue
+            tally = tallies.setdefault(checkpoint_id, [0, 0, 0, 0])
+            tally[0] += 1
+            if action == "yes":
+                tally[1] += 1
+                # A priority mark only means something next to a proposal for action.
+                tally[2] += bool(answer.get("priority"))
+            elif action == "no":
+                tally[3] += 1
+    sensitive, withheld, counts = [], set(), {}
+    for module in checklist.get("modules", ()):
+        for checkpoint in module.get("checkpoints", ()):
+            if checkpoint.get("withdrawn"):
+                continue
+            tally = tallies.get(checkpoint["id"]) or [0, 0, 0, 0]
+            answered, action = tally[0], tally[1]
+            if checkpoint.get("sensitive"):
+                sensitive.append(SensitiveCount(
+                    checkpoint_id=checkpoint["id"], action=disclosed(action, answered, minimum),
+                    answered=disclosed(answered, answered, minimum)))
+                if disclosed(answered, answered, minimum) is None:
+                    withheld.add(checkpoint["id"])
+                    continue
+            if answered:
+                counts[checkpoint["id"]] = Count(*tally)
+    return Disclosure(checklist=checklist, participants=len(responses), counts=counts,
+                      withheld=frozenset(withheld), sensitive=tuple(sensitive))

@@ -1,0 +1,143 @@
+"""Schemas of the managers' API: what leaves facility level, and nothing else.
+
+Every figure comes from :func:`healthwise.districts.disclosure.disclose`; no schema
+here has a field for a participant's name, role or remark, nor for one person's answer.
+"""
+
+from marshmallow import Schema, fields
+
+from healthwise.districts.disclosure import MIN_GROUP
+
+_HIDDEN = (f"null when fewer than {MIN_GROUP} participants answered this sensitive "
+           "checkpoint")
+
+
+class FacilityLineSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class DistrictLineSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    facilities = fields.List(fields.Nested(FacilityLineSchema), required=True)
+
+
+class DistrictListSchema(Schema):
+    districts = fields.List(fields.Nested(DistrictLineSchema), required=True)
+
+
+class ModuleShareSchema(Schema):
+    id = fields.String(required=True, attribute="module_id")
+    number = fields.Integer(required=True)
+    n_checkpoints = fields.Integer(required=True)
+    n_answered = fields.Integer(required=True, metadata={
+        "description": "checkpoints answered; hidden sensitive checkpoints do not count"})
+    n_action = fields.Integer(required=True, metadata={
+        "description": "answered checkpoints where at least half propose action"})
+    share = fields.Float(required=True, allow_none=True, metadata={
+        "description": "n_action / n_answered; null when nothing was answered"})
+
+
+class SensitiveCountSchema(Schema):
+    checkpoint_id = fields.String(required=True)
+    hidden = fields.Boolean(required=True)
+    answered = fields.Integer(required=True, allow_none=True, metadata={"description": _HIDDEN})
+    action = fields.Integer(required=True, allow_none=True, metadata={"description": _HIDDEN})
+
+
+class LatestRoundSchema(Schema):
+    id = fields.String(required=True, attribute="latest_id")
+    title = fields.String(required=True, attribute="latest_title")
+    started_on = fields.String(required=True, allow_none=True, attribute="latest_started_on")
+
+
+class FacilitySummarySchema(Schema):
+    id = fields.Integer(required=True, attribute="facility_id")
+    name = fields.String(required=True)
+    rounds = fields.Integer(required=True)
+    participants = fields.Integer(required=True,
+                                  metadata={"description": "in the latest round"})
+    latest_round = fields.Method("_latest", required=True, allow_none=True, metadata={
+        "type": "object", "nullable": True, "description": "null before the first round",
+        "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                       "started_on": {"type": "string", "nullable": True}}})
+    modules = fields.List(fields.Nested(ModuleShareSchema), required=True, attribute="shares")
+    sensitive = fields.List(fields.Nested(SensitiveCountSchema), required=True)
+
+    def _latest(self, summary):
+        return LatestRoundSchema().dump(summary) if summary.latest_id else None
+
+
+class DistrictNameSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DistrictSummarySchema(Schema):
+    district = fields.Nested(DistrictNameSchema, required=True)
+    min_group = fields.Integer(required=True, metadata={
+        "description": "the smallest group whose answers to a sensitive checkpoint count"})
+    facilities = fields.List(fields.Nested(FacilitySummarySchema), required=True)
+
+
+class RoundLineSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+    started_on = fields.String(required=True, allow_none=True)
+    previous_id = fields.String(required=True, allow_none=True)
+    participants = fields.Integer(required=True)
+
+
+class FacilityRoundsSchema(Schema):
+    facility = fields.Nested(FacilityLineSchema, required=True)
+    district = fields.Nested(DistrictNameSchema, required=True)
+    rounds = fields.List(fields.Nested(RoundLineSchema), required=True)
+
+
+class SuggestionSchema(Schema):
+    rank = fields.Integer(required=True)
+    checkpoint_id = fields.String(required=True)
+    module_id = fields.String(required=True)
+    n_participants = fields.Integer(required=True)
+    n_action = fields.Integer(required=True)
+    n_priority = fields.Integer(required=True)
+    severity = fields.Integer(required=True)
+    cost = fields.String(required=True)
+    score = fields.Float(required=True)
+
+
+class AchievementSchema(Schema):
+    checkpoint_id = fields.String(required=True)
+    module_id = fields.String(required=True)
+    n_participants = fields.Integer(required=True)
+    n_in_place = fields.Integer(required=True)
+
+
+class AgreedItemSchema(Schema):
+    rank = fields.Integer(required=True, allow_none=True)
+    checkpoint_id = fields.String(required=True, allow_none=True)
+    action = fields.String(required=True)
+    due_on = fields.String(required=True, allow_none=True)
+    cost = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class ModuleComparisonSchema(ModuleShareSchema):
+    previous_share = fields.Float(required=True, allow_none=True, metadata={
+        "description": "the previous round's share; null without one"})
+
+
+class RoundSummarySchema(Schema):
+    round = fields.Nested(RoundLineSchema, required=True)
+    min_group = fields.Integer(required=True)
+    modules = fields.List(fields.Nested(ModuleComparisonSchema), required=True)
+    sensitive = fields.List(fields.Nested(SensitiveCountSchema), required=True)
+    suggested = fields.List(fields.Nested(SuggestionSchema), required=True, metadata={
+        "description": "ranked as on the phone, without hidden sensitive checkpoints"})
+    achievements = fields.List(fields.Nested(AchievementSchema), required=True)
+    items = fields.List(fields.Nested(AgreedItemSchema), required=True, metadata={
+        "description": "the agreed plan, without who is responsible nor progress notes"})
