@@ -20,8 +20,10 @@ tokens (a manager's, an admin's) the managers' API of their districts, read only
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -331,6 +333,43 @@ def test_every_route_is_classified():
                          + ", ".join(unknown))
     stale = set(POLICIES) - {(method, endpoint) for method, _, endpoint in ROUTES}
     assert not stale, f"POLICIES names routes that no longer exist: {sorted(stale)}"
+
+
+#: The columns of the table "What each token reads and writes" in docs/security.md.
+DOC_COLUMNS = {"committee phone": PHONE_A, "workshop participant": PARTICIPANT,
+               "manager's token": TOKEN_D, "admin's token": TOKEN_ADMIN}
+SECURITY_DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+
+
+def _token_table() -> tuple[list[str], dict[tuple[str, str], list[str]]]:
+    """Return the columns and rows ({(method, path): cells}) of the token table."""
+    text = SECURITY_DOC.read_text(encoding="utf-8")
+    section = text[text.index("## What each token reads and writes"):]
+    section = section[:section.index("\n## ", 1)]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    rows = {}
+    for row in cells[2:]:
+        method, _, path = row[0].strip("`").partition(" ")
+        rows[(method, path)] = row[1:]
+    return cells[0][1:], rows
+
+
+def test_the_token_table_of_the_security_doc_is_what_the_matrix_holds():
+    columns, rows = _token_table()
+    assert columns == list(DOC_COLUMNS)
+    token_routes = {}
+    for method, rule, endpoint in ROUTES:
+        if POLICIES[(method, endpoint)].access in TOKEN_KINDS:
+            token_routes[(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule))] = endpoint
+    assert set(rows) == set(token_routes), "document every token route, and only those"
+    for (method, path), row in rows.items():
+        allowed = TOKEN_KINDS[POLICIES[(method, token_routes[(method, path)])].access]
+        for column, cell in zip(columns, row, strict=True):
+            role = DOC_COLUMNS[column]
+            expected = ("403" if role not in allowed else
+                        "read" if method == "GET" else "read, write")
+            assert cell == expected, f"{method} {path}, {column}: {cell!r}, not {expected!r}"
 
 
 def test_the_matrix_is_large():

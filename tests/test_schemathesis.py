@@ -34,14 +34,18 @@ POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_con
 NEGATIVE_CHECKS = [not_a_server_error, negative_data_rejection]
 
 
-def test_the_api_survives_generated_requests(app, make_facility, make_token):
+def test_the_api_survives_generated_requests(app, make_facility, make_token, make_user):
     facility = make_facility()
     secret = make_token(facility)
     phone = Phone(app.test_client(), facility, secret)
     assessment_id, _, changes = phone.round_changes(n_answers=5)
     phone.sync(changes)
     service.create_enrolment_code(facility.id, uses=5)
+    # The managers' API takes a manager's token (a phone's gets 403 there).
+    _, manager_secret = service.create_user_token(make_user("manager", [facility.district]))
     db.session.commit()
+    real_ids = (("assessment_id", assessment_id), ("checklist_id", "healthwise"),
+                ("district_id", facility.district_id), ("facility_id", facility.id))
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     # identity: the in-process WSGI transport does not undo Flask-Compress's encodings.
@@ -52,13 +56,19 @@ def test_the_api_survives_generated_requests(app, make_facility, make_token):
     assert len(operations) >= 8
 
     for operation in operations:
-        _fuzz(operation, GenerationMode.POSITIVE, POSITIVE_CHECKS, headers, sent, statuses)
-        _fuzz(operation, GenerationMode.NEGATIVE, NEGATIVE_CHECKS, headers, sent, statuses)
-        # Random ids only find "not found": reach the real thing too, in any language.
-        for name, value in (("assessment_id", assessment_id), ("checklist_id", "healthwise")):
-            if f"{{{name}}}" in operation.path:
-                _fuzz(operation, GenerationMode.POSITIVE, POSITIVE_CHECKS, headers, sent,
-                      statuses, path_parameters={name: value}, max_examples=25)
+        tokens = [headers]
+        if "managers" in (operation.definition.raw.get("tags") or ()):
+            tokens.append({**headers, "Authorization": f"Bearer {manager_secret}"})
+        for token in tokens:
+            _fuzz(operation, GenerationMode.POSITIVE, POSITIVE_CHECKS, token, sent, statuses)
+            _fuzz(operation, GenerationMode.NEGATIVE, NEGATIVE_CHECKS, token, sent, statuses)
+            # Random ids only find "not found": reach the real thing too, in any language.
+            names = [name for name, _ in real_ids if f"{{{name}}}" in operation.path]
+            if names:
+                _fuzz(operation, GenerationMode.POSITIVE, POSITIVE_CHECKS, token, sent,
+                      statuses, max_examples=25,
+                      path_parameters={name: value for name, value in real_ids
+                                       if name in names})
 
     total = sum(sent.values())
     print(f"schemathesis: {total} requests over {len(operations)} operations; "
