@@ -251,3 +251,15 @@ def test_a_disclosure_holds_no_name_remark_nor_response():
     figures.modules, figures.suggested  # noqa: B018 - work out every figure first
     assert NAME not in repr(vars(figures)) and REMARK not in repr(vars(figures))
     assert "responses" not in vars(figures)
+
+
+def test_the_tokens_page_shows_when_a_manager_s_token_was_last_used(app, lonely):
+    from healthwise.auth.models import DeviceToken
+
+    token = db.session.scalar(db.select(DeviceToken).where(
+        DeviceToken.user_id == lonely["manager"].id))
+    assert token.last_seen_at is None
+    headers = {"Authorization": f"Bearer {lonely['tokens'][0]}"}
+    assert app.test_client().get("/api/v1/districts", headers=headers).status_code == 200
+    db.session.refresh(token)
+    assert token.last_seen_at is not None

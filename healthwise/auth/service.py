@@ -293,10 +293,11 @@ def create_device_token(facility_id: int, name: str = "") -> tuple[DeviceToken, 
 
 
 def create_user_token(user: User, name: str = "") -> tuple[DeviceToken, str]:
-    """Create a manager's API token; return it and its secret (shown once).
+    """Create a manager's or an admin's API token; return it and its secret (shown once).
 
-    Its scope is every facility of the manager's districts, read and write, as
-    they are when it is used (see :func:`scope_of`).
+    It opens the managers' API only (summaries, read only; the phones' API refuses it),
+    over every facility of the manager's districts as they are when it is used (see
+    :func:`scope_of`).
 
     :raises AccountError: for a trainer, who reaches no facility.
     """
@@ -319,9 +320,10 @@ def scope_of(token: DeviceToken) -> Scope:
     """Return what a token may read and write.
 
     A facility token reaches its facility: a committee phone its own, a workshop
-    participant its workshop's practice facility (in no district). A
-    user's token reaches the district facilities that user reaches now (so taking a
-    district from a manager takes it from their tokens too), never a workshop.
+    participant its workshop's practice facility (in no district), through the phones'
+    API. A user's token reaches the district facilities that user reaches now (so taking
+    a district from a manager takes it from their tokens too), never a workshop, and only
+    through the managers' API.
     """
     if token.facility_id is not None:
         return Scope(frozenset({token.facility_id}))
