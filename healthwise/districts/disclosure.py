@@ -79,8 +79,22 @@ class Disclosure:
 
     @cached_property
     def modules(self) -> tuple[priority.ModuleShare, ...]:
-        """Return each module's share of answered checkpoints needing action."""
-        return tuple(priority.module_shares(self.checklist, self._sheets))
+        """Return each module's share of answered checkpoints needing action.
+
+        Worked out from the counts with the ranking's rule (what
+        :func:`healthwise.plans.priority.module_shares` gives for the same answers),
+        without rebuilding sheets: a district page shows one per facility.
+        """
+        shares = []
+        for module in self.checklist.get("modules", ()):
+            live = [c["id"] for c in module.get("checkpoints", ()) if not c.get("withdrawn")]
+            answered = [self.counts[c] for c in live if c in self.counts]
+            n_action = sum(1 for c in answered if priority.needs_action(c.action, c.answered))
+            shares.append(priority.ModuleShare(
+                module_id=module["id"], number=int(module.get("number", 0)),
+                n_checkpoints=len(live), n_answered=len(answered), n_action=n_action,
+                share=n_action / len(answered) if answered else None))
+        return tuple(shares)
 
     @cached_property
     def suggested(self) -> tuple[priority.Suggestion, ...]:

@@ -59,6 +59,7 @@ __all__ = [
     "describe",
     "fill",
     "module_shares",
+    "needs_action",
     "prioritise",
 ]
 
@@ -379,6 +380,18 @@ def achievements(checklist: Checklist, responses: Sequence[Response]) -> list[Ac
     return found
 
 
+def needs_action(n_action: int, n_answered: int) -> bool:
+    """Tell whether a checkpoint counts as needing action in its module's share.
+
+    It does when at least half of those who answered it propose action, so one voice
+    does not colour a whole module.
+
+    :param n_action: participants proposing action.
+    :param n_answered: participants who answered (yes, no or n/a); at least one.
+    """
+    return 2 * n_action >= n_answered
+
+
 def module_shares(checklist: Checklist, responses: Sequence[Response]) -> list[ModuleShare]:
     """Compute, per module, the share of answered checkpoints that need action.
 
@@ -397,7 +410,7 @@ def module_shares(checklist: Checklist, responses: Sequence[Response]) -> list[M
             tally = _tally(checkpoint["id"], responses)
             if tally.answered:
                 n_answered += 1
-                if 2 * tally.yes >= tally.answered:
+                if needs_action(tally.yes, tally.answered):
                     n_action += 1
         shares.append(
             ModuleShare(
