@@ -335,17 +335,19 @@ def test_every_route_is_classified():
     assert not stale, f"POLICIES names routes that no longer exist: {sorted(stale)}"
 
 
-#: The columns of the table "What each token reads and writes" in docs/security.md.
-DOC_COLUMNS = {"committee phone": PHONE_A, "workshop participant": PARTICIPANT,
-               "manager's token": TOKEN_D, "admin's token": TOKEN_ADMIN}
+#: The columns of the tables "What each token reads and writes" and "What each signed-in
+#: person reads and writes" in docs/security.md, and the role each stands for.
+TOKEN_COLUMNS = {"committee phone": PHONE_A, "workshop participant": PARTICIPANT,
+                 "manager's token": TOKEN_D, "admin's token": TOKEN_ADMIN}
+PERSON_COLUMNS = {"manager": MANAGER_D, "trainer": TRAINER, "admin": ADMIN}
 SECURITY_DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 
 
-def _token_table() -> tuple[list[str], dict[tuple[str, str], list[str]]]:
-    """Return the columns and rows ({(method, path): cells}) of the token table."""
+def _doc_table(heading: str) -> tuple[list[str], dict[tuple[str, str], list[str]]]:
+    """Return the columns and rows ({(method, path): cells}) of a table of the doc."""
     text = SECURITY_DOC.read_text(encoding="utf-8")
-    section = text[text.index("## What each token reads and writes"):]
-    section = section[:section.index("\n## ", 1)]
+    section = text[text.index(f"## {heading}\n"):]
+    section = section[:section.find("\n## ", 1)]
     lines = [line for line in section.splitlines() if line.startswith("|")]
     cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
     rows = {}
@@ -355,20 +357,28 @@ def _token_table() -> tuple[list[str], dict[tuple[str, str], list[str]]]:
     return cells[0][1:], rows
 
 
-def test_the_token_table_of_the_security_doc_is_what_the_matrix_holds():
-    columns, rows = _token_table()
-    assert columns == list(DOC_COLUMNS)
-    token_routes = {}
-    for method, rule, endpoint in ROUTES:
-        if POLICIES[(method, endpoint)].access in TOKEN_KINDS:
-            token_routes[(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule))] = endpoint
-    assert set(rows) == set(token_routes), "document every token route, and only those"
+def _documented(method: str, endpoint: str, role: str) -> str:
+    """Return what the doc must say ``role`` gets from a route, by the matrix's policy."""
+    if POLICIES[(method, endpoint)].expect(role, None) == 403:
+        return "403"
+    return "read" if method == "GET" else "read, write" if role in TOKEN_ROLES else "write"
+
+
+@pytest.mark.parametrize("heading, columns, kinds", [
+    ("What each token reads and writes", TOKEN_COLUMNS, set(TOKEN_KINDS)),
+    ("What each signed-in person reads and writes", PERSON_COLUMNS,
+     {"page", "manager", "trainer", "trainer only"}),
+])
+def test_the_security_doc_says_what_the_matrix_holds(heading, columns, kinds):
+    found, rows = _doc_table(heading)
+    assert found == list(columns)
+    routes = {(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)): endpoint
+              for method, rule, endpoint in ROUTES
+              if POLICIES[(method, endpoint)].access in kinds}
+    assert set(rows) == set(routes), "document every such route, and only those"
     for (method, path), row in rows.items():
-        allowed = TOKEN_KINDS[POLICIES[(method, token_routes[(method, path)])].access]
-        for column, cell in zip(columns, row, strict=True):
-            role = DOC_COLUMNS[column]
-            expected = ("403" if role not in allowed else
-                        "read" if method == "GET" else "read, write")
+        for column, cell in zip(found, row, strict=True):
+            expected = _documented(method, routes[(method, path)], columns[column])
             assert cell == expected, f"{method} {path}, {column}: {cell!r}, not {expected!r}"
 
 
