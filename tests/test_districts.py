@@ -263,3 +263,24 @@ def test_the_tokens_page_shows_when_a_manager_s_token_was_last_used(app, lonely)
     assert app.test_client().get("/api/v1/districts", headers=headers).status_code == 200
     db.session.refresh(token)
     assert token.last_seen_at is not None
+
+
+def test_a_removed_round_counts_nowhere_above_facility_level(app, lonely):
+    phone = Phone(app.test_client(), lonely["facility"],
+                  service.create_device_token(lonely["facility"].id)[1])
+    db.session.commit()
+    mistaken = _round(phone, [{c: "yes" for c in lonely["other"]}] * MIN_GROUP,
+                      previous_id=lonely["round"])
+    removal = phone.change("assessment", mistaken, {"removed": True}, base_rev=1)
+    assert phone.sync([removal])["results"][0]["status"] == "applied"
+    headers = {"Authorization": f"Bearer {lonely['tokens'][0]}"}
+    client = app.test_client()
+    facility = lonely["facility"].id
+    rounds = client.get(f"/api/v1/facilities/{facility}/rounds", headers=headers).get_json()
+    assert [r["id"] for r in rounds["rounds"]] == [lonely["round"]]
+    assert client.get(f"/api/v1/facilities/{facility}/rounds/{mistaken}",
+                      headers=headers).status_code == 404
+    summary = client.get(f"/api/v1/districts/{lonely['district'].id}/summary",
+                         headers=headers).get_json()["facilities"][0]
+    assert summary["rounds"] == 1 and summary["participants"] == 1
+    assert summary["latest_round"]["id"] == lonely["round"]

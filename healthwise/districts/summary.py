@@ -1,5 +1,6 @@
 """A district at a glance, and a facility's rounds, for managers and admins.
 
+Rounds a committee removed (``removed``, a mistaken round) count nowhere here.
 Everything here is shown above facility level, so every figure goes through
 :func:`healthwise.districts.disclosure.disclose` (sensitive checkpoints count only in
 groups of five or more, no per-person rows), and participants' names and remarks are
@@ -32,6 +33,11 @@ class FacilitySummary:
     sensitive: tuple[SensitiveCount, ...]
 
 
+def _kept():
+    """Return the condition of the rounds that count: not removed by their committee."""
+    return Assessment.__table__.c.removed.is_(False)
+
+
 def district_summary(district_id: int, registry) -> list[FacilitySummary]:
     """Return the summary of every facility of a district, by name.
 
@@ -43,14 +49,14 @@ def district_summary(district_id: int, registry) -> list[FacilitySummary]:
     assessments = Assessment.__table__
     rounds = dict(db.session.execute(
         select(assessments.c.facility_id, func.count())
-        .where(assessments.c.facility_id.in_([f.id for f in facilities]))
+        .where(assessments.c.facility_id.in_([f.id for f in facilities]), _kept())
         .group_by(assessments.c.facility_id)).all())
     summaries = []
     for facility in facilities:
         latest = db.session.execute(
             select(assessments.c.id, assessments.c.checklist_id, assessments.c.title,
                    assessments.c.started_on)
-            .where(assessments.c.facility_id == facility.id)
+            .where(assessments.c.facility_id == facility.id, _kept())
             .order_by(assessments.c.started_on.desc().nulls_last(),
                       assessments.c.created_at.desc())
             .limit(1)).mappings().first()
@@ -125,7 +131,7 @@ def _rounds_query(facility_id: int):
     return (select(assessments.c.id, assessments.c.title, assessments.c.kind,
                    assessments.c.status, assessments.c.started_on, assessments.c.previous_id,
                    assessments.c.checklist_id, participants.label("participants"))
-            .where(assessments.c.facility_id == facility_id)
+            .where(assessments.c.facility_id == facility_id, _kept())
             .order_by(assessments.c.started_on.desc().nulls_last(),
                       assessments.c.created_at.desc(), assessments.c.id))
 
