@@ -139,7 +139,7 @@ async function updatePill() {
   if (s.revoked) { text = t("Signed out"); cls += " bad"; }
   else if (s.syncing) { text = t("Syncing…"); cls += " busy"; }
   else if (!s.online) { text = s.pending ? tn("Offline · one unsent", "Offline · %(n)s unsent", s.pending, { n: s.pending }) : t("Offline"); cls += " off"; }
-  else if (s.rejected.length || s.conflicts.length) { text = t("Needs attention"); cls += " warn"; }
+  else if (s.stuck.length || s.conflicts.length) { text = t("Needs attention"); cls += " warn"; }
   else if (s.pending) { text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending }); cls += " warn"; }
   else { text = t("Synced"); cls += " ok"; }
   pill.textContent = text;

@@ -4,14 +4,18 @@
 //
 // Stores:
 //   records    {id, type, rev, parent, server: {...}, fields: {...}, conflicts: [...]}
+//              keyed by [type, id]: an id names a record of one type only, so a pulled
+//              record never lands on a record of another type that shares its id.
 //              `server` is what the server last said, `fields` is what the phone shows
 //              (server + every change still in the outbox, re-applied in order).
-//   outbox     {seq, change_id, type, id, base_rev, fields, status, error, at}
+//   outbox     {seq, change_id, type, id, base_rev, fields, status, error, tries, at}
+//              status: "pending" (to send), "rejected" (the server refused it) or
+//              "failed" (it failed alone, e.g. a 5xx); the last two are set aside.
 //   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
 //   checklists "<id>:<lang>" -> checklist JSON (+ etag)
 
 const NAME = "healthwise";
-const VERSION = 1;
+const VERSION = 2;
 let opening = null;
 
 /** Turn an IDBRequest into a promise. */
@@ -26,15 +30,7 @@ export function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const r = indexedDB.open(NAME, VERSION);
-      r.onupgradeneeded = () => {
-        const d = r.result;
-        const records = d.createObjectStore("records", { keyPath: "id" });
-        records.createIndex("parent", "parent");
-        records.createIndex("type", "type");
-        d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true }).createIndex("id", "id");
-        d.createObjectStore("meta");
-        d.createObjectStore("checklists");
-      };
+      r.onupgradeneeded = (e) => upgrade(r.result, r.transaction, e.oldVersion);
       r.onsuccess = () => {
         const d = r.result;
         // Another tab (or a new version of the app) wants to upgrade: let it.
@@ -47,6 +43,36 @@ export function open() {
     });
   }
   return opening;
+}
+
+function recordStore(d) {
+  const records = d.createObjectStore("records", { keyPath: ["type", "id"] });
+  records.createIndex("parent", "parent");
+  records.createIndex("type", "type");
+}
+
+/** Create or migrate the stores; runs inside the version change transaction. */
+function upgrade(d, t, from) {
+  if (from < 1) {
+    recordStore(d);
+    d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true }).createIndex("record", ["type", "id"]);
+    d.createObjectStore("meta");
+    d.createObjectStore("checklists");
+    return;
+  }
+  if (from < 2) {
+    // Version 1 keyed records by id alone: move every record to the [type, id] key.
+    const outbox = t.objectStore("outbox");
+    outbox.deleteIndex("id");
+    outbox.createIndex("record", ["type", "id"]);
+    const old = t.objectStore("records").getAll();
+    old.onsuccess = () => {
+      d.deleteObjectStore("records");
+      recordStore(d);
+      const records = t.objectStore("records");
+      for (const rec of old.result) records.put(rec);
+    };
+  }
 }
 
 /**
@@ -127,6 +153,6 @@ export function parentOf(type, fields) {
   return v === undefined || v === null ? "" : String(v);
 }
 
-export const record = (id) => get("records", id);
+export const record = (type, id) => get("records", [type, id]);
 export const children = (parent) => byIndex("records", "parent", String(parent));
 export const ofType = (type) => byIndex("records", "type", type);

@@ -92,31 +92,82 @@ async function markRevoked() {
   announce("status");
 }
 
+// ---- limits ---------------------------------------------------------------
+
+/**
+ * The server's limits (GET /api/v1/limits): {fields: {type: {field: max characters}}, ...}.
+ * Kept in meta so they hold offline; empty until the phone has reached the server once
+ * (the server checks again in any case).
+ */
+export const limits = async () => (await db.get("meta", "limits")) || { fields: {} };
+
+/** Max lengths of one record type's text fields: {field: n}. */
+export const maxLengths = async (type) => (await limits()).fields[type] || {};
+
+let limitsFetched = false;
+async function refreshLimits() {
+  try {
+    const res = await api("/api/v1/limits", { auth: false, timeout: 10000 });
+    if (res.data && res.data.fields) await db.set("meta", "limits", res.data);
+    limitsFetched = true;
+  } catch (_) { /* keep the numbers we have */ }
+}
+
+/** An edit with a text longer than the server takes: nothing was saved. */
+export class LimitError extends Error {
+  constructor(field, max) {
+    super(`${field}: at most ${max} characters`);
+    this.field = field;
+    this.max = max;
+  }
+}
+
 // ---- local edits ------------------------------------------------------------
+
+const same = (a, b) => a.type === b.type && a.id === b.id;
+const keyOf = (x) => [x.type, x.id];
+const bySeq = (a, b) => a.seq - b.seq;
 
 /** Effective fields: what the server said, then every change still kept, in order. */
 function effective(rec, outbox) {
   const f = { ...rec.server };
-  for (const c of outbox) if (c.id === rec.id) Object.assign(f, c.fields);
+  for (const c of outbox) if (same(c, rec)) Object.assign(f, c.fields);
   return f;
 }
 
 /**
  * Record one user edit: update the record and append a change to the outbox,
  * atomically. Returns the record. Creates the record when it does not exist.
+ * Throws LimitError (and saves nothing) for a text over the server's limit.
  */
 export async function edit(type, id, fields) {
+  const max = await maxLengths(type);
+  for (const [k, v] of Object.entries(fields)) {
+    // The server counts characters (code points), not UTF-16 units.
+    if (typeof v === "string" && max[k] && [...v].length > max[k]) throw new LimitError(k, max[k]);
+  }
   const rec = await db.tx(["records", "outbox"], "readwrite", async (s) => {
-    let r = await db.req(s.records.get(id));
+    let r = await db.req(s.records.get([type, id]));
     if (!r) r = { id, type, rev: null, server: {}, fields: {}, conflicts: [], created: Date.now() };
     Object.assign(r.fields, fields);
     r.parent = db.parentOf(type, r.fields);
     r.updated = Date.now();
     s.records.put(r);
-    s.outbox.add({
-      change_id: uuid(), type, id, base_rev: r.rev ?? null, fields,
-      status: "pending", at: new Date().toISOString(),
-    });
+    const at = new Date().toISOString();
+    const aside = (await db.req(s.outbox.index("record").getAll([type, id]))).filter((c) => c.status !== "pending");
+    const create = r.rev === null && aside.find((c) => c.base_rev === null);
+    if (create) {
+      // The server never got this record: the edit goes into its create, sent again as new.
+      s.outbox.put({ ...create, fields: { ...create.fields, ...fields }, change_id: uuid(), status: "pending", error: null, tries: 0, at });
+      return r;
+    }
+    // A newer value replaces a value set aside; a change set aside with nothing left goes.
+    for (const c of aside) {
+      for (const k of Object.keys(fields)) delete c.fields[k];
+      if (Object.keys(c.fields).length) s.outbox.put(c);
+      else s.outbox.delete(c.seq);
+    }
+    s.outbox.add({ change_id: uuid(), type, id, base_rev: r.rev ?? null, fields, status: "pending", at });
     return r;
   });
   announce("records");
@@ -128,17 +179,17 @@ export async function edit(type, id, fields) {
 /** Create a record of this type; returns it. */
 export const create = (type, fields) => edit(type, uuid(), fields);
 
-/** Drop a rejected change and show the record as it was without it. */
+/** Drop a change set aside and show the record as it was without it. */
 export async function discard(seq) {
   await db.tx(["records", "outbox"], "readwrite", async (s) => {
     const c = await db.req(s.outbox.get(seq));
     if (!c) return;
     s.outbox.delete(seq);
-    const rest = (await db.req(s.outbox.index("id").getAll(c.id))).filter((x) => x.seq !== seq);
-    const r = await db.req(s.records.get(c.id));
+    const rest = (await db.req(s.outbox.index("record").getAll(keyOf(c)))).filter((x) => x.seq !== seq);
+    const r = await db.req(s.records.get(keyOf(c)));
     if (!r) return;
     if (r.rev === null && !rest.length) {
-      s.records.delete(r.id);
+      s.records.delete(keyOf(r));
       return;
     }
     r.fields = effective(r, rest);
@@ -149,16 +200,68 @@ export async function discard(seq) {
   announce("status");
 }
 
-/** Send a rejected change again, as a new change (the old change_id was refused). */
+/** Send a change set aside again, as a new change (the server refused the old change_id). */
 export async function retry(seq) {
   await db.tx("outbox", "readwrite", async (s) => {
     const c = await db.req(s.outbox.get(seq));
     if (!c) return;
     s.outbox.delete(seq);
-    s.outbox.add({ ...c, seq: undefined, change_id: uuid(), status: "pending", error: null, at: new Date().toISOString() });
+    s.outbox.add({ ...c, seq: undefined, change_id: uuid(), status: "pending", error: null, tries: 0, at: new Date().toISOString() });
   });
   announce("status");
   afterEdit();
+}
+
+/**
+ * Set a change aside ("rejected" or "failed") so that it holds nothing back. A record
+ * the server has never had keeps one change aside, its create: the record's other
+ * changes are folded into it, in order, so that fixing it sends the whole record.
+ * `rec` is the record as the caller's transaction has it.
+ */
+async function setAside(s, rec, seq, status, error) {
+  const c = await db.req(s.outbox.get(seq));
+  if (!c) return; // already folded into its create
+  let aside = { ...c, status, error, tries: (c.tries || 0) + 1 };
+  if (c.base_rev === null && rec && rec.rev === null) {
+    const mine = (await db.req(s.outbox.index("record").getAll(keyOf(c)))).sort(bySeq);
+    aside = { ...mine[0], status, error, tries: aside.tries, fields: Object.assign({}, ...mine.map((x) => x.fields)) };
+    for (const x of mine.slice(1)) s.outbox.delete(x.seq);
+  }
+  s.outbox.put(aside);
+}
+
+/**
+ * Bring back changes saved in an export file (see settings.js): add those not already
+ * in the outbox, with their own change_id (the server stores each once), and show them.
+ * Returns how many were added.
+ */
+export async function bringBack(changes) {
+  let added = 0;
+  await db.tx(["records", "outbox"], "readwrite", async (s) => {
+    const have = new Set((await db.req(s.outbox.getAll())).map((c) => c.change_id));
+    const touched = new Map();
+    for (const { change_id, type, id, base_rev, fields } of changes) {
+      if (have.has(change_id) || !db.PARENT[type] || !id || !fields) continue;
+      have.add(change_id);
+      s.outbox.add({ change_id, type, id, base_rev: base_rev ?? null, fields, status: "pending", at: new Date().toISOString() });
+      added++;
+      const k = `${type} ${id}`;
+      if (!touched.has(k)) {
+        touched.set(k, (await db.req(s.records.get([type, id])))
+          || { id, type, rev: null, server: {}, fields: {}, conflicts: [], created: Date.now() });
+      }
+    }
+    const outbox = await db.req(s.outbox.getAll());
+    for (const r of touched.values()) {
+      r.fields = effective(r, outbox);
+      r.parent = db.parentOf(r.type, r.fields);
+      s.records.put(r);
+    }
+  });
+  announce("records");
+  announce("status");
+  afterEdit();
+  return added;
 }
 
 // ---- sync ---------------------------------------------------------------
@@ -171,18 +274,18 @@ export async function status() {
   const [outbox, records, m] = await Promise.all([
     db.all("outbox"), db.all("records"), db.metas(["last_sync", "revoked", "token"]),
   ]);
-  const pendingFields = new Set(outbox.map((c) => `${c.id} ${Object.keys(c.fields).join(" ")}`));
   const conflicts = [];
   for (const r of records) {
     for (const c of r.conflicts || []) {
       // A later change on that field (still in the outbox) is the user's choice.
-      const chosen = outbox.some((o) => o.id === r.id && c.field in o.fields);
+      const chosen = outbox.some((o) => same(o, r) && c.field in o.fields);
       if (!chosen) conflicts.push({ record: r, conflict: c });
     }
   }
   return {
     pending: outbox.filter((c) => c.status === "pending").length,
-    rejected: outbox.filter((c) => c.status === "rejected"),
+    // Set aside: refused by the server, or failing alone; they wait for the user.
+    stuck: outbox.filter((c) => c.status !== "pending"),
     outbox,
     conflicts,
     lastSync: m.last_sync || null,
@@ -191,7 +294,6 @@ export async function status() {
     online: scope.navigator ? navigator.onLine !== false : true,
     syncing: state.syncing,
     error: state.error,
-    pendingFields,
   };
 }
 
@@ -199,15 +301,16 @@ export async function status() {
 async function apply(data, sent) {
   await db.tx(["records", "outbox", "meta"], "readwrite", async (s) => {
     const recs = new Map();
-    const load = async (id) => {
-      if (!recs.has(id)) recs.set(id, await db.req(s.records.get(id)));
-      return recs.get(id);
+    const load = async (type, id) => {
+      const k = `${type} ${id}`;
+      if (!recs.has(k)) recs.set(k, await db.req(s.records.get([type, id])));
+      return recs.get(k);
     };
     const bySent = new Map(sent.map((c) => [c.change_id, c]));
     for (const r of data.results || []) {
       const c = bySent.get(r.change_id);
       if (!c) continue;
-      const rec = await load(c.id);
+      const rec = await load(c.type, c.id);
       if (KEEP.has(r.status)) {
         s.outbox.delete(c.seq);
         if (rec) {
@@ -220,14 +323,14 @@ async function apply(data, sent) {
           if (typeof r.rev === "number" && (rec.rev === null || r.rev > rec.rev)) rec.rev = r.rev;
         }
       } else if (r.status === "rejected") {
-        s.outbox.put({ ...c, status: "rejected", error: r.error || { message: "" } });
+        await setAside(s, rec, c.seq, "rejected", r.error || { message: "" });
       }
     }
     for (const ch of data.changes || []) {
-      let rec = await load(ch.id);
+      let rec = await load(ch.type, ch.id);
       if (!rec) {
         rec = { id: ch.id, type: ch.type, rev: null, server: {}, fields: {}, conflicts: [] };
-        recs.set(ch.id, rec);
+        recs.set(`${ch.type} ${ch.id}`, rec);
       }
       if (rec.rev !== null && typeof ch.rev === "number" && ch.rev < rec.rev) continue;
       Object.assign(rec.server, ch.fields || {});
@@ -251,24 +354,21 @@ async function post(device_id, cursor, changes) {
   return api("/api/v1/sync", { method: "POST", body: { device_id, cursor, changes: changes.map(wire) }, timeout: 45000 });
 }
 
-/** Find the change that makes a whole batch invalid (400/422) and set it aside as rejected. */
-async function isolate(device_id, cursor, batch) {
-  for (const c of batch) {
-    try {
-      const res = await post(device_id, cursor, [c]);
-      await apply({ ...res.data, changes: [], cursor: undefined }, [c]);
-    } catch (e) {
-      if (!(e instanceof ApiError) || ![400, 422].includes(e.status)) throw e;
-      await db.set("outbox", null, { ...c, status: "rejected", error: { code: e.code, message: e.message } });
-    }
-  }
+/** Set aside a change that failed when sent alone: refused (4xx) or failing (5xx). */
+function setAsideAlone(c, e) {
+  const status = e.status >= 500 ? "failed" : "rejected";
+  const error = { code: e.code || `http_${e.status}`, message: e.message, status: e.status };
+  return db.tx(["records", "outbox"], "readwrite", async (s) => setAside(s, await db.req(s.records.get(keyOf(c))), c.seq, status, error));
 }
 
 async function run() {
   const m = await db.metas(["token", "revoked"]);
   if (!m.token || m.revoked) return false;
   const device_id = await deviceId();
+  if (!limitsFetched) await refreshLimits();
   let size = BATCH;
+  let probed = false;
+  const failedNow = new Set();
   for (let round = 0; round < 200; round++) {
     const outbox = await db.all("outbox");
     const batch = outbox.filter((c) => c.status === "pending").slice(0, size);
@@ -277,26 +377,46 @@ async function run() {
     try {
       res = await post(device_id, cursor, batch);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 413 && size > 1) {
-        size = Math.max(1, Math.floor(size / 2));
+      // Offline, a timeout, a revoked token or "too many requests": try it all later.
+      if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
+      if (e.code === "bad_cursor" && cursor !== null) {
+        // A cursor the server never issued (say, after a restore): pull everything again.
+        await db.set("meta", "cursor", null);
         continue;
       }
-      if (e instanceof ApiError && [400, 422].includes(e.status)) {
-        if (batch.length) {
-          await isolate(device_id, cursor, batch);
-          continue;
-        }
-        if (cursor !== null) {
-          // The server no longer understands our cursor: pull everything again.
-          await db.set("meta", "cursor", null);
-          continue;
-        }
+      if (!batch.length) throw e;
+      if (e.status >= 500 && !probed) {
+        // The server, or something in this batch? A request with no change tells
+        // (it throws if the server is down) and pulls meanwhile.
+        probed = true;
+        await apply((await post(device_id, cursor, [])).data || {}, []);
       }
-      throw e;
+      // Something in the batch fails: halve it until the change at fault is alone,
+      // then set that change aside so that it never holds the outbox back.
+      if (batch.length > 1) {
+        size = Math.ceil(batch.length / 2);
+        continue;
+      }
+      await setAsideAlone(batch[0], e);
+      failedNow.add(batch[0].seq);
+      size = BATCH;
+      announce("status");
+      continue;
     }
     await apply(res.data || {}, batch);
     announce("records");
     if (!(res.data && res.data.more) && batch.length < size) break;
+  }
+  // A change that failed in an earlier sync gets one more try, alone: the server may
+  // have been fixed since.
+  for (const c of (await db.all("outbox")).filter((x) => x.status === "failed" && !failedNow.has(x.seq))) {
+    const cursor = (await db.get("meta", "cursor")) ?? null;
+    try {
+      await apply((await post(device_id, cursor, [c])).data || {}, [c]);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
+      await setAsideAlone(c, e);
+    }
   }
   await db.set("meta", "last_sync", Date.now());
   return true;
@@ -363,13 +483,20 @@ if (isWindow) {
 
 // ---- enrolment and read-only data ------------------------------------------
 
-/** Exchange an enrolment code for a device token; keep it with the scope. */
-export async function enrol(code, deviceName) {
+/**
+ * Exchange an enrolment code for a device token; keep it with the scope. Joining
+ * another facility replaces this one's data: if changes are not sent yet,
+ * `confirmLoss(n, scope)` must resolve true (after offering the export), otherwise
+ * nothing changes on the phone and enrol resolves null.
+ */
+export async function enrol(code, deviceName, { confirmLoss = async () => false } = {}) {
   const res = await api("/api/v1/enrol", { method: "POST", body: { code, device_name: deviceName }, auth: false });
   const { token, scope: sc } = res.data;
   const prev = await db.get("meta", "scope");
   const prevFacility = prev && prev.facility && prev.facility.id;
   if (prevFacility && sc.facility && prevFacility !== sc.facility.id) {
+    const unsent = await db.count("outbox");
+    if (unsent && !(await confirmLoss(unsent, sc))) return null;
     // Another facility: its records and cursor are not this one's.
     await db.wipe(["records", "outbox"], ["cursor", "last_sync", "plans"]);
   }
@@ -380,6 +507,7 @@ export async function enrol(code, deviceName) {
     s.meta.delete("revoked");
   });
   await deviceId();
+  refreshLimits();
   announce("status");
   return sc;
 }

@@ -18,7 +18,9 @@ def test_export_and_sign_out_warns_about_unsent_changes(phones):
     with phone.page.expect_download() as download:
         phone.page.get_by_role("button", name="Export the data on this phone as a file").click()
     exported = json.loads(download.value.path().read_text(encoding="utf-8"))
-    assert [r[0] for r in exported["records"]] == [aid]
+    assert exported["format"] == "healthwise-phone-export"
+    assert [r["id"] for r in exported["records"]] == [aid]
+    assert [c["id"] for c in exported["changes"]] == [aid]
     assert exported["outbox"] and "token" not in dict(exported["meta"])
 
     phone.page.get_by_role("button", name="Sign out").click()
@@ -49,5 +51,6 @@ def test_phone_signed_out_by_the_server_keeps_unsent_data(phones):
     with phone.page.expect_download() as download:
         phone.page.get_by_role("button", name="Save unsent changes as a file").click()
     saved = json.loads(download.value.path().read_text(encoding="utf-8"))
-    assert [c[1]["type"] for c in saved["outbox"]] == ["assessment"]
+    assert [c["type"] for c in saved["changes"]] == ["assessment"]
+    assert "token" not in dict(saved["meta"])
     phone.assert_no_errors()

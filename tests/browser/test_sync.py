@@ -65,6 +65,8 @@ def test_conflict_is_shown_to_discuss_and_resolved(phones):
         phone.page.get_by_label("Status", exact=True).wait_for()
         phone.set_offline(True)
         phone.page.get_by_label("Status", exact=True).select_option(status)
+        if status == "closed":  # closing a round asks first
+            phone.page.get_by_role("dialog").get_by_role("button", name="Close the round").click()
         phone.page.locator("#toast").filter(has_text="Saved").wait_for()
     for phone in (ana, ben):
         phone.set_offline(False)

@@ -2,7 +2,7 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, link, findCheckpoint, untranslated, englishBadge, sourcesOf } from "./ui.js";
+import { h, link, findCheckpoint, untranslated, englishBadge, sourcesOf, saveError } from "./ui.js";
 import { answersOf } from "./modules.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
@@ -29,7 +29,7 @@ function list(title, items, attrs) {
 }
 
 export default async function checkpoint(root, { rid, cp }, view) {
-  const [resp, cl] = await Promise.all([db.record(rid), view.checklist()]);
+  const [resp, cl, max] = await Promise.all([db.record("response", rid), view.checklist(), sync.maxLengths("answer")]);
   const found = findCheckpoint(cl, cp);
   if (!resp || !found) {
     view.title(t("Walk-through"), "/");
@@ -55,8 +55,12 @@ export default async function checkpoint(root, { rid, cp }, view) {
       ans = ans
         ? await sync.edit("answer", ans.id, fields)
         : await sync.create("answer", { response_id: rid, checkpoint_id: c.id, action: null, priority: false, remark: "", ...fields });
+      saved.className = "saved";
       saved.textContent = t("Saved on this phone");
-    }).catch((e) => { saved.textContent = t("Could not save: %(reason)s", { reason: e.message }); });
+    }).catch((e) => {
+      saved.className = "error";
+      saved.textContent = t("Could not save: %(reason)s", { reason: saveError(e) });
+    });
     return queue;
   };
 
@@ -77,7 +81,7 @@ export default async function checkpoint(root, { rid, cp }, view) {
   });
   prio.addEventListener("change", () => save({ priority: prio.checked }));
 
-  const remark = h("textarea", { name: "remark", rows: "3", maxlength: "2000" });
+  const remark = h("textarea", { name: "remark", rows: "3", maxlength: max.remark });
   remark.value = f.remark || "";
   let lastRemark = remark.value;
   let timer = null;

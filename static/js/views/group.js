@@ -33,7 +33,7 @@ export function tally(cpId, { responses, answers }) {
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
 export default async function group(root, { aid }, view) {
-  const a = await db.record(aid);
+  const a = await db.record("assessment", aid);
   view.title(t("Group view"), `/round/${aid}`);
   view.live();
   const [cl, data] = await Promise.all([view.checklist(), groupData(aid)]);

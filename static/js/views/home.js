@@ -7,9 +7,9 @@ import { syncCard } from "./outbox.js";
 import { answeredCount, totalCheckpoints } from "./modules.js";
 
 
-/** The rounds of this facility, newest first. */
+/** The rounds of this facility, newest first; a removed round is hidden on every phone. */
 export async function rounds() {
-  const list = await db.ofType("assessment");
+  const list = (await db.ofType("assessment")).filter((a) => !a.fields.removed);
   return list.sort((a, b) => String(b.fields.started_on || "").localeCompare(String(a.fields.started_on || "")) || (b.created || 0) - (a.created || 0));
 }
 
@@ -36,7 +36,7 @@ export default async function home(root, params, view) {
   const last = m.last_route || "";
   const resume = last.match(/^\/walk\/([^/]+)\/([^/?]+)/);
   if (resume) {
-    const resp = await db.record(resume[1]);
+    const resp = await db.record("response", resume[1]);
     if (resp && !resp.fields.completed) {
       const who = resp.fields.participant || t("Anonymous");
       root.append(h("a", { class: "btn primary block big", href: `#${last}` }, t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] })));

@@ -3,12 +3,12 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, field, select, toast, link, COSTS, STATUSES, findCheckpoint } from "./ui.js";
+import { h, field, select, toast, link, onSubmit, saveError, COSTS, STATUSES, findCheckpoint } from "./ui.js";
 import { showValue } from "./outbox.js";
 
 export default async function item(root, { aid, iid }, view) {
   const isNew = iid === "new";
-  const rec = isNew ? null : await db.record(iid);
+  const rec = isNew ? null : await db.record("action_item", iid);
   view.title(isNew ? t("Add your own action") : t("Action"), `/plan/${aid}`);
   if (!isNew && !rec) {
     root.append(h("p", {}, t("This action is not on this phone.")), link(`#/plan/${aid}`, t("Back")));
@@ -17,14 +17,15 @@ export default async function item(root, { aid, iid }, view) {
   const f = rec ? rec.fields : { action: "", responsible: "", due_on: null, cost: "low", status: "planned", progress_note: "" };
   let cl = null;
   try { cl = await view.checklist(); } catch (_) { /* the text is in the record */ }
+  const max = await sync.maxLengths("action_item");
 
   const inputs = {
-    action: h("textarea", { name: "action", rows: "3", maxlength: "2000", required: true }),
-    responsible: h("input", { type: "text", name: "responsible", maxlength: "200", autocomplete: "off" }),
+    action: h("textarea", { name: "action", rows: "3", maxlength: max.action, required: true }),
+    responsible: h("input", { type: "text", name: "responsible", maxlength: max.responsible, autocomplete: "off" }),
     due_on: h("input", { type: "date", name: "due_on" }),
     cost: select(COSTS(), f.cost || "low", { name: "cost" }),
     status: select(STATUSES(), f.status || "planned", { name: "status" }),
-    progress_note: h("textarea", { name: "progress_note", rows: "3", maxlength: "2000" }),
+    progress_note: h("textarea", { name: "progress_note", rows: "3", maxlength: max.progress_note }),
   };
   inputs.action.value = f.action || "";
   inputs.responsible.value = f.responsible || "";
@@ -56,14 +57,18 @@ export default async function item(root, { aid, iid }, view) {
   if (isNew) {
     const err = h("p", { class: "error", role: "alert" });
     form.append(err, h("button", { type: "submit", class: "btn primary block big" }, t("Add to the plan")));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
+    onSubmit(form, async () => {
       if (!inputs.action.value.trim()) { err.textContent = t("Say what will be done."); inputs.action.focus(); return; }
       const ranks = (await db.children(aid)).filter((r) => r.type === "action_item").map((r) => r.fields.rank || 0);
-      await sync.create("action_item", {
-        assessment_id: aid, checkpoint_id: null, action: inputs.action.value.trim(), responsible: inputs.responsible.value.trim(),
-        due_on: valueOf("due_on"), cost: inputs.cost.value, status: inputs.status.value, progress_note: inputs.progress_note.value, rank: Math.max(0, ...ranks) + 1,
-      });
+      try {
+        await sync.create("action_item", {
+          assessment_id: aid, checkpoint_id: null, action: inputs.action.value.trim(), responsible: inputs.responsible.value.trim(),
+          due_on: valueOf("due_on"), cost: inputs.cost.value, status: inputs.status.value, progress_note: inputs.progress_note.value, rank: Math.max(0, ...ranks) + 1,
+        });
+      } catch (e) {
+        err.textContent = saveError(e);
+        return;
+      }
       toast(t("Added to the plan."));
       view.go(`/plan/${aid}`);
     });
@@ -76,9 +81,15 @@ export default async function item(root, { aid, iid }, view) {
   const save = async (k) => {
     const v = valueOf(k);
     if (v === last[k]) return;
-    last[k] = v;
-    await sync.edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
-    saved.textContent = t("Saved on this phone");
+    try {
+      await sync.edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
+      last[k] = v;
+      saved.className = "saved";
+      saved.textContent = t("Saved on this phone");
+    } catch (e) {
+      saved.className = "error";
+      saved.textContent = t("Could not save: %(reason)s", { reason: saveError(e) });
+    }
   };
   for (const k of Object.keys(inputs)) inputs[k].addEventListener("change", () => save(k));
   const flush = () => { for (const k of Object.keys(inputs)) save(k); };

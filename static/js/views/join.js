@@ -2,7 +2,8 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, field, toast, download } from "./ui.js";
+import { h, field, toast } from "./ui.js";
+import { confirmLoss, exportData } from "./settings.js";
 
 /** Pull the code out of what a QR code holds: the bare code or a link with ?code=. */
 export function codeFrom(text) {
@@ -38,7 +39,13 @@ export default async function join(root, params, view) {
     submit.disabled = true;
     submit.textContent = t("Joining…");
     try {
-      const sc = await sync.enrol(value, name.value.trim() || t("Phone"));
+      const sc = await sync.enrol(value, name.value.trim() || t("Phone"), {
+        confirmLoss: (n, to) => confirmLoss(t("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }), n, t("Delete them and join")),
+      });
+      if (!sc) {
+        err.textContent = t("Nothing was deleted: the changes not sent stay on this phone.");
+        return;
+      }
       const fac = sc.facility ? sc.facility.name : "";
       toast(t("This phone now works for %(facility)s.", { facility: fac }));
       sync.syncNow().catch(() => {});
@@ -101,7 +108,7 @@ export default async function join(root, params, view) {
       h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
       outbox.length
         ? [h("p", {}, t("Changes not yet sent stay on this phone. Save them as a file, or join the same facility again to send them.")),
-          h("button", { type: "button", class: "btn", onclick: async () => download(new Blob([JSON.stringify(await db.dump(), null, 1)], { type: "application/json" }), "healthwise-unsent.json") }, t("Save unsent changes as a file"))]
+          h("button", { type: "button", class: "btn", onclick: exportData }, t("Save unsent changes as a file"))]
         : null)
     : null;
 

@@ -34,7 +34,7 @@ export async function nextCheckpoint(cl, responseId, answers) {
 }
 
 export default async function modules(root, { rid }, view) {
-  const resp = await db.record(rid);
+  const resp = await db.record("response", rid);
   if (!resp) {
     view.title(t("Walk-through"), "/");
     root.append(h("p", {}, t("This checklist is not on this phone.")), link("#/", t("Home")));

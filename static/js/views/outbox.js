@@ -2,7 +2,8 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t, tn, ago, fmtDate } from "../i18n.js";
-import { h, link, ask, toast, empty, ACTION, findCheckpoint, label, COSTS, STATUSES, KINDS, ROUND_STATUS, roleName } from "./ui.js";
+import { h, link, toast, empty, ACTION, findCheckpoint, label, COSTS, STATUSES, KINDS, ROUND_STATUS, roleName } from "./ui.js";
+import { confirmLoss } from "./settings.js";
 
 const FIELD = () => ({
   title: t("Title"), kind: t("Kind"), status: t("Status"), started_on: t("Start date"), previous_id: t("Previous round"),
@@ -31,7 +32,7 @@ export async function describe(rec, cl) {
   switch (rec && rec.type) {
     case "answer": {
       const found = cl && findCheckpoint(cl, f.checkpoint_id);
-      const resp = await db.record(f.response_id);
+      const resp = f.response_id ? await db.record("response", f.response_id) : null;
       const who = resp ? resp.fields.participant || t("Anonymous") : "";
       return { text: `${f.checkpoint_id} · ${found ? found.checkpoint.action : ""}${who ? ` (${who})` : ""}`, href: `#/walk/${f.response_id}/${f.checkpoint_id}` };
     }
@@ -54,22 +55,25 @@ export function syncCard(st, view, { compact = false } = {}) {
     btn.textContent = t("Syncing…");
     try {
       await sync.syncNow();
-      toast(t("Everything is up to date."));
+      const { stuck } = await sync.status();
+      toast(stuck.length ? tn("Synced. One change still needs you.", "Synced. %(n)s changes still need you.", stuck.length, { n: stuck.length }) : t("Everything is up to date."));
     } catch (e) {
       toast(e instanceof sync.OfflineError ? t("No connection. Your changes are safe on this phone and will be sent later.") : t("Sync failed: %(reason)s", { reason: e.message }));
     }
     view.rerender();
   });
   const lines = [];
+  // "All sent" only when nothing at all is left: neither waiting nor set aside.
   lines.push(h("p", { class: "q" }, st.pending
     ? tn("One change not yet sent", "%(n)s changes not yet sent", st.pending, { n: st.pending })
-    : t("All changes sent")));
+    : st.stuck.length ? tn("One change could not be sent", "%(n)s changes could not be sent", st.stuck.length, { n: st.stuck.length })
+      : t("All changes sent")));
   lines.push(h("p", { class: "meta" }, st.lastSync ? t("Last sync: %(when)s", { when: ago(st.lastSync) }) : t("Not synced yet"),
     st.online ? "" : ` · ${t("Offline")}`));
   if (st.error && !(st.error instanceof sync.OfflineError) && !st.revoked) lines.push(h("p", { class: "error" }, t("Last try failed: %(reason)s", { reason: st.error.message })));
   const extra = h("div", { class: "row" });
   if (st.conflicts.length) extra.append(link("#/sync", tn("One item to discuss", "%(n)s items to discuss", st.conflicts.length, { n: st.conflicts.length }), "btn small"));
-  if (st.rejected.length) extra.append(link("#/sync", tn("One change to fix", "%(n)s changes to fix", st.rejected.length, { n: st.rejected.length }), "btn small"));
+  if (st.stuck.length) extra.append(link("#/sync", tn("One change to fix", "%(n)s changes to fix", st.stuck.length, { n: st.stuck.length }), "btn small"));
   return h("section", { class: "card", "aria-label": t("Sync status") },
     lines, h("div", { class: "row spread" }, btn, compact && st.outbox.length ? link("#/sync", t("Details"), "btn ghost small") : null),
     extra.childNodes.length ? extra : null);
@@ -105,21 +109,25 @@ export default async function outbox(root, params, view) {
       conflict.at ? h("p", { class: "meta" }, t("Other value set %(when)s", { when: fmtDate(conflict.at, true) })) : null));
   }
 
-  // Rejected: refused by the server; the user fixes or discards them.
+  // Set aside: refused by the server, or failing alone; the user fixes or discards them.
+  // Editing the record again also fixes it: the new value replaces the one set aside.
   root.append(h("h2", { class: "section" }, t("To fix")));
-  if (!st.rejected.length) root.append(h("p", { class: "muted" }, t("Nothing to fix.")));
-  for (const c of st.rejected) {
-    const rec = await db.record(c.id);
+  if (!st.stuck.length) root.append(h("p", { class: "muted" }, t("Nothing to fix.")));
+  for (const c of st.stuck) {
+    const rec = await db.record(c.type, c.id);
     const d = await describe(rec || { type: c.type, id: c.id, fields: c.fields }, cl);
+    const reason = (c.error && c.error.message) || "";
     root.append(h("div", { class: "card alert" },
       h("p", {}, d.href ? h("a", { href: d.href }, d.text) : d.text),
       h("p", {}, Object.entries(c.fields).map(([k, v]) => `${F[k] || k}: ${showValue(c.type, k, v)}`).join(" · ")),
-      h("p", { class: "error" }, t("The server refused this change: %(reason)s", { reason: (c.error && c.error.message) || "" })),
+      h("p", { class: "error" }, c.status === "failed"
+        ? t("The server failed on this change (%(reason)s). The other changes are sent; this one is tried again at each sync.", { reason })
+        : t("The server refused this change: %(reason)s", { reason })),
       h("div", { class: "row" },
         h("button", { type: "button", class: "btn small", onclick: async () => { await sync.retry(c.seq); view.rerender(); } }, t("Try again")),
         h("button", {
           type: "button", class: "btn small ghost", onclick: async () => {
-            if (await ask(t("Discard this change?"), { ok: t("Discard"), danger: true })) { await sync.discard(c.seq); view.rerender(); }
+            if (await confirmLoss(t("Discard this change?"), 1, t("Discard"))) { await sync.discard(c.seq); view.rerender(); }
           },
         }, t("Discard")))));
   }
@@ -127,7 +135,7 @@ export default async function outbox(root, params, view) {
   // Waiting: everything still in the outbox.
   const pending = st.outbox.filter((c) => c.status === "pending");
   root.append(h("h2", { class: "section" }, t("Waiting to be sent")));
-  if (!pending.length) root.append(empty(t("Nothing is waiting. Everything on this phone is on the server.")));
+  if (!pending.length) root.append(empty(st.stuck.length ? t("Nothing else is waiting.") : t("Nothing is waiting. Everything on this phone is on the server.")));
   else {
     const counts = {};
     for (const c of pending) counts[c.type] = (counts[c.type] || 0) + 1;

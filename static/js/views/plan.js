@@ -62,7 +62,7 @@ export async function sendQueuedPdfs() {
 export default async function plan(root, { aid }, view) {
   view.title(t("Action plan"), `/round/${aid}`);
   view.live();
-  const [a, cl, data] = await Promise.all([db.record(aid), view.checklist(), groupData(aid)]);
+  const [a, cl, data] = await Promise.all([db.record("assessment", aid), view.checklist(), groupData(aid)]);
   let p = await db.get("meta", `plan:${aid}`);
   if (navigator.onLine && (!fetched.has(aid) || Date.now() - fetched.get(aid) > 60000)) {
     fetched.set(aid, Date.now());

@@ -2,14 +2,14 @@
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t, tn, fmtDate } from "../i18n.js";
-import { h, link, empty, progress, select, roleName, label, toast, KINDS, ROUND_STATUS } from "./ui.js";
+import { h, link, empty, progress, select, roleName, label, toast, ask, KINDS, ROUND_STATUS } from "./ui.js";
 import { answeredCount, totalCheckpoints } from "./modules.js";
 
 export default async function round(root, { aid }, view) {
-  const a = await db.record(aid);
-  if (!a) {
+  const a = await db.record("assessment", aid);
+  if (!a || a.fields.removed) {
     view.title(t("Round"), "/");
-    root.append(empty(t("This round is not on this phone.")), link("#/", t("Home")));
+    root.append(empty(a ? t("This round was removed.") : t("This round is not on this phone.")), link("#/", t("Home")));
     return;
   }
   view.title(a.fields.title || t("Round"), "/");
@@ -20,13 +20,29 @@ export default async function round(root, { aid }, view) {
   const kids = await db.children(aid);
   const responses = kids.filter((r) => r.type === "response").sort((x, y) => (x.created || 0) - (y.created || 0));
   const items = kids.filter((r) => r.type === "action_item");
-  const prev = a.fields.previous_id ? await db.record(a.fields.previous_id) : null;
+  const prev = a.fields.previous_id ? await db.record("assessment", a.fields.previous_id) : null;
 
   const status = select(ROUND_STATUS(), a.fields.status || "open", { id: "round-status" });
+  let was = status.value;
   status.addEventListener("change", async () => {
+    if (status.value === "closed" && !(await ask(t("Close this round?"), {
+      ok: t("Close the round"), body: h("p", {}, t("Close it when its plan is done, or when it was started by mistake. It can be opened again.")),
+    }))) {
+      status.value = was;
+      return;
+    }
+    was = status.value;
     await sync.edit("assessment", aid, { status: status.value });
     toast(t("Saved on this phone"));
   });
+  const remove = async () => {
+    if (!(await ask(t("Remove this round?"), {
+      ok: t("Remove"), danger: true, body: h("p", {}, t("For a round started by mistake: it disappears from every phone of the facility and from the district's figures.")),
+    }))) return;
+    await sync.edit("assessment", aid, { removed: true });
+    toast(t("The round was removed."));
+    view.go("/");
+  };
   root.append(h("div", { class: "card" },
     h("dl", { class: "kv" },
       h("dt", {}, t("Kind")), h("dd", {}, label(KINDS(), a.fields.kind)),
@@ -50,9 +66,14 @@ export default async function round(root, { aid }, view) {
     ul.append(h("li", {}, mine ? h("a", { class: "item", href: `#/walk/${r.id}` }, body) : h("div", { class: "item" }, body)));
   }
   root.append(ul);
+  // A phone whose participant is already here continues that checklist: joining
+  // again would count the same person twice.
+  const own = responses.filter((r) => r.created && !r.fields.completed).pop();
   root.append(h("div", { class: "actions" },
-    link(`#/round/${aid}/join`, t("Join this round"), "btn primary block big"),
+    own ? link(`#/walk/${own.id}`, t("Continue my checklist"), "btn primary block big") : null,
+    link(`#/round/${aid}/join`, own ? t("Someone else joins on this phone") : t("Join this round"), own ? "btn block" : "btn primary block big"),
     link(`#/group/${aid}`, t("Group view: compare answers"), "btn block"),
     link(`#/plan/${aid}`, items.length ? tn("Action plan (one action)", "Action plan (%(n)s actions)", items.length, { n: items.length }) : t("Action plan"), "btn block"),
-    link(`#/round/new?previous=${aid}`, t("Start a follow-up round"), "btn ghost block")));
+    link(`#/round/new?previous=${aid}`, t("Start a follow-up round"), "btn ghost block"),
+    h("button", { type: "button", class: "btn ghost block", onclick: remove }, t("Remove this round"))));
 }

@@ -1,4 +1,4 @@
-// Settings: language, storage, what is not yet sent, export, sign out.
+// Settings: language, storage, what is not yet sent, export and bring back, sign out.
 import * as db from "../db.js";
 import * as sync from "../sync.js";
 import { t, tn, LANGS, setLang, current } from "../i18n.js";
@@ -7,12 +7,60 @@ import { h, link, ask, toast, download } from "./ui.js";
 const KEEP = new Set(["device_id", "lang"]);
 const mb = (bytes) => (bytes / 1048576).toLocaleString(current(), { maximumFractionDigits: 1 });
 
+/*
+ * The export file (docs/phone-export.md), read back by this phone ("Bring back") and
+ * by a manager's upload in /manage:
+ *   {"format": "healthwise-phone-export", "version": 1, "exported": "<ISO time>",
+ *    "facility_id": 12, "facility_name": "...", "device_id": "<uuid>",
+ *    "changes": [{"change_id", "type", "id", "base_rev", "fields"}, ...],
+ *    "outbox": [...], "records": [...], "meta": [[key, value], ...]}
+ * `changes` is the whole outbox in the order it was made, exactly as POST /api/v1/sync
+ * takes them; each keeps its change_id, so sending a file twice stores it once. The
+ * rest is the phone's own data, for a person to look into. No token, no catalogue.
+ */
+export const FORMAT = "healthwise-phone-export";
+
 export async function exportData() {
   const data = await db.dump();
-  // The token is a password for this phone: never put it in a file.
-  data.meta = data.meta.filter(([k]) => k !== "token");
-  const blob = new Blob([JSON.stringify({ exported: new Date().toISOString(), app: "healthwise", ...data }, null, 1)], { type: "application/json" });
-  download(blob, `healthwise-${new Date().toISOString().slice(0, 10)}.json`);
+  const meta = data.meta.filter(([k]) => k !== "token" && !String(k).startsWith("i18n:"));
+  const scope = (meta.find(([k]) => k === "scope") || [])[1] || {};
+  const outbox = data.outbox.map(([, c]) => c);
+  const file = {
+    format: FORMAT, version: 1, exported: new Date().toISOString(),
+    facility_id: scope.facility ? scope.facility.id : null,
+    facility_name: scope.facility ? scope.facility.name : null,
+    device_id: (meta.find(([k]) => k === "device_id") || [])[1] || null,
+    changes: outbox.map(({ change_id, type, id, base_rev, fields }) => ({ change_id, type, id, base_rev, fields })),
+    outbox, records: data.records.map(([, r]) => r), meta,
+  };
+  download(new Blob([JSON.stringify(file, null, 1)], { type: "application/json" }), `healthwise-${new Date().toISOString().slice(0, 10)}.json`);
+}
+
+/**
+ * Ask before changes not yet sent are deleted from the phone, offering the export
+ * first. Resolves true only when the user confirms.
+ */
+export function confirmLoss(question, n, ok) {
+  return ask(question, {
+    ok, danger: true,
+    body: h("div", {},
+      h("p", { class: "error" }, tn("One change is not sent yet and will be lost. Export your data first.", "%(n)s changes are not sent yet and will be lost. Export your data first.", n, { n })),
+      h("button", { type: "button", class: "btn block", onclick: exportData }, t("Save unsent changes as a file"))),
+  });
+}
+
+/** Read an export file (this version's, or an older phone's) and bring its changes back. */
+async function bringBack(file, scope) {
+  let data;
+  try { data = JSON.parse(await file.text()); } catch (_) { data = null; }
+  if (!data || (data.format !== FORMAT && data.app !== "healthwise")) return toast(t("This is not a file saved by HealthWISE."));
+  // Files saved before version 1 hold the outbox and the scope only.
+  const oldScope = ((data.meta || []).find(([k]) => k === "scope") || [])[1];
+  const facility = data.format === FORMAT ? data.facility_id : oldScope && oldScope.facility && oldScope.facility.id;
+  if (facility !== scope.facility.id) return toast(t("This file is from another facility. Give it to your district manager, who can bring it back."));
+  const changes = data.changes || (data.outbox || []).map(([, c]) => c);
+  const n = await sync.bringBack(changes);
+  toast(n ? tn("One change brought back. It will be sent with the next sync.", "%(n)s changes brought back. They will be sent with the next sync.", n, { n }) : t("Every change in this file is already on this phone or on the server."));
 }
 
 /** Forget this facility: records, outbox, token, positions, cached API answers. */
@@ -72,16 +120,25 @@ export default async function settings(root, params, view) {
         st.outbox.length ? link("#/sync", t("Details"), "btn small") : null));
   }
 
+  // Bring back: a file saved by "Export" (on this phone or another of this facility).
+  const picker = h("input", { type: "file", accept: ".json,application/json", hidden: true });
+  picker.addEventListener("change", async () => {
+    if (picker.files[0]) await bringBack(picker.files[0], m.scope);
+    picker.value = "";
+    view.rerender();
+  });
   root.append(h("h2", { class: "section" }, t("Your data")),
     h("div", { class: "actions" },
       h("button", { type: "button", class: "btn block", onclick: exportData }, t("Export the data on this phone as a file")),
+      m.token && m.scope && m.scope.facility ? [h("button", { type: "button", class: "btn block", onclick: () => picker.click() }, t("Bring back changes from a file")), picker] : null,
       m.token ? h("button", {
         type: "button", class: "btn danger block", onclick: async () => {
-          const unsent = (await db.all("outbox")).length;
-          const body = unsent
-            ? h("p", { class: "error" }, tn("One change is not sent yet and will be lost. Export your data first.", "%(n)s changes are not sent yet and will be lost. Export your data first.", unsent, { n: unsent }))
-            : h("p", {}, t("All changes are on the server."));
-          if (!(await ask(t("Sign out and delete this facility's data from this phone?"), { ok: t("Sign out"), danger: true, body }))) return;
+          const unsent = await db.count("outbox");
+          const question = t("Sign out and delete this facility's data from this phone?");
+          const ok = unsent
+            ? await confirmLoss(question, unsent, t("Sign out"))
+            : await ask(question, { ok: t("Sign out"), danger: true, body: h("p", {}, t("All changes are on the server.")) });
+          if (!ok) return;
           await signOut();
           toast(t("Signed out. This facility's data was deleted from this phone."));
           view.go("/join");

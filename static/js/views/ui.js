@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the screens.
 import { t } from "../i18n.js";
+import { LimitError } from "../sync.js";
 
 /** h("button", {class: "btn", onclick: fn}, "text", child, [more]) -> element */
 export function h(tag, props, ...children) {
@@ -51,6 +52,31 @@ export function ask(message, { ok = t("OK"), cancel = t("Cancel"), danger = fals
     dlg.showModal();
   });
 }
+
+/**
+ * Handle a form's submit with fn, one at a time: a double tap (or Enter pressed
+ * twice) never saves twice. The submit button is disabled meanwhile.
+ */
+export function onSubmit(form, fn) {
+  let busy = false;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    busy = true;
+    const btn = form.querySelector("[type=submit]");
+    if (btn) btn.disabled = true;
+    try {
+      await fn(e);
+    } finally {
+      busy = false;
+      if (btn) btn.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** What to tell the user when a save failed. */
+export const saveError = (e) => (e instanceof LimitError ? t("This text is too long: at most %(max)s characters.", { max: e.max }) : e.message || String(e));
 
 /** A labelled form field. */
 export function field(label, input, hint) {
