@@ -120,6 +120,18 @@ def enrolment(app, make_facility):
 
 
 @pytest.fixture
+def other_enrolment(app, make_facility):
+    """A second facility and a code for it: ``(facility_id, code)``."""
+    from healthwise.auth.service import create_enrolment_code
+    from healthwise.extensions import db
+
+    facility = make_facility("Hilltop Clinic")
+    _, code = create_enrolment_code(facility.id, uses=20, ttl=timedelta(hours=1))
+    db.session.commit()
+    return facility.id, code
+
+
+@pytest.fixture
 def phones(browser, live_server, enrolment):
     """Return a callable that opens a new phone (a browser context) on the app."""
     opened = []
@@ -162,6 +174,21 @@ IDB_READ = """async ([store, op]) => {
       q.onsuccess = () => ok(q.result);
       q.onerror = () => ko(q.error);
     });
+  } finally { db.close(); }
+}"""
+
+
+# Put one value into an out-of-line store (meta) as another version of the app would.
+IDB_PUT = """async ([store, key, value]) => {
+  const db = await new Promise((ok, ko) => {
+    const r = indexedDB.open("healthwise");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => ko(r.error);
+  });
+  try {
+    const t = db.transaction(store, "readwrite");
+    t.objectStore(store).put(value, key);
+    await new Promise((ok, ko) => { t.oncomplete = ok; t.onerror = () => ko(t.error); });
   } finally { db.close(); }
 }"""
 
@@ -227,6 +254,9 @@ class PhoneApp:
     def idb(self, store, op="all"):
         return self.page.evaluate(IDB_READ, [store, op])
 
+    def idb_put(self, store, key, value):
+        self.page.evaluate(IDB_PUT, [store, key, value])
+
     def records(self, type_):
         return [r for r in self.idb("records") or [] if r["type"] == type_]
 
@@ -263,9 +293,9 @@ class PhoneApp:
 
     # --- what a person does -----------------------------------------------------
 
-    def join(self, device_name="Test phone"):
+    def join(self, device_name="Test phone", code=None):
         self.goto("/join")
-        self.page.get_by_label("Enrolment code").fill(self.code)
+        self.page.get_by_label("Enrolment code").fill(code or self.code)
         self.page.get_by_label("Name of this phone (optional)").fill(device_name)
         self.page.get_by_role("button", name="Join", exact=True).click()
         self.page.get_by_role("heading", name="Assessment rounds").wait_for()
