@@ -128,6 +128,8 @@ async function route(keepScroll = false) {
     if (!path.startsWith("/join")) db.set("meta", "last_route", raw).catch(() => {});
   }
   main.setAttribute("aria-busy", "false");
+  // The language may have changed on this screen: the pill follows.
+  if (pill.lang !== currentLang()) updatePill();
 }
 
 async function updatePill() {
@@ -143,6 +145,7 @@ async function updatePill() {
   else if (s.pending) { text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending }); cls += " warn"; }
   else { text = t("Synced"); cls += " ok"; }
   pill.textContent = text;
+  pill.lang = currentLang();
   pill.className = cls;
   pill.setAttribute("aria-label", `${t("Sync status")}: ${text}`);
 }

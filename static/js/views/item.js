@@ -67,6 +67,7 @@ export default async function item(root, { aid, iid }, view) {
         });
       } catch (e) {
         err.textContent = saveError(e);
+        if (inputs[e.field]) inputs[e.field].focus(); // which text is too long
         return;
       }
       toast(t("Added to the plan."));

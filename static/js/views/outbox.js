@@ -119,7 +119,8 @@ export default async function outbox(root, params, view) {
     const reason = (c.error && c.error.message) || "";
     root.append(h("div", { class: "card alert" },
       h("p", {}, d.href ? h("a", { href: d.href }, d.text) : d.text),
-      h("p", {}, Object.entries(c.fields).map(([k, v]) => `${F[k] || k}: ${showValue(c.type, k, v)}`).join(" · ")),
+      // The values a person set; ids and references say nothing to them.
+      h("p", {}, Object.entries(c.fields).filter(([k]) => k in F).map(([k, v]) => `${F[k]}: ${showValue(c.type, k, v)}`).join(" · ")),
       h("p", { class: "error" }, c.status === "failed"
         ? t("The server failed on this change (%(reason)s). The other changes are sent; this one is tried again at each sync.", { reason })
         : t("The server refused this change: %(reason)s", { reason })),
