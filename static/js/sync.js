@@ -127,6 +127,28 @@ export class LimitError extends Error {
 const same = (a, b) => a.type === b.type && a.id === b.id;
 const keyOf = (x) => [x.type, x.id];
 const bySeq = (a, b) => a.seq - b.seq;
+const PARENT_TYPE = { response: "assessment", answer: "response", action_item: "assessment" };
+
+/**
+ * The changes (seqs) that wait behind the creates of `roots` ("type id" of records the
+ * server does not have): the changes of their children, grandchildren..., which the
+ * server would refuse until their parent is there.
+ */
+function behind(outbox, roots) {
+  const held = new Set(roots);
+  const out = new Set();
+  for (const c of [...outbox].sort(bySeq)) {
+    const parent = c.fields[db.PARENT[c.type]];
+    if (held.has(`${c.type} ${c.id}`) || (parent && held.has(`${PARENT_TYPE[c.type]} ${parent}`))) {
+      out.add(c.seq);
+      held.add(`${c.type} ${c.id}`);
+    }
+  }
+  return out;
+}
+
+/** Roots for behind(): records whose create is set aside. */
+const stuckCreates = (outbox) => outbox.filter((c) => c.status !== "pending" && c.base_rev === null).map((c) => `${c.type} ${c.id}`);
 
 /** Effective fields: what the server said, then every change still kept, in order. */
 function effective(rec, outbox) {
@@ -179,12 +201,28 @@ export async function edit(type, id, fields) {
 /** Create a record of this type; returns it. */
 export const create = (type, fields) => edit(type, uuid(), fields);
 
-/** Drop a change set aside and show the record as it was without it. */
+/** The changes that discard(seq) deletes: it, and those waiting behind it. */
+export async function discarded(seq) {
+  const outbox = await db.all("outbox");
+  const c = outbox.find((x) => x.seq === seq);
+  if (!c) return [];
+  return [c, ...(c.base_rev === null ? outbox.filter((x) => behind(outbox, [`${c.type} ${c.id}`]).has(x.seq) && !same(x, c)) : [])];
+}
+
+/**
+ * Drop a change set aside and show the record as it was without it. A create takes
+ * with it the changes waiting behind it (see discarded()): they could never be sent.
+ */
 export async function discard(seq) {
+  const gone = await discarded(seq);
   await db.tx(["records", "outbox"], "readwrite", async (s) => {
     const c = await db.req(s.outbox.get(seq));
     if (!c) return;
-    s.outbox.delete(seq);
+    for (const x of gone) s.outbox.delete(x.seq);
+    for (const x of gone.slice(1)) {
+      const r = await db.req(s.records.get(keyOf(x)));
+      if (r && r.rev === null) s.records.delete(keyOf(r));
+    }
     const rest = (await db.req(s.outbox.index("record").getAll(keyOf(c)))).filter((x) => x.seq !== seq);
     const r = await db.req(s.records.get(keyOf(c)));
     if (!r) return;
@@ -366,12 +404,23 @@ async function run() {
   if (!m.token || m.revoked) return false;
   const device_id = await deviceId();
   if (!limitsFetched) await refreshLimits();
+  // A change that failed in an earlier sync gets one more try, alone, first: the
+  // server may have been fixed since, and the changes waiting behind it go next.
+  for (const c of (await db.all("outbox")).filter((x) => x.status === "failed")) {
+    const cursor = (await db.get("meta", "cursor")) ?? null;
+    try {
+      await apply((await post(device_id, cursor, [c])).data || {}, [c]);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
+      await setAsideAlone(c, e);
+    }
+  }
   let size = BATCH;
   let probed = false;
-  const failedNow = new Set();
   for (let round = 0; round < 200; round++) {
     const outbox = await db.all("outbox");
-    const batch = outbox.filter((c) => c.status === "pending").slice(0, size);
+    const waits = behind(outbox, stuckCreates(outbox));
+    const batch = outbox.filter((c) => c.status === "pending" && !waits.has(c.seq)).slice(0, size);
     const cursor = (await db.get("meta", "cursor")) ?? null;
     let res;
     try {
@@ -398,7 +447,6 @@ async function run() {
         continue;
       }
       await setAsideAlone(batch[0], e);
-      failedNow.add(batch[0].seq);
       size = BATCH;
       announce("status");
       continue;
@@ -406,17 +454,6 @@ async function run() {
     await apply(res.data || {}, batch);
     announce("records");
     if (!(res.data && res.data.more) && batch.length < size) break;
-  }
-  // A change that failed in an earlier sync gets one more try, alone: the server may
-  // have been fixed since.
-  for (const c of (await db.all("outbox")).filter((x) => x.status === "failed" && !failedNow.has(x.seq))) {
-    const cursor = (await db.get("meta", "cursor")) ?? null;
-    try {
-      await apply((await post(device_id, cursor, [c])).data || {}, [c]);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
-      await setAsideAlone(c, e);
-    }
   }
   await db.set("meta", "last_sync", Date.now());
   return true;

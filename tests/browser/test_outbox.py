@@ -84,6 +84,44 @@ def test_a_change_the_server_fails_on_is_set_aside_and_can_be_discarded(phones):
     phone.assert_no_errors()
 
 
+def test_changes_wait_behind_a_participant_the_server_fails_on(phones):
+    """Its answers are not sent (the server would refuse them) until it goes through."""
+    phone = phones(service_workers="block")
+    phone.join()
+    phone.wait_checklist()
+    aid = phone.start_round()
+    phone.wait_synced()
+    phone.set_offline(True)
+    phone.goto(f"/round/{aid}/join")
+    rid = phone.join_round("Ana")
+    phone.page.get_by_role("link", name="Start").click()
+    for action in ("yes", "no"):
+        phone.answer(action)
+    phone.context.route("**/api/v1/sync", fail_for(rid))
+    phone.set_offline(False)
+    phone.wait_until(lambda: [c["status"] for c in phone.idb("outbox")]
+                     == ["failed", "pending", "pending"], what="the participant set aside")
+    phone.goto("/")
+    phone.page.get_by_role("button", name="Sync now").click()  # does not send the answers
+    phone.page.locator("#toast").filter(has_text="Synced. One change still needs you.").wait_for()
+    assert server_rows(Answer) == [] and phone.idb("outbox", "count") == 3
+    card_says(phone, "2 changes not yet sent")
+
+    phone.goto("/sync")
+    phone.page.locator(".card.alert").get_by_role("button", name="Discard").click()
+    dialog = phone.page.get_by_role("dialog", name="Discard this change?")
+    assert "3 changes are not sent yet and will be lost" in dialog.inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # The server works again: the participant goes first, then its answers.
+    phone.context.unroute("**/api/v1/sync")
+    phone.sync_now()
+    phone.wait_synced()
+    assert len(server_rows(Answer, response_id=rid)) == 2
+    card_says(phone, "All changes sent")
+    phone.assert_no_errors()
+
+
 def test_limits_come_from_the_server_and_hold_offline(phones):
     phone = phones()
     phone.join()

@@ -128,7 +128,9 @@ export default async function outbox(root, params, view) {
         h("button", { type: "button", class: "btn small", onclick: async () => { await sync.retry(c.seq); view.rerender(); } }, t("Try again")),
         h("button", {
           type: "button", class: "btn small ghost", onclick: async () => {
-            if (await confirmLoss(t("Discard this change?"), 1, t("Discard"))) { await sync.discard(c.seq); view.rerender(); }
+            // A create takes the changes waiting behind it along: say how many.
+            const n = (await sync.discarded(c.seq)).length;
+            if (await confirmLoss(t("Discard this change?"), n, t("Discard"))) { await sync.discard(c.seq); view.rerender(); }
           },
         }, t("Discard")))));
   }
