@@ -95,7 +95,8 @@ def test_an_exported_file_is_brought_back_and_synced(phones, enrolment, other_en
     chooser.value.set_files(path)
     again.page.locator("#toast").filter(has_text="2 changes brought back").wait_for()
     again.goto(f"/round/{aid}")
-    again.page.get_by_role("link", name="Ana").wait_for()
+    again.page.get_by_role("link", name="Continue my checklist").wait_for()  # the round's screen
+    again.page.locator(".list .item .name", has_text="Ana").wait_for()
     again.wait_synced()
     assert [a.id for a in server_rows(Assessment)] == [aid]
     assert [(r.id, r.participant) for r in server_rows(Response)] == [(rid, "Ana")]

@@ -123,7 +123,8 @@ def test_upgrade_from_the_store_keyed_by_id_loses_nothing(phones):
 
     # What was made before the upgrade is shown and sent.
     phone.goto(f"/round/{aid}")
-    phone.page.get_by_role("link", name="Ana").wait_for()
+    phone.page.get_by_role("link", name="Continue my checklist").wait_for()  # the round's screen
+    phone.page.locator(".list .item .name", has_text="Ana").wait_for()
     phone.context.unroute("**/api/v1/sync")
     phone.sync_now()
     phone.wait_synced()
