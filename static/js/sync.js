@@ -428,15 +428,16 @@ async function run() {
     } catch (e) {
       // Offline, a timeout, a revoked token or "too many requests": try it all later.
       if (!(e instanceof ApiError) || e.status === 401 || e.status === 429) throw e;
-      if (e.code === "bad_cursor" && cursor !== null) {
-        // A cursor the server never issued (say, after a restore): pull everything again.
+      if (cursor !== null && (e.code === "bad_cursor" || (e.status === 422 && e.details && e.details.cursor))) {
+        // A cursor the server never issued (say, after a restore), or one it cannot
+        // even read: pull everything again.
         await db.set("meta", "cursor", null);
         continue;
       }
       if (!batch.length) throw e;
-      if (e.status >= 500 && !probed) {
-        // The server, or something in this batch? A request with no change tells
-        // (it throws if the server is down) and pulls meanwhile.
+      if (!probed) {
+        // This batch, or the server or the request (down, a 403...)? A request with no
+        // change tells (it throws in the second case) and pulls meanwhile.
         probed = true;
         await apply((await post(device_id, cursor, [])).data || {}, []);
       }

@@ -3,6 +3,7 @@ the export; an exported file is brought back on a phone and synced (issue 9, cas
 
 import json
 
+from healthwise.assessments.files import read_phone_file
 from healthwise.assessments.models import Assessment, Response
 from healthwise.auth.models import DeviceToken
 from healthwise.auth.service import revoke
@@ -49,10 +50,14 @@ def test_joining_another_facility_asks_before_unsent_work_is_deleted(
     assert "2 changes are not sent yet and will be lost" in dialog.inner_text()
     with phone.page.expect_download() as download:
         dialog.get_by_role("button", name="Save unsent changes as a file").click()
-    saved = json.loads(download.value.path().read_text(encoding="utf-8"))
+    raw = download.value.path().read_bytes()
+    saved = json.loads(raw)
     assert saved["format"] == "healthwise-phone-export" and saved["version"] == 1
     assert saved["facility_id"] == enrolment[0]
     assert saved["changes"] == [{k: c[k] for k in WIRE_KEYS} for c in before]
+    # The manager's upload in /manage reads the same changes and facility from it.
+    found = read_phone_file(raw)
+    assert (found.changes, found.facility_id) == (saved["changes"], enrolment[0])
     dialog.get_by_role("button", name="Cancel").click()
     phone.page.get_by_text("Nothing was deleted: the changes not sent stay").wait_for()
     assert phone.idb("outbox") == before

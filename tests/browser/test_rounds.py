@@ -1,6 +1,8 @@
 """Rounds and participants: a double tap creates one record; a mistaken round is closed
 or removed, with a confirmation (issue 9, case 10)."""
 
+from playwright.sync_api import expect
+
 from healthwise.assessments.models import Assessment, Response
 
 from .conftest import server_rows
@@ -96,7 +98,7 @@ def test_a_round_removed_on_another_phone_is_hidden(phones):
     ana.page.get_by_role("dialog").get_by_role("button", name="Remove").click()
     ana.wait_synced()
     ben.sync_now()
-    assert ben.page.get_by_role("link", name="Started by mistake").count() == 0
+    expect(ben.page.get_by_role("link", name="Started by mistake")).to_have_count(0)
     ben.goto(f"/round/{aid}")
     ben.page.get_by_text("This round was removed.").wait_for()
     ana.assert_no_errors()

@@ -10,7 +10,7 @@ const mb = (bytes) => (bytes / 1048576).toLocaleString(current(), { maximumFract
 /*
  * The export file (docs/phone-export.md), read back by this phone ("Bring back") and
  * by a manager's upload in /manage:
- *   {"format": "healthwise-phone-export", "version": 1, "exported": "<ISO time>",
+ *   {"app": "healthwise", "format": "healthwise-phone-export", "version": 1, "exported": "<ISO time>",
  *    "facility_id": 12, "facility_name": "...", "device_id": "<uuid>",
  *    "changes": [{"change_id", "type", "id", "base_rev", "fields"}, ...],
  *    "outbox": [...], "records": [...], "meta": [[key, value], ...]}
@@ -26,7 +26,9 @@ export async function exportData() {
   const scope = (meta.find(([k]) => k === "scope") || [])[1] || {};
   const outbox = data.outbox.map(([, c]) => c);
   const file = {
-    format: FORMAT, version: 1, exported: new Date().toISOString(),
+    // "app" and the outbox/meta pairs are what files of earlier versions had, and what
+    // the /manage upload (healthwise/assessments/files.py) reads.
+    app: "healthwise", format: FORMAT, version: 1, exported: new Date().toISOString(),
     facility_id: scope.facility ? scope.facility.id : null,
     facility_name: scope.facility ? scope.facility.name : null,
     device_id: (meta.find(([k]) => k === "device_id") || [])[1] || null,
