@@ -415,7 +415,9 @@ async function run() {
       await setAsideAlone(c, e);
     }
   }
-  let size = BATCH;
+  // Never more changes in one request than the server takes.
+  const most = Math.min(BATCH, (await limits()).changes_per_request || BATCH);
+  let size = most;
   let probed = false;
   for (let round = 0; round < 200; round++) {
     const outbox = await db.all("outbox");
@@ -448,7 +450,7 @@ async function run() {
         continue;
       }
       await setAsideAlone(batch[0], e);
-      size = BATCH;
+      size = most;
       announce("status");
       continue;
     }
