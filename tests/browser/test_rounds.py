@@ -60,7 +60,7 @@ def test_closing_and_removing_a_round_ask_first(phones):
     status.select_option("closed")
     dialog = phone.page.get_by_role("dialog", name="Close this round?")
     dialog.get_by_role("button", name="Cancel").click()
-    assert status.input_value() == "open"
+    expect(status).to_have_value("open")
     assert phone.idb("outbox", "count") == 0
     status.select_option("closed")
     dialog.get_by_role("button", name="Close the round").click()
