@@ -72,6 +72,7 @@ export default async function item(root, { aid, iid }, view) {
       }
       toast(t("Added to the plan."));
       view.go(`/plan/${aid}`);
+      return true;
     });
     return;
   }

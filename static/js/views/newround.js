@@ -52,6 +52,7 @@ export default async function newRound(root, params, view) {
         status: "open", started_on: date.value || today(),
       });
       view.go(`/round/${a.id}/join`);
+      return true;
     } catch (e) {
       err.textContent = saveError(e);
     }

@@ -24,6 +24,7 @@ export default async function participant(root, { aid }, view) {
       const r = await sync.create("response", fields);
       await db.set("meta", "last_participant", { participant: fields.participant, role: fields.role });
       view.go(`/walk/${r.id}`);
+      return true;
     } catch (e) {
       err.textContent = saveError(e);
     }

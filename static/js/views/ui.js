@@ -55,21 +55,27 @@ export function ask(message, { ok = t("OK"), cancel = t("Cancel"), danger = fals
 
 /**
  * Handle a form's submit with fn, one at a time: a double tap (or Enter pressed
- * twice) never saves twice. The submit button is disabled meanwhile.
+ * twice) never saves twice. The submit button is disabled meanwhile, and stays so
+ * once fn resolves true (saved: the next screen is on its way, and a slow phone
+ * still shows this one).
  */
 export function onSubmit(form, fn) {
   let busy = false;
+  const btn = form.querySelector("[type=submit]");
+  const free = () => {
+    busy = false;
+    if (btn) btn.disabled = false;
+  };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (busy) return;
     busy = true;
-    const btn = form.querySelector("[type=submit]");
     if (btn) btn.disabled = true;
     try {
-      await fn(e);
-    } finally {
-      busy = false;
-      if (btn) btn.disabled = false;
+      if (!(await fn(e))) free();
+    } catch (err) {
+      free();
+      throw err;
     }
   });
   return form;
