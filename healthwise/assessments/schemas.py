@@ -156,7 +156,7 @@ class ChangeSchema(Schema):
 #: A pull cursor: the clock value the phone has seen up to, and the first characters of
 #: the change_id that got it, so that a cursor from another history (a restored
 #: backup, another server) is recognised. A bare number is an older phone's cursor.
-CURSOR = re.compile(r"^(?P<seq>[0-9]{1,10})(?:\.(?P<check>[0-9a-f]{8}))?\Z")
+CURSOR = re.compile(r"^(?P<seq>[0-9]{1,18})(?:\.(?P<check>[0-9a-f]{8}))?\Z")
 
 
 class SyncRequestSchema(Schema):
