@@ -64,7 +64,9 @@ def test_new_version_takes_over_without_losing_data(phones, monkeypatch):
         pwa_views, "build", lambda d: {**original(d), "version": original(d)["version"] + "x"}
     )
     phone.page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
-    phone.page.locator("#toast").filter(has_text="A new version of the app is ready").wait_for()
+    # Installing the new version fetches the whole shell: slow on a loaded machine.
+    phone.page.locator("#toast").filter(has_text="A new version of the app is ready").wait_for(
+        timeout=60000)
     phone.page.get_by_role("button", name="Reload").click()
     phone.page.locator(".cp-head .mono", has_text="HZ-02").wait_for()  # back where it was
     names = phone.page.evaluate("caches.keys()")

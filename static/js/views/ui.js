@@ -31,11 +31,14 @@ export const link = (href, text, cls = "btn") => h("a", { href, class: cls }, te
 /** A status message announced to screen readers. */
 export function toast(message, action) {
   const box = document.getElementById("toast");
+  // A message that asks for a tap (a new version is ready) stays until it is tapped:
+  // a passing message ("Saved") neither hides it nor takes its place.
+  if (!action && !box.hidden && box.querySelector("button")) return;
   box.replaceChildren(h("span", {}, message));
   if (action) box.append(h("button", { type: "button", class: "btn small", onclick: () => { box.hidden = true; action.run(); } }, action.label));
   box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, action ? 12000 : 4000);
+  if (!action) toast.timer = setTimeout(() => { box.hidden = true; }, 4000);
 }
 
 /** A modal question; resolves true when the user confirms. */
