@@ -91,10 +91,13 @@ class Server:
 
 
 @contextmanager
-def served(database_url: str, instance: Path, workers: int = 2):
-    """Migrate once, then serve under gunicorn; yield (server, env)."""
+def served(database_url: str, instance: Path, workers: int = 2, env_extra: dict | None = None):
+    """Migrate once, then serve under gunicorn; yield (server, env).
+
+    :param env_extra: more environment variables for the server (settings, a password).
+    """
     reset_database(database_url)
-    env = environment(database_url, instance)
+    env = {**environment(database_url, instance), **(env_extra or {})}
     cli(env, "init")
     server = Server(env, workers)
     server.start()

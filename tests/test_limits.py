@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,15 @@ import requests
 from marshmallow import ValidationError
 
 from healthwise.ratelimit import SQLiteStorage, path_of
-from tests.live import Server, cli, environment, reset_database
+from tests.live import cli, served
 
 PASSWORD = "a long enough password"
 
 
-@contextmanager
 def live(database_url: str, instance: Path, workers: int = 3, **settings: str):
     """Serve the app under gunicorn with HEALTHWISE_ settings; yield (server, env)."""
-    reset_database(database_url)
-    env = environment(database_url, instance)
-    env.update({f"HEALTHWISE_{name}": value for name, value in settings.items()})
-    env["HEALTHWISE_PASSWORD"] = PASSWORD
-    cli(env, "init")
-    server = Server(env, workers)
-    server.start()
-    try:
-        yield server, env
-    finally:
-        server.stop()
+    extra = {f"HEALTHWISE_{name}": value for name, value in settings.items()}
+    return served(database_url, instance, workers, {**extra, "HEALTHWISE_PASSWORD": PASSWORD})
 
 
 def at_once(count: int, call) -> list:

@@ -1,7 +1,9 @@
 """A phone's exported file, brought back: read the changes it had not sent yet.
 
-A phone exports its data before anything could lose it (Settings, or before joining
-another facility). The file is JSON: ``{"app": "healthwise", "exported": ...,
+The format is written down in ``docs/phone-export.md``; this reader keeps to the part
+every version of the phone has written:
+
+``{"app": "healthwise", "exported": ...,
 "outbox": [[key, change], ...], "meta": [[name, value], ...], ...}``; each change in
 the outbox is what the phone would send (``change_id``, ``type``, ``id``,
 ``base_rev``, ``fields``). Nothing else of the file is read: the names and answers in

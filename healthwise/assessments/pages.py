@@ -7,7 +7,7 @@ a phone that later syncs the same changes itself, stores each change once.
 
 import uuid
 
-from flask import abort, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import gettext as _
 
 from healthwise.assessments import service
@@ -61,7 +61,7 @@ def phone_file(facility_id: int):
         else str(uuid.uuid4())
     actor = service.Actor(None, f"file via {g.user.email}"[:100], device_id.lower())
     results = []
-    limit = 1000  # the same batches as a phone's sync
+    limit = current_app.config["SYNC_MAX_CHANGES"]  # the batches of a phone's sync
     for start in range(0, len(found.changes), limit):
         batch = found.changes[start:start + limit]
         results += service.push(service.Scope(frozenset({facility.id})), actor, batch,

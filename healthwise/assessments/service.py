@@ -673,8 +673,7 @@ def pull(scope: Scope, cursor: int, pushed: Pushed, limit: int, issued: str | No
     found = []
     for record_type in TYPE_ORDER:
         table = RECORD_MODELS[record_type].__table__
-        columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
-                                              *wire_fields(record_type))]
+        columns = _pulled_columns(record_type)
         rows = db.session.execute(
             select(*columns)
             .where(table.c.facility_id.in_(sorted(scope.facility_ids)),
@@ -698,6 +697,13 @@ def pull(scope: Scope, cursor: int, pushed: Pushed, limit: int, issued: str | No
     }
 
 
+def _pulled_columns(record_type: str) -> list:
+    """Return the columns a pull reads of a record type (see :func:`record_to_wire`)."""
+    table = RECORD_MODELS[record_type].__table__
+    return [table.c[name] for name in ("id", "rev", "seq", "conflicts",
+                                       *wire_fields(record_type))]
+
+
 def _records(scope: Scope, wanted: frozenset, sent: set) -> list[dict]:
     """Return the records in scope among ``wanted`` ``(type, id)`` not already ``sent``."""
     found = []
@@ -706,8 +712,7 @@ def _records(scope: Scope, wanted: frozenset, sent: set) -> list[dict]:
         if not ids:
             continue
         table = RECORD_MODELS[record_type].__table__
-        columns = [table.c[name] for name in ("id", "rev", "seq", "conflicts",
-                                              *wire_fields(record_type))]
+        columns = _pulled_columns(record_type)
         for chunk in _chunks(ids, 500):
             rows = db.session.execute(
                 select(*columns).where(table.c.id.in_(chunk),
