@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/healthwise i18n compile >/dev/null
+	$(BIN)/healthwise languages compile >/dev/null
 
 instance/secret_key:
 	mkdir -p instance

@@ -63,9 +63,9 @@ def make_app(tmp: Path):
     from flask_migrate import upgrade
 
     from healthwise import create_app
-    from healthwise.auth.service import create_enrolment_code
-    from healthwise.districts.models import District, Facility
+    from healthwise.devices.service import create_enrolment_code
     from healthwise.extensions import db
+    from healthwise.facilities.models import District, Facility
 
     app = create_app(
         {

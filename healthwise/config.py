@@ -80,7 +80,6 @@ def from_environment() -> dict:
         "SESSION_COOKIE_NAME": "healthwise_session",
         # A CSRF token lives as long as the session it belongs to (renewed at sign-in).
         "WTF_CSRF_TIME_LIMIT": None,
-        "WTF_CSRF_CHECK_DEFAULT": False,
         "DEMO_DATA": _env("DEMO_DATA", "1") == "1",
         "CHECKLISTS_DIR": str(CHECKLISTS_DIR),
         "TRANSLATIONS_DIR": str(TRANSLATIONS_DIR),

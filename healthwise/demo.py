@@ -9,9 +9,11 @@ import uuid
 
 from sqlalchemy import func, select
 
-from healthwise.assessments import service
-from healthwise.districts.models import District, Facility
+from healthwise.access.service import Scope
+from healthwise.assessments.push import push
+from healthwise.assessments.rules import Actor
 from healthwise.extensions import db
+from healthwise.facilities.models import District, Facility
 
 FACILITIES = ("Riverside Health Centre", "Hilltop District Hospital", "Market Street Clinic")
 PARTICIPANTS = (("Amina", "nurse"), ("Joseph", "clinical officer"), ("Grace", "cleaner"),
@@ -49,8 +51,8 @@ def load(registry) -> dict:
     db.session.flush()
     checklist = next(iter(registry))
     facility = facilities[0]
-    scope = service.Scope(frozenset({facility.id}))
-    actor = service.Actor(None, "demo", _uid(rng))
+    scope = Scope(frozenset({facility.id}))
+    actor = Actor(None, "demo", _uid(rng))
     assessment_id = _uid(rng)
     changes = [_change(rng, "assessment", assessment_id, {
         "facility_id": facility.id, "checklist_id": checklist.id,
@@ -73,7 +75,7 @@ def load(registry) -> dict:
                 "action": action, "responsible": responsible, "due_on": "2026-12-15",
                 "cost": cost, "status": "in_progress" if rank == 1 else "planned",
                 "rank": rank}))
-    results, *_ = service.push(scope, actor, changes, registry)
+    results, *_ = push(scope, actor, changes, registry)
     rejected = [r for r in results if r["status"] == "rejected"]
     if rejected:
         raise RuntimeError(f"demo data rejected: {rejected[:3]}")

@@ -74,7 +74,7 @@ def runner(app):
 @pytest.fixture
 def make_facility(app):
     """Return a callable that creates a facility (and its district) and returns it."""
-    from healthwise.districts.models import District, Facility
+    from healthwise.facilities.models import District, Facility
 
     def make(name="Riverside Health Centre", district=None):
         district = district or District(name="North District")
@@ -89,7 +89,7 @@ def make_facility(app):
 @pytest.fixture
 def make_token(app):
     """Return a callable that creates a device token for a facility and returns its secret."""
-    from healthwise.auth.service import create_device_token
+    from healthwise.devices.service import create_device_token
 
     def make(facility, name="test phone"):
         _, secret = create_device_token(facility.id, name)

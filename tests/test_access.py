@@ -29,9 +29,10 @@ import pytest
 from flask import url_for
 
 from healthwise import create_app
-from healthwise.auth import service
-from healthwise.districts.models import District, Facility
+from healthwise.access import service as access
+from healthwise.devices import service
 from healthwise.extensions import db
+from healthwise.facilities.models import District, Facility
 from healthwise.workshops.service import create_workshop
 from tests.conftest import Phone, csrf_token, new_id, sign_in
 
@@ -248,58 +249,59 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "pwa.service_worker"): PUBLIC,
     ("GET", "pwa.manifest"): PUBLIC,
     ("GET", "openapi.document"): PUBLIC,
-    ("GET", "checklists.list_checklists"): PUBLIC,
-    ("GET", "assessments.sync_limits"): PUBLIC,
-    ("GET", "checklists.get_checklist"): Policy("public", param="checklist_id",
+    ("GET", "checklists_api.list_checklists"): PUBLIC,
+    ("GET", "assessments_api.sync_limits"): PUBLIC,
+    ("GET", "checklists_api.get_checklist"): Policy("public", param="checklist_id",
                                                 value=_fixed("healthwise", "nope")),
-    ("GET", "i18n.locales"): PUBLIC,
-    ("GET", "i18n.interface_strings"): Policy("public", param="lang", value=_fixed("fr", "xx")),
+    ("GET", "languages_api.locales"): PUBLIC,
+    ("GET", "languages_api.interface_strings"): Policy("public", param="lang",
+                                                       value=_fixed("fr", "xx")),
     # Redeeming a code: anyone holding one (A's or B's), whoever they are.
-    ("POST", "auth.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
+    ("POST", "devices_api.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
                                    value=lambda world, side: None, leaks=False),
     # The phones' API: raw records, for the phones of one facility or workshop only.
-    ("GET", "auth.me"): Policy("any token"),
-    ("POST", "assessments.sync"): Policy("phones", body=_sync_body),
-    ("GET", "plans.plan"): Policy("phones", param="assessment_id",
+    ("GET", "devices_api.me"): Policy("any token"),
+    ("POST", "assessments_api.sync"): Policy("phones", body=_sync_body),
+    ("GET", "plans_api.plan"): Policy("phones", param="assessment_id",
                                   value=_by_side("assessment")),
-    ("GET", "plans.plan_pdf"): Policy("phones", param="assessment_id",
+    ("GET", "plans_api.plan_pdf"): Policy("phones", param="assessment_id",
                                       value=_by_side("assessment")),
     # The managers' API: summaries of their districts, for people's tokens only.
-    ("GET", "districts.districts"): Policy("managers api", reach=DISTRICTS),
-    ("GET", "districts.district_summary"): Policy("managers api", param="district_id",
+    ("GET", "districts_api.districts"): Policy("managers api", reach=DISTRICTS),
+    ("GET", "districts_api.district_summary"): Policy("managers api", param="district_id",
                                                   value=_by_side("district"),
                                                   sides=DISTRICT_SIDES, reach=DISTRICTS),
-    ("GET", "districts.facility_rounds"): Policy("managers api", param="facility_id",
+    ("GET", "districts_api.facility_rounds"): Policy("managers api", param="facility_id",
                                                  value=_by_side("facility"), reach=DISTRICTS),
-    ("GET", "districts.round_summary"): Policy("managers api", param="facility_id",
+    ("GET", "districts_api.round_summary"): Policy("managers api", param="facility_id",
                                                value=_round_of, reach=DISTRICTS),
     # Pages: sign-in is open to all; the rest need a signed-in person.
-    ("GET", "manage.sign_in"): PUBLIC,
-    ("POST", "manage.sign_in"): Policy("public", body=_form(email="nobody@example.org",
+    ("GET", "auth.sign_in"): PUBLIC,
+    ("POST", "auth.sign_in"): Policy("public", body=_form(email="nobody@example.org",
                                                            password="not the password")),
-    ("POST", "manage.sign_out"): Policy("public", ok=303, body=_form()),
+    ("POST", "auth.sign_out"): Policy("public", ok=303, body=_form()),
     # District pages: managers and admins, never a workshop's practice facility.
-    ("GET", "manage.home"): Policy("page", reach=DISTRICTS),
-    ("GET", "manage.tokens"): Policy("manager", reach=DISTRICTS),
-    ("POST", "manage.create_token"): Policy("manager", body=_form(name="matrix"),
+    ("GET", "districts.home"): Policy("page", reach=DISTRICTS),
+    ("GET", "devices.tokens"): Policy("manager", reach=DISTRICTS),
+    ("POST", "devices.create_token"): Policy("manager", body=_form(name="matrix"),
                                             reach=DISTRICTS),
-    ("GET", "manage.district"): Policy("manager", param="district_id",
+    ("GET", "districts.district"): Policy("manager", param="district_id",
                                        value=_by_side("district"), sides=DISTRICT_SIDES,
                                        reach=DISTRICTS),
-    ("GET", "manage.facility"): Policy("manager", param="facility_id",
+    ("GET", "devices.facility"): Policy("manager", param="facility_id",
                                        value=_by_side("facility"), reach=DISTRICTS),
-    ("POST", "manage.create_code"): Policy("manager", param="facility_id",
+    ("POST", "devices.create_code"): Policy("manager", param="facility_id",
                                            value=_by_side("facility"),
                                            body=_form(uses="3", days="1"), reach=DISTRICTS),
     # Codes and phones of facilities and workshops alike: each person only their own.
-    ("POST", "manage.end_code"): Policy("page", ok=303, param="code_id",
+    ("POST", "devices.end_code"): Policy("page", ok=303, param="code_id",
                                         value=_by_side("code"), body=_form()),
-    ("POST", "manage.revoke_device"): Policy("page", ok=303, param="token_id",
+    ("POST", "devices.revoke_device"): Policy("page", ok=303, param="token_id",
                                              value=_by_side("device"), body=_form()),
     # A phone's exported file brought back: whoever manages the facility's phones.
-    ("GET", "phone_files.phone_file"): Policy("page", param="facility_id",
+    ("GET", "assessments.phone_file"): Policy("page", param="facility_id",
                                               value=_by_side("facility")),
-    ("POST", "phone_files.phone_file"): Policy("page", ok=422, param="facility_id",
+    ("POST", "assessments.phone_file"): Policy("page", ok=422, param="facility_id",
                                                value=_by_side("facility"), body=_form()),
     # Workshop pages: trainers (their own) and admins (all); managers get 403.
     ("GET", "workshops.index"): Policy("trainer", reach=WORKSHOPS),
@@ -591,17 +593,17 @@ def test_a_person_lists_only_what_they_reach(app, world, role, url, sees, hidden
 
 
 def test_practice_facilities_are_in_no_district_list_summary_or_count(app, world):
-    from healthwise.checklists.views import registry
+    from healthwise.checklists.registry import registry
     from healthwise.districts.summary import district_summary
 
     practice = {world.facility["W"], world.facility["V"]}
     for role in (MANAGER_D, MANAGER_E, ADMIN):
         user = world.users[role]
-        listed = set(db.session.scalars(service.facilities_query(user)
+        listed = set(db.session.scalars(access.facilities_query(user)
                                         .with_only_columns(Facility.id)))
         assert not listed & practice
         assert listed == {world.facility[side] for side in REACH[role] & DISTRICTS}
-        for district in service.districts_of(user):
+        for district in access.districts_of(user):
             summaries = district_summary(district.id, registry())
             assert not {s.facility_id for s in summaries} & practice
             assert len(summaries) == 1

@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 from healthwise import create_app
 from healthwise.assessments.models import Assessment
 from healthwise.auth import service
-from healthwise.auth.models import DeviceToken, EnrolmentCode, User, UserSession
+from healthwise.auth.models import User, UserSession
 from healthwise.cli import main
+from healthwise.devices.models import DeviceToken, EnrolmentCode
+from healthwise.devices.service import create_enrolment_code
 from healthwise.districts.disclosure import MIN_GROUP, disclose, disclosed
-from healthwise.districts.models import District
 from healthwise.extensions import db
+from healthwise.facilities.models import District
 from healthwise.timeutil import utcnow
 from tests.conftest import DEFAULT_PASSWORD, Phone, csrf_token, new_id, sign_in
 
@@ -296,7 +298,7 @@ def test_a_revoked_device_gets_401_at_once(app, client, make_facility, make_user
 
 
 def _code(facility, uses=2, ttl=timedelta(days=1)):
-    code, raw = service.create_enrolment_code(facility.id, uses=uses, ttl=ttl)
+    code, raw = create_enrolment_code(facility.id, uses=uses, ttl=ttl)
     db.session.commit()
     return code.id, raw
 
@@ -506,7 +508,7 @@ def _round_with(phone, participants, checkpoint_id):
 
 def test_the_district_summary_hides_small_groups_and_all_names(app, client, make_facility,
                                                                make_user, make_token):
-    from healthwise.checklists.views import registry
+    from healthwise.checklists.registry import registry
 
     checklist = registry().get("healthwise")
     sensitive = next(cp for cp in checklist.checkpoints.values() if cp["sensitive"])

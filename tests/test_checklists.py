@@ -217,9 +217,9 @@ def test_damaged_kept_checklist_is_made_again(tmp_path):
 
 
 def test_prepare_fills_the_cache_for_every_language(app, tmp_path, monkeypatch):
-    from healthwise.checklists import views
+    from healthwise.checklists import registry as registry_module
 
-    monkeypatch.setattr(views, "payload_cache", lambda: tmp_path)
+    monkeypatch.setattr(registry_module, "payload_cache", lambda: tmp_path)
     registry_for.cache_clear()  # as in a fresh `healthwise serve`
-    assert views.prepare_payloads() == len(LANGUAGES)
+    assert registry_module.prepare_payloads() == len(LANGUAGES)
     assert len(list(tmp_path.glob("checklist-*.gz"))) == len(LANGUAGES)

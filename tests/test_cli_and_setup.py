@@ -2,6 +2,7 @@
 
 import re
 
+import click
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -26,14 +27,22 @@ def runner(app):
     return Runner()
 
 
+def _commands(group, path=()):
+    """Yield the path of every command of ours under a click group, walking the whole tree
+    (extensions' plugin commands, such as Flask-Limiter's, are theirs to document)."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        elif command.callback.__module__.startswith("healthwise"):
+            yield [*path, name]
+
+
 def test_every_command_has_help_with_an_example():
     runner = CliRunner()
     assert "Examples:" in runner.invoke(main, ["--help"]).output
-    for path in (["init"], ["serve"], ["token", "create"], ["code", "create"],
-                 ["facility", "create"], ["facility", "list"], ["user", "create"],
-                 ["user", "list"], ["workshop", "create"], ["workshop", "list"],
-                 ["i18n", "extract"],
-                 ["i18n", "update"], ["i18n", "compile"], ["i18n", "check"]):
+    paths = list(_commands(main))
+    assert ["languages", "check"] in paths and ["workshop", "create"] in paths
+    for path in paths:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Example" in result.output, path
@@ -53,7 +62,7 @@ def test_token_and_code_commands(runner, make_facility):
 def test_tokens_are_stored_hashed(runner, make_facility):
     from sqlalchemy import select
 
-    from healthwise.auth.models import DeviceToken
+    from healthwise.devices.models import DeviceToken
 
     facility = make_facility()
     secret = runner.invoke(["token", "create", "--facility", str(facility.id)]).output

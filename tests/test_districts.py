@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthwise import create_app
-from healthwise.auth import service
+from healthwise.devices import service
 from healthwise.districts.disclosure import MIN_GROUP, disclose
-from healthwise.districts.models import District
 from healthwise.extensions import db
+from healthwise.facilities.models import District
 from healthwise.plans import priority
 from tests.conftest import Phone, new_id, sign_in
 
@@ -26,7 +26,7 @@ NAME, REMARK = "Nurse Lonely Witness", "He cornered me in the store room"
 
 
 def _checklist():
-    from healthwise.checklists.views import registry
+    from healthwise.checklists.registry import registry
 
     return registry().get("healthwise")
 
@@ -81,11 +81,11 @@ def lonely(app, make_facility, make_token, make_user):
 
 #: Every view above facility level, with how to reach it in the world of :func:`lonely`.
 ABOVE_FACILITY = {
-    "manage.district": lambda w: f"/manage/districts/{w['district'].id}",
-    "districts.districts": lambda w: "/api/v1/districts",
-    "districts.district_summary": lambda w: f"/api/v1/districts/{w['district'].id}/summary",
-    "districts.facility_rounds": lambda w: f"/api/v1/facilities/{w['facility'].id}/rounds",
-    "districts.round_summary":
+    "districts.district": lambda w: f"/manage/districts/{w['district'].id}",
+    "districts_api.districts": lambda w: "/api/v1/districts",
+    "districts_api.district_summary": lambda w: f"/api/v1/districts/{w['district'].id}/summary",
+    "districts_api.facility_rounds": lambda w: f"/api/v1/facilities/{w['facility'].id}/rounds",
+    "districts_api.round_summary":
         lambda w: f"/api/v1/facilities/{w['facility'].id}/rounds/{w['round']}",
 }
 
@@ -96,7 +96,7 @@ def _above_facility_routes() -> set[str]:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                       "DEMO_DATA": False})
     return {rule.endpoint for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith("districts.")
+            if rule.endpoint.startswith("districts_api.")
             or rule.rule.startswith("/manage/districts")}
 
 
@@ -125,13 +125,13 @@ def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, 
     for endpoint, url_of in ABOVE_FACILITY.items():
         for token in (None, *lonely["tokens"]):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            if endpoint.startswith("manage.") == bool(token):
+            if endpoint.startswith("districts.") == bool(token):
                 continue
             response = client.get(url_of(lonely), headers=headers)
             assert response.status_code == 200, endpoint
             text = response.get_data(as_text=True)
             assert NAME not in text and REMARK not in text, endpoint
-            if endpoint.startswith("manage."):
+            if endpoint.startswith("districts."):
                 violence = re.search(r"harassment and violence.*?</li>", text, re.S).group(0)
                 assert "0%" in violence and "40%" not in violence, violence
                 assert text.count("Hidden: fewer than 5 answers") >= len(sensitive)
@@ -150,7 +150,7 @@ def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, 
 
 def test_the_round_summary_ranks_without_hidden_checkpoints(app, lonely):
     client = app.test_client()
-    url = ABOVE_FACILITY["districts.round_summary"](lonely)
+    url = ABOVE_FACILITY["districts_api.round_summary"](lonely)
     body = client.get(url, headers={"Authorization": f"Bearer {lonely['tokens'][0]}"}
                       ).get_json()
     assert body["round"]["participants"] == 1 and body["min_group"] == MIN_GROUP
@@ -254,7 +254,7 @@ def test_a_disclosure_holds_no_name_remark_nor_response():
 
 
 def test_the_tokens_page_shows_when_a_manager_s_token_was_last_used(app, lonely):
-    from healthwise.auth.models import DeviceToken
+    from healthwise.devices.models import DeviceToken
 
     token = db.session.scalar(db.select(DeviceToken).where(
         DeviceToken.user_id == lonely["manager"].id))

@@ -4,8 +4,8 @@ import pytest
 from flask import Flask
 
 from healthwise.config import LANGUAGES
-from healthwise.i18n import normalise, select_locale
 from healthwise.languages import catalogues
+from healthwise.languages.service import normalise, select_locale
 
 
 @pytest.mark.parametrize("query, cookie, header, expected", [
@@ -55,7 +55,7 @@ def test_unknown_language_is_404(client):
 
 
 def test_every_catalogue_is_complete():
-    """`healthwise i18n check` in code: no missing, fuzzy, orphaned or mismatched string."""
+    """`healthwise languages check` in code: no missing, fuzzy, orphaned or mismatched string."""
     assert catalogues.check() == []
 
 
@@ -88,5 +88,5 @@ def test_cli_check_exits_non_zero_on_problems(monkeypatch):
     from healthwise.cli import main
 
     monkeypatch.setattr(catalogues, "check", lambda langs=None: ["fr/messages: missing 'x'"])
-    result = CliRunner().invoke(main, ["i18n", "check"])
+    result = CliRunner().invoke(main, ["languages", "check"])
     assert result.exit_code != 0 and "missing" in result.output

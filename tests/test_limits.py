@@ -165,8 +165,8 @@ def test_bad_names_are_refused_everywhere(name):
 
 @pytest.mark.parametrize("name", BAD_NAMES[2:])
 def test_an_enrolment_with_a_bad_device_name_is_refused(client, make_facility, name):
-    from healthwise.auth import service
-    from healthwise.auth.models import DeviceToken
+    from healthwise.devices import service
+    from healthwise.devices.models import DeviceToken
     from healthwise.extensions import db
 
     facility = make_facility()

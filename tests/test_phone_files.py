@@ -74,7 +74,7 @@ def test_a_file_with_broken_changes_syncs_the_good_ones(client, phone, make_user
 
 def test_only_those_who_manage_the_facility_may_bring_a_file(client, phone, make_user,
                                                              make_facility):
-    from healthwise.districts.models import District
+    from healthwise.facilities.models import District
 
     stranger = make_user("manager", [District(name="Far away")])
     sign_in(client, stranger)

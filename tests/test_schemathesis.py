@@ -21,7 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from healthwise.auth import service
+from healthwise.devices import service
 from healthwise.extensions import db
 from tests.conftest import Phone
 

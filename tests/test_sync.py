@@ -230,7 +230,7 @@ def test_401_without_a_valid_token(client, headers):
 
 
 def test_401_once_revoked(phone):
-    from healthwise.auth.service import find_token, revoke
+    from healthwise.devices.service import find_token, revoke
 
     phone.sync()
     revoke(find_token(phone.token))
@@ -333,7 +333,7 @@ def test_phone_up_to_date_gets_only_what_others_changed(phone, client, make_toke
 
 
 def test_last_seen_is_kept_to_the_minute_without_a_write_per_pull(phone):
-    from healthwise.auth.service import find_token
+    from healthwise.devices.service import find_token
 
     phone.sync()
     first = find_token(phone.token).last_seen_at

@@ -209,7 +209,7 @@ def test_a_cursor_from_another_history_is_refused(phone, round_, client, make_to
 
     cursor = phone.cursor
     _empty_tables()  # the database restored from a backup older than the phone's cursor
-    from healthwise.districts.models import District, Facility
+    from healthwise.facilities.models import District, Facility
 
     facility = Facility(name="Restored", district=District(name="D"))
     db.session.add(facility)

@@ -9,9 +9,14 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from healthwise.assessments import service
+from healthwise.access.service import Scope
+from healthwise.assessments import envelope
 from healthwise.assessments.models import RECORD_MODELS, Change
-from healthwise.checklists.views import registry
+from healthwise.assessments.push import push
+from healthwise.assessments.rules import Actor
+from healthwise.assessments.schemas import RECORD_TYPES
+from healthwise.assessments.store import blank_row
+from healthwise.checklists.registry import registry
 from healthwise.extensions import db
 from tests.conftest import EXTERNAL_URL, _empty_tables
 
@@ -98,7 +103,7 @@ def setup_records(scope, facility_id):
                                   else "title": f"rev {rev}" if t != "answer" else None})
                     for t, i in [("response", RESPONSE), *[("answer", a) for a in ANSWERS],
                                  ("action_item", ITEM)]]
-    results, *_ = service.push(scope, service.Actor(None, "setup", str(uuid.uuid4())), changes,
+    results, *_ = push(scope, Actor(None, "setup", str(uuid.uuid4())), changes,
                               registry())
     assert {r["status"] for r in results} == {"applied"}, results
 
@@ -106,24 +111,24 @@ def setup_records(scope, facility_id):
 def run(deliveries, facility_id):
     """Apply deliveries to an empty database; return the final state of every record."""
     _empty_tables()
-    from healthwise.districts.models import District, Facility
+    from healthwise.facilities.models import District, Facility
 
     db.session.add(Facility(id=facility_id, name="F", district=District(name="D")))
     db.session.commit()
-    scope = service.Scope(frozenset({facility_id}))
+    scope = Scope(frozenset({facility_id}))
     setup_records(scope, facility_id)
     db.session.commit()
     bogus = {c["change_id"] for _d, batch in deliveries for c in batch if c["bogus"]}
     for device, batch in deliveries:
         wire = [{k: v for k, v in c.items() if k != "bogus"} for c in batch]
-        results, *_ = service.push(scope, service.Actor(None, "phone", device), wire, registry())
+        results, *_ = push(scope, Actor(None, "phone", device), wire, registry())
         db.session.commit()
         assert {r["change_id"] for r in results if r["status"] == "rejected"} \
             == {c["change_id"] for c in batch} & bogus, results
     state = {}
     for record_type, model in RECORD_MODELS.items():
         for row in db.session.execute(select(model.__table__)).mappings():
-            fields = {k: row[k] for k in service.wire_fields(record_type)}
+            fields = {k: row[k] for k in envelope.wire_fields(record_type)}
             conflicts = sorted((c["field"], repr(c["value"]), c["device_id"])
                                for c in row["conflicts"])
             state[(record_type, row["id"])] = (fields, conflicts)
@@ -162,20 +167,20 @@ def test_reversed_phone_order_converges(app, case):
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False)
-    | st.text(max_size=5) | st.uuids().map(str) | st.sampled_from(sorted(service.RECORD_TYPES)),
+    | st.text(max_size=5) | st.uuids().map(str) | st.sampled_from(sorted(RECORD_TYPES)),
     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner,
                                                                  max_size=2),
     max_leaves=4)
-ENVELOPE_KEYS = st.sampled_from(sorted(service.ENVELOPE_KEYS) + ["extra"])
+ENVELOPE_KEYS = st.sampled_from(sorted(envelope.ENVELOPE_KEYS) + ["extra"])
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(ENVELOPE_KEYS, JSON_VALUES) | JSON_VALUES)
 def test_the_quick_envelope_check_agrees_with_the_schema(raw):
     """The fast path only ever accepts what the schema accepts, and loads it the same."""
-    quick = service._plain_envelope(raw)
+    quick = envelope._plain_envelope(raw)
     try:
-        loaded = service.CHANGE_SCHEMA.load(raw)
+        loaded = envelope.CHANGE_SCHEMA.load(raw)
     except ValidationError:
         assert quick is None
     else:
@@ -185,12 +190,12 @@ def test_the_quick_envelope_check_agrees_with_the_schema(raw):
 
 @settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries(
-    {"change_id": st.uuids().map(str), "type": st.sampled_from(sorted(service.RECORD_TYPES)),
+    {"change_id": st.uuids().map(str), "type": st.sampled_from(sorted(RECORD_TYPES)),
      "id": st.uuids().map(lambda u: str(u).upper()),
      "fields": st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3)},
     optional={"base_rev": st.none() | st.integers(0, 10**6)}))
 def test_the_quick_envelope_check_takes_every_plain_change(raw):
-    assert service._plain_envelope(raw) == service.CHANGE_SCHEMA.load(raw)
+    assert envelope._plain_envelope(raw) == envelope.CHANGE_SCHEMA.load(raw)
 
 
 class PhoneModel:
@@ -261,7 +266,7 @@ def server_records() -> dict:
     for record_type, model in RECORD_MODELS.items():
         for row in db.session.execute(select(model.__table__)).mappings():
             found[row["id"]] = (record_type, row["rev"],
-                                {k: row[k] for k in service.wire_fields(record_type)})
+                                {k: row[k] for k in envelope.wire_fields(record_type)})
     return found
 
 
@@ -277,7 +282,7 @@ def agrees(phone: PhoneModel) -> bool:
         return False
     for record_id, record in phone.records.items():
         record_type, rev, fields = server[record_id]
-        shown = {**{k: service._blank_row(record_type)[k] for k in fields}, **record["server"]}
+        shown = {**{k: blank_row(record_type)[k] for k in fields}, **record["server"]}
         if (record["type"], record["rev"], shown) != (record_type, rev, fields):
             return False
     return True
@@ -333,14 +338,14 @@ def test_phones_that_lose_replies_still_hold_the_server_fields(app, client, even
     """After any delivery, a phone that has pulled with nothing left to send holds exactly
     the server's fields and revisions (issue 9, case 4: a lost reply, then a change with
     base_rev null on a record that exists, must not hide another phone's edit)."""
-    from healthwise.auth.service import create_device_token
-    from healthwise.districts.models import District, Facility
+    from healthwise.devices.service import create_device_token
+    from healthwise.facilities.models import District, Facility
 
     _empty_tables()
     facility = Facility(name="F", district=District(name="D"))
     db.session.add(facility)
     db.session.flush()
-    setup_records(service.Scope(frozenset({facility.id})), facility.id)
+    setup_records(Scope(frozenset({facility.id})), facility.id)
     phones = [PhoneModel(client, create_device_token(facility.id, f"p{n}")[1], device)
               for n, device in enumerate(DEVICES)]
     db.session.commit()

@@ -8,14 +8,14 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from healthwise.assessments.service import Scope
-from healthwise.auth import service as access
-from healthwise.auth.models import DeviceToken, EnrolmentCode
+from healthwise.access import service as access
+from healthwise.access.service import Scope
 from healthwise.cli import main
-from healthwise.districts.models import Facility
+from healthwise.devices import service as devices
+from healthwise.devices.models import DeviceToken, EnrolmentCode
 from healthwise.extensions import db
+from healthwise.facilities.models import Facility, Workshop
 from healthwise.workshops import service
-from healthwise.workshops.models import Workshop
 from tests.conftest import Phone, csrf_token, sign_in
 
 DAY = date(2026, 12, 1)
@@ -71,7 +71,7 @@ def test_find_trainer(make_user):
 
 def test_a_participant_token_reaches_its_workshop_only(make_workshop):
     workshop = make_workshop()
-    token, _ = access.create_device_token(workshop.facility_id, "participant")
+    token, _ = devices.create_device_token(workshop.facility_id, "participant")
     assert access.scope_of(token) == Scope(frozenset({workshop.facility_id}))
 
 
@@ -80,7 +80,7 @@ def test_a_participant_token_reaches_its_workshop_only(make_workshop):
 
 def test_a_join_code_makes_a_workshop_participant(client, make_workshop):
     workshop = make_workshop("Mombasa training")
-    _, raw = access.create_enrolment_code(workshop.facility_id, uses=100)
+    _, raw = devices.create_enrolment_code(workshop.facility_id, uses=100)
     db.session.commit()
     response = client.post("/api/v1/enrol", json={"code": raw, "device_name": "Participant 7"})
     assert response.status_code == 201

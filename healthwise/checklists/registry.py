@@ -12,9 +12,10 @@ from pathlib import Path
 
 import yaml
 import zopfli.gzip
+from flask import current_app
 
 from healthwise.checklists.schemas import ChecklistSchema
-from healthwise.i18n import direction, translated
+from healthwise.languages.service import direction, translated
 
 TEXT_FIELDS = ("action", "why")
 LIST_FIELDS = ("how", "hints")
@@ -259,3 +260,27 @@ class Registry:
 def registry_for(root: str) -> Registry:
     """Return the registry of a checklists folder, loading it on first use."""
     return Registry(Path(root))
+
+
+def registry() -> Registry:
+    """Return the app's checklist registry (loaded once per folder and process)."""
+    return registry_for(current_app.config["CHECKLISTS_DIR"])
+
+
+def payload_cache() -> Path:
+    """Return the folder that keeps compressed checklists across workers and restarts."""
+    return Path(current_app.instance_path) / "cache"
+
+
+def prepare_payloads() -> int:
+    """Serialise and compress every checklist in every language; return how many.
+
+    Run once at start-up (``healthwise serve``), before the workers fork, so that no
+    phone waits for a compression.
+    """
+    count = 0
+    for checklist in registry():
+        for lang in current_app.config["LANGUAGES"]:
+            checklist.payload(lang, payload_cache())
+            count += 1
+    return count

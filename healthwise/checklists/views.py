@@ -1,34 +1,12 @@
 """Checklist API: the list, and one checklist localised."""
 
-from pathlib import Path
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from healthwise.checklists.registry import registry_for
+from healthwise.checklists.registry import payload_cache, registry
 from healthwise.errors import APIError
-from healthwise.i18n import normalise
+from healthwise.languages.service import normalise
 
-bp = Blueprint("checklists", __name__, url_prefix="/api/v1")
-
-
-def registry():
-    """Return the app's checklist registry."""
-    return registry_for(current_app.config["CHECKLISTS_DIR"])
-
-
-def payload_cache() -> Path:
-    """Return the folder that keeps compressed checklists across workers and restarts."""
-    return Path(current_app.instance_path) / "cache"
-
-
-def prepare_payloads() -> int:
-    """Serialise and compress every checklist in every language; return how many."""
-    count = 0
-    for checklist in registry():
-        for lang in current_app.config["LANGUAGES"]:
-            checklist.payload(lang, payload_cache())
-            count += 1
-    return count
+bp = Blueprint("checklists_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/checklists")

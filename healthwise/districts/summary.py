@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
 from healthwise.districts.disclosure import Disclosure, SensitiveCount, disclose
-from healthwise.districts.models import Facility
 from healthwise.extensions import db
+from healthwise.facilities.models import Facility
 from healthwise.plans import priority
 
 

@@ -1,4 +1,5 @@
-"""The managers' API: districts, their summaries, a facility's rounds and a round's plan.
+"""District pages (the person's districts and facilities, a district at a glance) and the
+managers' API: districts, their summaries, a facility's rounds and a round's plan.
 
 Read-only, for a manager's or an admin's API token (from ``/manage/tokens``); a
 phone's token gets 403. A manager reaches the facilities of their districts, an admin
@@ -10,11 +11,12 @@ plans and counts that obey the rule of five, never a name or one person's answer
 import re
 from datetime import timedelta
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, abort, g, jsonify, render_template
 
-from healthwise.auth import service as access
-from healthwise.auth.decorators import manager_token_required
-from healthwise.checklists.views import registry
+from healthwise.access import service as access
+from healthwise.auth.decorators import user_required
+from healthwise.checklists.registry import registry
+from healthwise.devices.decorators import manager_token_required
 from healthwise.districts import summary
 from healthwise.districts.disclosure import MIN_GROUP
 from healthwise.districts.schemas import (
@@ -25,14 +27,17 @@ from healthwise.districts.schemas import (
 )
 from healthwise.errors import APIError
 from healthwise.extensions import db
+from healthwise.languages.service import select_locale
 from healthwise.timeutil import utcnow
+from healthwise.web.pages import not_in_your_districts, page_blueprint
 
-bp = Blueprint("districts", __name__, url_prefix="/api/v1")
+api = Blueprint("districts_api", __name__, url_prefix="/api/v1")
+bp = page_blueprint("districts", __name__, "/manage", not_in_your_districts)
 UUID = re.compile(r"^[0-9a-fA-F-]{36}\Z")
 LAST_SEEN_STEP = timedelta(minutes=1)
 
 
-@bp.after_request
+@api.after_request
 def _last_used(response):
     """Note when a token was last used (to the minute), for the tokens page."""
     token = g.get("token")
@@ -55,7 +60,7 @@ def _facility(facility_id: int):
     return found
 
 
-@bp.get("/districts")
+@api.get("/districts")
 @manager_token_required
 def districts():
     """The districts the token reaches, with their facilities.
@@ -77,7 +82,7 @@ def districts():
     return jsonify(DistrictListSchema().dump({"districts": found}))
 
 
-@bp.get("/districts/<int:district_id>/summary")
+@api.get("/districts/<int:district_id>/summary")
 @manager_token_required
 def district_summary(district_id: int):
     """A district at a glance: per facility, rounds, participants and module shares.
@@ -102,7 +107,7 @@ def district_summary(district_id: int):
         "facilities": summary.district_summary(found.id, registry())}))
 
 
-@bp.get("/facilities/<int:facility_id>/rounds")
+@api.get("/facilities/<int:facility_id>/rounds")
 @manager_token_required
 def facility_rounds(facility_id: int):
     """A facility's rounds, newest first, with how many took part in each.
@@ -125,7 +130,7 @@ def facility_rounds(facility_id: int):
         "rounds": summary.facility_rounds(facility.id)}))
 
 
-@bp.get("/facilities/<int:facility_id>/rounds/<assessment_id>")
+@api.get("/facilities/<int:facility_id>/rounds/<assessment_id>")
 @manager_token_required
 def round_summary(facility_id: int, assessment_id: str):
     """A round's plan summary: module shares, ranking, achievements and agreed items.
@@ -162,3 +167,34 @@ def _share(share) -> dict:
     return {"module_id": share.module_id, "number": share.number,
             "n_checkpoints": share.n_checkpoints, "n_answered": share.n_answered,
             "n_action": share.n_action, "share": share.share}
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@user_required()
+def home():
+    """The districts and facilities the signed-in person looks after."""
+    facilities = list(db.session.scalars(access.facilities_query(g.user)))
+    districts = [(d, [f for f in facilities if f.district_id == d.id])
+                 for d in access.districts_of(g.user)]
+    return render_template("districts/home.html", districts=districts)
+
+
+@bp.get("/districts/<int:district_id>")
+@user_required(*access.MANAGERS)
+def district(district_id: int):
+    """A district at a glance: per facility, rounds, participants and module shares."""
+    found = access.reachable_district(g.user, district_id) or abort(404)
+    lang = select_locale()
+    titles, texts = {}, {}
+    for checklist in registry():
+        localised = checklist.localised(lang)
+        for module in localised["modules"]:
+            titles.setdefault(module["id"], module["title"])
+            for checkpoint in module["checkpoints"]:
+                texts.setdefault(checkpoint["id"], checkpoint["action"])
+    return render_template("districts/district.html", district=found,
+                           summaries=summary.district_summary(found.id, registry()),
+                           titles=titles, texts=texts, min_group=MIN_GROUP)

@@ -98,7 +98,7 @@ def check(langs=None) -> list[str]:
     problems: list[str] = []
     for domain in SOURCES:
         if not template_path(domain).exists():
-            problems.append(f"{domain}: no template; run `healthwise i18n extract`")
+            problems.append(f"{domain}: no template; run `healthwise languages extract`")
             continue
         template = {m.id: m for m in _messages(template_path(domain)) if m.id}
         for lang in langs or [code for code in LANGUAGES if code != "en"]:

@@ -3,10 +3,10 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from healthwise.errors import APIError
-from healthwise.i18n import catalogue, normalise
 from healthwise.languages.catalogues import completeness
+from healthwise.languages.service import catalogue, normalise
 
-bp = Blueprint("i18n", __name__, url_prefix="/api/v1")
+bp = Blueprint("languages_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/locales")
@@ -14,7 +14,7 @@ def locales():
     """List the languages with how complete their catalogues are.
     ---
     get:
-      tags: [i18n]
+      tags: [languages]
       summary: Languages and the share of strings translated
       responses:
         200:
@@ -36,7 +36,7 @@ def interface_strings(lang: str):
     """Return the interface strings of one language for the phone.
     ---
     get:
-      tags: [i18n]
+      tags: [languages]
       summary: The phone's interface strings in one language
       parameters:
         - in: path

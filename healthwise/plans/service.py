@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from babel.dates import format_date
 from sqlalchemy import select
 
+from healthwise.access.service import Scope
 from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
-from healthwise.assessments.service import Scope, record_to_wire
-from healthwise.districts.models import Facility
+from healthwise.assessments.pull import record_to_wire
 from healthwise.extensions import db
+from healthwise.facilities.models import Facility
 from healthwise.plans import priority
 from healthwise.plans.document import AchievementLine, ChartRow, PlanDocument
 from healthwise.plans.document import ActionItem as PlanLine

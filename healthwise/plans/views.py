@@ -5,15 +5,15 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from healthwise.auth.decorators import token_required
-from healthwise.checklists.views import registry
+from healthwise.checklists.registry import registry
+from healthwise.devices.decorators import token_required
 from healthwise.errors import APIError
-from healthwise.i18n import gettext_for, normalise, select_locale
+from healthwise.languages.service import gettext_for, normalise, select_locale
 from healthwise.plans import service
 from healthwise.plans.pdf import render_plan
 from healthwise.plans.slots import render_slot
 
-bp = Blueprint("plans", __name__, url_prefix="/api/v1")
+bp = Blueprint("plans_api", __name__, url_prefix="/api/v1")
 UUID = re.compile(r"^[0-9a-fA-F-]{36}\Z")
 
 

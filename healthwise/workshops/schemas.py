@@ -2,8 +2,8 @@
 
 from marshmallow import fields, pre_load, validate
 
-from healthwise.auth.schemas import FormSchema
 from healthwise.validation import valid_name
+from healthwise.web.forms import FormSchema
 
 
 class WorkshopFormSchema(FormSchema):

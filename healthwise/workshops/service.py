@@ -1,7 +1,7 @@
 """Workshops: create them with their practice facility, find their trainer.
 
 Who reaches which workshop is decided with everything else about access, in
-:mod:`healthwise.auth.service` (``workshops_query``, ``reachable_workshop``,
+:mod:`healthwise.access.service` (``workshops_query``, ``reachable_workshop``,
 ``scope_of``). Services only flush; the view or command that calls them commits.
 """
 
@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from healthwise.auth.models import Role, User
+from healthwise.access.service import Role
+from healthwise.auth.models import User
 from healthwise.auth.service import normalise_email
-from healthwise.districts.models import Facility
 from healthwise.extensions import db
+from healthwise.facilities.models import Facility, Workshop
 from healthwise.validation import name_problem
-from healthwise.workshops.models import Workshop
 
 #: What a practice facility is, as the phone shows it.
 PRACTICE_KIND = "workshop"
@@ -71,3 +71,8 @@ def find_trainer(email: str) -> User:
     if user.role != Role.TRAINER:
         raise WorkshopError(f"{user.email} is not a trainer: only trainers run workshops.")
     return user
+
+
+def all_workshops() -> list[Workshop]:
+    """Return every workshop, by id."""
+    return list(db.session.scalars(select(Workshop).order_by(Workshop.id)))

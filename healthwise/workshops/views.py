@@ -2,7 +2,7 @@
 
 Trainers see and manage their own workshops, admins every workshop; managers none
 (403). Ending a join code and revoking a participant's phone use the routes every
-manager page uses (``manage.end_code``, ``manage.revoke_device``).
+manager page uses (``devices.end_code``, ``devices.revoke_device``).
 """
 
 from datetime import date
@@ -11,22 +11,22 @@ from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from healthwise.auth import service as access
+from healthwise.access import service as access
+from healthwise.access.service import TRAINERS, Role
 from healthwise.auth.decorators import user_required
-from healthwise.auth.models import Role
-from healthwise.auth.views import issue_code, page_blueprint, phones_page
+from healthwise.devices.panel import issue_code, panel
 from healthwise.extensions import db
+from healthwise.web.pages import page_blueprint
 from healthwise.workshops import service
 from healthwise.workshops.schemas import WorkshopFormSchema
 
 bp = page_blueprint("workshops", __name__, "/manage/workshops", lambda: _(
     "There is no such page, or it is not one of your workshops."))
-TRAINERS = (Role.TRAINER, Role.ADMIN)
 
 
 def _list_page(form=None, error=None, status=200):
     workshops = list(db.session.scalars(access.workshops_query(g.user)))
-    return render_template("manage/workshops.html", workshops=workshops, form=form or {},
+    return render_template("workshops/workshops.html", workshops=workshops, form=form or {},
                            error=error, today=date.today().isoformat()), status
 
 
@@ -62,7 +62,7 @@ def _workshop_or_404(workshop_id: int):
 def workshop(workshop_id: int):
     """A workshop: its join codes and its participants' phones."""
     found = _workshop_or_404(workshop_id)
-    return phones_page("manage/workshop.html", found.facility_id, workshop=found)
+    return render_template("workshops/workshop.html", workshop=found, **panel(found.facility_id))
 
 
 @bp.post("/<int:workshop_id>/codes")
@@ -70,5 +70,6 @@ def workshop(workshop_id: int):
 def create_code(workshop_id: int):
     """Create a join code (an enrolment code of the practice facility); show it once."""
     found = _workshop_or_404(workshop_id)
-    return phones_page("manage/workshop.html", found.facility_id, workshop=found,
-                       **issue_code(found.facility_id))
+    context, status = issue_code(found.facility_id, request.form, request.host_url)
+    db.session.commit()
+    return render_template("workshops/workshop.html", workshop=found, **context), status

@@ -110,7 +110,7 @@ def live_server(app):
 @pytest.fixture
 def enrolment(app, make_facility):
     """A facility and an enrolment code for it: ``(facility_id, code)``."""
-    from healthwise.auth.service import create_enrolment_code
+    from healthwise.devices.service import create_enrolment_code
     from healthwise.extensions import db
 
     facility = make_facility()
@@ -122,7 +122,7 @@ def enrolment(app, make_facility):
 @pytest.fixture
 def other_enrolment(app, make_facility):
     """A second facility and a code for it: ``(facility_id, code)``."""
-    from healthwise.auth.service import create_enrolment_code
+    from healthwise.devices.service import create_enrolment_code
     from healthwise.extensions import db
 
     facility = make_facility("Hilltop Clinic")

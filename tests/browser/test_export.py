@@ -5,8 +5,8 @@ import json
 
 from healthwise.assessments.files import read_phone_file
 from healthwise.assessments.models import Assessment, Response
-from healthwise.auth.models import DeviceToken
-from healthwise.auth.service import revoke
+from healthwise.devices.models import DeviceToken
+from healthwise.devices.service import revoke
 from healthwise.extensions import db
 
 from .conftest import server_rows

@@ -2,8 +2,8 @@
 
 import json
 
-from healthwise.auth.models import DeviceToken
-from healthwise.auth.service import revoke
+from healthwise.devices.models import DeviceToken
+from healthwise.devices.service import revoke
 from healthwise.extensions import db
 
 from .conftest import server_rows

@@ -9,7 +9,7 @@ from .conftest import PhoneApp, server_rows
 
 def test_a_participant_joins_a_workshop_and_practises_a_round(browser, live_server,
                                                              make_workshop):
-    from healthwise.auth.service import create_enrolment_code
+    from healthwise.devices.service import create_enrolment_code
     from healthwise.extensions import db
 
     workshop = make_workshop("Mombasa training", starts_on=date.today())

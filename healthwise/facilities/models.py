@@ -1,0 +1,83 @@
+"""The hub every feature points at: districts, their facilities, and workshops.
+
+A facility belongs to a district, or, as a workshop's practice facility, to no
+district: participants practise the real walk-through on it, and it appears in no
+district's lists, summaries or counts. Tokens, enrolment codes, workshops and every
+record of a round point at a facility.
+
+The workshop's table lives here, beside the districts, because it is the other way a
+facility is reached (a trainer reaches the practice facilities of their workshops);
+the rules of who reaches what (:mod:`healthwise.access.service`) read only this room.
+"""
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from healthwise.extensions import db
+from healthwise.timeutil import utcnow
+
+if TYPE_CHECKING:  # pragma: no cover - the relationship is resolved by name
+    from healthwise.auth.models import User
+
+
+class District(db.Model):
+    """A district: the facilities one manager (or several) looks after."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    facilities: Mapped[list["Facility"]] = relationship(back_populates="district")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name}
+
+
+class Facility(db.Model):
+    """A clinic, health centre or hospital; or a workshop's practice facility."""
+
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None only for a workshop's practice facility.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50), default="health centre")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District | None] = relationship(back_populates="facilities")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "kind": self.kind,
+                "district": self.district.to_dict() if self.district is not None else None}
+
+
+class Workshop(db.Model):
+    """A training session run by one trainer, with its own practice facility.
+
+    Participants join with a join code (an enrolment code of the practice facility),
+    so a participant's token reaches nothing else, and a workshop's records never
+    reach a district's lists, summaries or counts.
+    """
+
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), unique=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainer: Mapped["User"] = relationship("User")
+    facility: Mapped[Facility] = relationship()
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "starts_on": self.starts_on.isoformat(),
+                "ends_on": self.ends_on.isoformat()}
