@@ -25,8 +25,7 @@ run: $(STAMP) translations instance/secret_key
 	$(BIN)/healthwise serve
 
 ## Every test: on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
-test: $(STAMP) translations
-	$(BIN)/ruff check healthwise tests benchmarks wsgi.py
+test: lint translations
 	$(BIN)/pytest
 	if [ -n "$${TEST_POSTGRES_URL:-}" ]; then \
 		TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" ; fi
@@ -35,8 +34,10 @@ test: $(STAMP) translations
 bench: $(STAMP) translations
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || true; done
 
+## Lint: ruff, and the import contract of the rooms (pyproject's [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check healthwise tests benchmarks wsgi.py
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -3,7 +3,7 @@
 from flask import Flask
 
 from healthwise import config as config_module
-from healthwise.extensions import babel, compress, csrf, db, limiter, migrate
+from healthwise.extensions import api, babel, compress, csrf, db, limiter, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -62,16 +62,14 @@ def _register_blueprints(app: Flask) -> None:
     from healthwise.languages import views as languages
     from healthwise.plans import views as plans
     from healthwise.pwa import views as pwa
-    from healthwise.web import openapi
     from healthwise.workshops import views as workshops
 
-    apis = (checklists.bp, languages.bp, devices.api, assessments.api, plans.bp, districts.api,
-            openapi.bp)
-    pages = (auth.bp, districts.bp, devices.bp, assessments.bp, workshops.bp, pwa.bp)
-    for blueprint in apis:
+    api.init_app(app)  # also serves the OpenAPI document, /api/v1/openapi.json
+    for blueprint in (checklists.bp, languages.bp, devices.api, assessments.api, plans.bp,
+                      districts.api):
         csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
-    for blueprint in pages:
+        api.register_blueprint(blueprint)
+    for blueprint in (auth.bp, districts.bp, devices.bp, assessments.bp, workshops.bp, pwa.bp):
         app.register_blueprint(blueprint)
 
 

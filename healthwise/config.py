@@ -88,4 +88,17 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
         "JSON_SORT_KEYS": False,
+        # The OpenAPI document (flask-smorest), at /api/v1/openapi.json.
+        "API_TITLE": "HealthWISE Mobile API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "Checklists, enrolment, offline sync, plans and the "
+                                    "managers' summaries of HealthWISE Mobile. Errors are "
+                                    'always {"error": {"code", "message", "details"}}.'},
+            "components": {"securitySchemes": {"bearer": {"type": "http",
+                                                          "scheme": "bearer"}}},
+        },
     }

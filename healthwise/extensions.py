@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 import healthwise.ratelimit  # noqa: F401 - registers the sqlite:// rate-limit storage
+from healthwise.web.api import Api
 
 
 class Base(DeclarativeBase):
@@ -22,3 +23,4 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 compress = Compress()
 csrf = CSRFProtect()
+api = Api()

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from marshmallow import fields
+
 
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime (what both databases store)."""
@@ -11,3 +13,10 @@ def utcnow() -> datetime:
 def iso(moment: datetime | None) -> str | None:
     """Return an ISO 8601 UTC string with a Z, or None."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+class Timestamp(fields.DateTime):
+    """A moment on the wire: ISO 8601 UTC with a ``Z``, to the second (see :func:`iso`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return iso(value)

@@ -164,7 +164,10 @@ class Policy:
     this route can reach at all (a district's pages never reach a workshop, even for an
     admin); ``body`` builds the request's JSON or form; ``leaks`` is False where a
     response may show a side the caller does not reach (redeeming a code tells its holder
-    the facility, by design).
+    the facility, by design); ``routed`` is True where the URL router itself checks the
+    id's shape (``<uuid:...>``), so a malformed id is a 404 before any token is read: it
+    cannot name anything; ``unknown`` is the status of an unknown or malformed
+    value where every caller gets the same (422 for a language: the one ``lang`` rule).
     """
 
     # public | phones (phones' tokens) | any token | managers api (people's tokens) |
@@ -177,6 +180,8 @@ class Policy:
     leaks: bool = True
     sides: tuple = SIDES
     reach: frozenset = EVERYWHERE
+    routed: bool = False
+    unknown: int = 404
 
     @property
     def objects(self) -> tuple:
@@ -188,8 +193,8 @@ class Policy:
 
     def expect(self, role: str, side: str | None):
         """Return the status (or SIGN_IN) that ``role`` must get for an object of ``side``."""
-        if self.access == "public":
-            return 404 if side in ("missing", "huge") else self.ok
+        if self.access == "public" or (self.routed and side == "huge"):
+            return self.unknown if side in ("missing", "huge") else self.ok
         if self.access in TOKEN_KINDS:
             if role not in TOKEN_ROLES:
                 return 401
@@ -248,13 +253,13 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "pwa.index"): PUBLIC,
     ("GET", "pwa.service_worker"): PUBLIC,
     ("GET", "pwa.manifest"): PUBLIC,
-    ("GET", "openapi.document"): PUBLIC,
+    ("GET", "api-docs.openapi_json"): PUBLIC,
     ("GET", "checklists_api.list_checklists"): PUBLIC,
     ("GET", "assessments_api.sync_limits"): PUBLIC,
     ("GET", "checklists_api.get_checklist"): Policy("public", param="checklist_id",
                                                 value=_fixed("healthwise", "nope")),
     ("GET", "languages_api.locales"): PUBLIC,
-    ("GET", "languages_api.interface_strings"): Policy("public", param="lang",
+    ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=422,
                                                        value=_fixed("fr", "xx")),
     # Redeeming a code: anyone holding one (A's or B's), whoever they are.
     ("POST", "devices_api.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
@@ -263,9 +268,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "devices_api.me"): Policy("any token"),
     ("POST", "assessments_api.sync"): Policy("phones", body=_sync_body),
     ("GET", "plans_api.plan"): Policy("phones", param="assessment_id",
-                                  value=_by_side("assessment")),
+                                      value=_by_side("assessment"), routed=True),
     ("GET", "plans_api.plan_pdf"): Policy("phones", param="assessment_id",
-                                      value=_by_side("assessment")),
+                                          value=_by_side("assessment"), routed=True),
     # The managers' API: summaries of their districts, for people's tokens only.
     ("GET", "districts_api.districts"): Policy("managers api", reach=DISTRICTS),
     ("GET", "districts_api.district_summary"): Policy("managers api", param="district_id",
@@ -274,7 +279,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "districts_api.facility_rounds"): Policy("managers api", param="facility_id",
                                                  value=_by_side("facility"), reach=DISTRICTS),
     ("GET", "districts_api.round_summary"): Policy("managers api", param="facility_id",
-                                               value=_round_of, reach=DISTRICTS),
+                                                   value=_round_of, reach=DISTRICTS,
+                                                   routed=True),
     # Pages: sign-in is open to all; the rest need a signed-in person.
     ("GET", "auth.sign_in"): PUBLIC,
     ("POST", "auth.sign_in"): Policy("public", body=_form(email="nobody@example.org",

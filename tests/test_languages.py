@@ -48,10 +48,18 @@ def test_interface_strings_are_translated(client, lang):
     assert "Sync now" in body["messages"]
 
 
-def test_unknown_language_is_404(client):
-    response = client.get("/api/v1/i18n/xx")
-    assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "unsupported_language"
+@pytest.mark.parametrize("url", ["/api/v1/i18n/xx", "/api/v1/checklists/healthwise?lang=xx"])
+def test_an_unknown_language_is_refused_the_same_way_everywhere(client, url):
+    response = client.get(url)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "unsupported_language"
+    assert error["details"]["supported"] == ["en", "fr", "es", "pt", "ar"]
+
+
+def test_a_regional_tag_is_its_language(client):
+    assert client.get("/api/v1/checklists/healthwise?lang=fr-CA").get_json()["lang"] == "fr"
+    assert client.get("/api/v1/i18n/pt_BR").get_json()["lang"] == "pt"
 
 
 def test_every_catalogue_is_complete():

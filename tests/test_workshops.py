@@ -40,7 +40,6 @@ def test_a_workshop_has_its_own_practice_facility_in_no_district(make_user, make
     practice = workshop.facility
     assert practice.district_id is None and practice.district is None
     assert practice.name == "Mombasa training" and practice.kind == service.PRACTICE_KIND
-    assert practice.to_dict()["district"] is None
     assert access.workshop_of(practice.id) is workshop
     assert make_workshop("Another", trainer=trainer).facility_id != practice.id
 

@@ -13,11 +13,19 @@ from healthwise.assessments.models import RECORD_MODELS, Change
 from healthwise.assessments.push import Pushed
 from healthwise.assessments.schemas import CURSOR, MAX_INT
 from healthwise.assessments.store import TYPE_ORDER, chunks
+from healthwise.errors import Invalid
 from healthwise.extensions import db
 
 
-class BadCursor(Exception):
+class BadCursor(Invalid):
     """A pull cursor this server never issued (a restored backup, another server)."""
+
+    code = "bad_cursor"
+
+    def __init__(self, cursor: str):
+        super().__init__("This server never issued that cursor (it may have been restored "
+                         "from a backup): sync again from the start, with cursor null.")
+        self.cursor = cursor
 
 
 def parse_cursor(raw: str | None, clock: int) -> int:

@@ -7,8 +7,11 @@ the server would refuse.
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from healthwise.errors import ErrorBodySchema, Invalid
+from healthwise.timeutil import Timestamp
 from healthwise.validation import StrictBoolean, valid_optional_name
 
 ACTIONS = ("yes", "no", "na")
@@ -164,19 +167,18 @@ class SyncRequestSchema(Schema):
     cursor = fields.String(allow_none=True, load_default=None,
                            validate=validate.Regexp(CURSOR, error="Not a cursor this server "
                                                                   "issued."))
-    # Each change is checked on its own (service._parse) so that one bad change is
+    # Each change is checked on its own (envelope.parse) so that one bad change is
     # rejected without failing the others.
-    changes = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=1000))
+    changes = fields.List(fields.Dict(), load_default=list, metadata={
+        "description": "At most `changes_per_request` of GET /api/v1/limits (the "
+                       "SYNC_MAX_CHANGES setting); more: 422 too_many_changes"})
 
-
-class ErrorBodySchema(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    details = fields.Dict()
-
-
-class ErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema, required=True)
+    @validates("changes")
+    def _not_too_many(self, value, **kwargs):
+        limit = current_app.config["SYNC_MAX_CHANGES"]
+        if len(value) > limit:
+            raise Invalid(f"Send at most {limit} changes per request.", "too_many_changes",
+                          {"limit": limit})
 
 
 class ResultSchema(Schema):
@@ -208,14 +210,12 @@ class SyncResponseSchema(Schema):
     changes = fields.List(fields.Nested(PulledRecordSchema), required=True)
     cursor = fields.String(required=True)
     more = fields.Boolean(required=True)
-    server_time = fields.String(required=True)
+    server_time = Timestamp(required=True)
 
 
-def limits(max_changes: int) -> dict:
-    """Return the limits a phone must respect, read from the field schemas.
-
-    :param max_changes: the most changes one sync request may carry.
-    """
+def limits() -> dict:
+    """Return the limits a phone must respect, read from the field schemas and the
+    ``SYNC_MAX_CHANGES`` setting (the one place each limit is kept)."""
     return {
         "fields": {
             record_type: {name: field.max_length
@@ -224,7 +224,7 @@ def limits(max_changes: int) -> dict:
             for record_type, rules in RECORD_TYPES.items()
         },
         "action_items_per_round": MAX_ACTION_ITEMS_PER_ROUND,
-        "changes_per_request": max_changes,
+        "changes_per_request": current_app.config["SYNC_MAX_CHANGES"],
     }
 
 

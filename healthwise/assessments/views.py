@@ -9,28 +9,37 @@ back twice, or a phone that later syncs the same changes itself, stores each cha
 import uuid
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import gettext as _
 
 from healthwise.access import service as access
 from healthwise.access.service import Scope
 from healthwise.assessments.files import FileError, read_phone_file
-from healthwise.assessments.pull import BadCursor, parse_cursor, pull
+from healthwise.assessments.pull import parse_cursor, pull
 from healthwise.assessments.push import push
 from healthwise.assessments.rules import Actor, bind_device
-from healthwise.assessments.schemas import MAX_DEVICES_PER_TOKEN, UUID, SyncRequestSchema, limits
+from healthwise.assessments.schemas import (
+    MAX_DEVICES_PER_TOKEN,
+    UUID,
+    LimitsSchema,
+    SyncRequestSchema,
+    SyncResponseSchema,
+    limits,
+)
 from healthwise.assessments.store import read_clock
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import token_required
-from healthwise.errors import APIError
+from healthwise.errors import Forbidden
 from healthwise.extensions import db, limiter
 from healthwise.facilities.models import Facility
-from healthwise.timeutil import iso, utcnow
+from healthwise.timeutil import utcnow
+from healthwise.web.api import BEARER
+from healthwise.web.api import Blueprint as ApiBlueprint
 from healthwise.web.pages import not_in_your_districts, page_blueprint
-from healthwise.web.requests import json_body
 
-api = Blueprint("assessments_api", __name__, url_prefix="/api/v1")
+api = ApiBlueprint("assessments_api", __name__, url_prefix="/api/v1",
+                   description="Offline sync: push the phone's changes, pull the server's.")
 bp = page_blueprint("assessments", __name__, "/manage", not_in_your_districts)
 LAST_SEEN_STEP = timedelta(minutes=1)
 
@@ -42,58 +51,32 @@ def _token_key() -> str:
 @api.post("/sync")
 @token_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_SYNC"], key_func=_token_key)
-def sync():
-    """Push changes and pull what changed since the cursor.
-    ---
-    post:
-      tags: [sync]
-      summary: Push the phone's changes and pull the server's (sync protocol)
-      description: >-
-        Each change gets a result: applied, duplicate, merged, conflict or rejected.
-        Then the records of the token's scope changed after `cursor` come back, a
-        page at a time (`more`), with every record the phone's picture may be behind
-        on (a duplicate after a lost reply, a change not made on the latest revision).
-        A cursor this server never issued is refused with 422 `bad_cursor`: pull
-        again from `null`.
-      security: [{bearer: []}]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: SyncRequestSchema
-      responses:
-        200:
-          content:
-            application/json:
-              schema: SyncResponseSchema
-        400: {content: {application/json: {schema: ErrorSchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        413: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
-        429: {content: {application/json: {schema: ErrorSchema}}}
+@api.doc(**BEARER)
+@api.arguments(SyncRequestSchema)
+@api.response(200, SyncResponseSchema)
+@api.alt_response(400, response="BAD_REQUEST")
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description="A manager's token, or a token that "
+                  "synced from too many phones (too_many_devices)")
+@api.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@api.alt_response(429, response="TOO_MANY_REQUESTS")
+def sync(data: dict):
+    """Push the phone's changes and pull the server's (sync protocol).
+
+    Each change gets a result: applied, duplicate, merged, conflict or rejected. Then the
+    records of the token's scope changed after `cursor` come back, a page at a time
+    (`more`), with every record the phone's picture may be behind on (a duplicate after
+    a lost reply, a change not made on the latest revision). A cursor this server never
+    issued is refused with 422 `bad_cursor`: pull again from `null`.
     """
-    body = json_body()
-    limit = current_app.config["SYNC_MAX_CHANGES"]
-    if isinstance(body.get("changes"), list) and len(body["changes"]) > limit:
-        raise APIError("too_many_changes", f"Send at most {limit} changes per request.", 422,
-                       {"limit": limit})
-    data = SyncRequestSchema().load(body)
-    raw_changes = body.get("changes") or []
     device_id = str(data["device_id"])
     if not bind_device(g.token, device_id):
-        raise APIError("too_many_devices", f"This token has already synced from "
-                       f"{MAX_DEVICES_PER_TOKEN} phones; join again to get a token for "
-                       "this phone.", 403)
-    try:
-        # Checked before anything is written; the clock only grows after that.
-        cursor = parse_cursor(data["cursor"], read_clock())
-    except BadCursor:
-        raise APIError("bad_cursor", "This server never issued that cursor (it may have been "
-                       "restored from a backup): sync again from the start, with cursor "
-                       "null.", 422) from None
+        raise Forbidden(f"This token has already synced from {MAX_DEVICES_PER_TOKEN} phones; "
+                        "join again to get a token for this phone.", "too_many_devices")
+    # Checked before anything is written; the clock only grows after that.
+    cursor = parse_cursor(data["cursor"], read_clock())
     actor = Actor(g.token.id, g.token.name, device_id)
-    pushed = push(g.scope, actor, raw_changes, registry())
+    pushed = push(g.scope, actor, data["changes"], registry())
     now = utcnow()
     if g.token.last_seen_at is None or now - g.token.last_seen_at > LAST_SEEN_STEP:
         # A minute is precise enough for "last seen", and a phone that only pulls
@@ -102,32 +85,21 @@ def sync():
     # Commit before pulling: the writer lock is held only while writing, and the pull
     # reads up to ``clock`` only, all of which has committed.
     db.session.commit()
-    page = pull(g.scope, cursor, pushed, current_app.config["SYNC_PAGE_SIZE"],
-                        data["cursor"])
+    page = pull(g.scope, cursor, pushed, current_app.config["SYNC_PAGE_SIZE"], data["cursor"])
     db.session.commit()
-    return jsonify({"results": pushed.results, **page, "server_time": iso(utcnow())})
+    return {"results": pushed.results, **page, "server_time": utcnow()}
 
 
 @api.get("/limits")
+@api.response(200, LimitsSchema)
 def sync_limits():
-    """The limits of what a phone may send, defined once here and read by the phone.
-    ---
-    get:
-      tags: [sync]
-      summary: Longest text per record field, action items per round, changes per request
-      description: >-
-        The phone keeps these to size its inputs and check an edit before saving it,
-        so that nothing a user types is refused later by the server.
-      responses:
-        200:
-          content:
-            application/json:
-              schema: LimitsSchema
+    """Longest text per record field, action items per round, changes per request.
+
+    The limits of what a phone may send, defined once and read by the phone: it sizes
+    its inputs and checks an edit before saving it, so that nothing a user types is
+    refused later by the server.
     """
-    response = jsonify(limits(current_app.config["SYNC_MAX_CHANGES"]))
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+    return limits(), 200, {"Cache-Control": "public, max-age=3600"}
 
 
 # Pages --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import yaml
 import zopfli.gzip
 from flask import current_app
 
-from healthwise.checklists.schemas import ChecklistSchema
+from healthwise.checklists.schemas import ChecklistSchema, LocalisedChecklistSchema
 from healthwise.languages.service import direction, translated
 
 TEXT_FIELDS = ("action", "why")
@@ -179,7 +179,9 @@ class Checklist:
         return found
 
     def _serialise(self, lang: str, cache: Path | None) -> Payload:
-        body = json.dumps(self.wire(lang), ensure_ascii=False, separators=(",", ":"))
+        # Dumped through the schema of the OpenAPI document: what is documented is what is sent.
+        body = json.dumps(LocalisedChecklistSchema().dump(self.wire(lang)), ensure_ascii=False,
+                          separators=(",", ":"))
         raw = body.encode()
         etag = hashlib.sha256(raw).hexdigest()[:32]
         return Payload(raw, _gzip(raw, cache / f"checklist-{etag}.gz" if cache else None), etag)

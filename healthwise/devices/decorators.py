@@ -10,7 +10,7 @@ from flask import g, request
 
 from healthwise.access.service import scope_of
 from healthwise.devices.service import find_token
-from healthwise.errors import APIError
+from healthwise.errors import Forbidden, Unauthorized
 
 #: The kinds of bearer token: a phone's (a committee phone or a workshop participant's,
 #: scoped to one facility) and a person's (a manager's or an admin's, for the managers' API).
@@ -36,12 +36,12 @@ def bearer_required(*kinds: str):
             header = request.headers.get("Authorization", "")
             scheme, _, secret = header.partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
-                raise APIError("unauthorized", "This request needs a device token "
-                                               "(Authorization: Bearer ...).", 401)
+                raise Unauthorized("This request needs a device token "
+                                   "(Authorization: Bearer ...).")
             token = find_token(secret.strip())
             if token is None:
-                raise APIError("invalid_token", "This device token is not valid or was "
-                                                "revoked. Join the facility again.", 401)
+                raise Unauthorized("This device token is not valid or was revoked. Join the "
+                                   "facility again.", "invalid_token")
             if kind_of(token) not in kinds:
                 raise _wrong_kind(kinds)
             g.token = token
@@ -53,14 +53,14 @@ def bearer_required(*kinds: str):
     return decorator
 
 
-def _wrong_kind(kinds) -> APIError:
+def _wrong_kind(kinds) -> Forbidden:
     if PHONE in kinds:
-        return APIError("phone_token_required", "This route serves the phones of a facility "
-                        "or a workshop only. A manager's or an admin's API token reads "
-                        "summaries through the managers' API (GET /api/v1/districts).", 403)
-    return APIError("manager_token_required", "This route is the managers' API: it needs a "
-                    "manager's or an admin's API token (from /manage/tokens), not a "
-                    "phone's.", 403)
+        return Forbidden("This route serves the phones of a facility or a workshop only. A "
+                         "manager's or an admin's API token reads summaries through the "
+                         "managers' API (GET /api/v1/districts).", "phone_token_required")
+    return Forbidden("This route is the managers' API: it needs a manager's or an admin's "
+                     "API token (from /manage/tokens), not a phone's.",
+                     "manager_token_required")
 
 
 #: The phones' API (sync, plans): a committee phone's or a workshop participant's token.

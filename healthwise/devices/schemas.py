@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from healthwise.facilities.schemas import DistrictSchema, FacilitySchema, WorkshopSchema
+from healthwise.timeutil import Timestamp
 from healthwise.validation import valid_optional_name
 from healthwise.web.forms import FormSchema
 
@@ -32,7 +33,7 @@ class EnrolResponseSchema(Schema):
 
 class DeviceSchema(Schema):
     name = fields.String()
-    created_at = fields.String()
+    created_at = Timestamp()
 
 
 class MeSchema(Schema):

@@ -10,11 +10,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from healthwise.access import service as access
-from healthwise.access.service import Role
 from healthwise.auth.models import User
 from healthwise.auth.service import AccountError, hash_secret
 from healthwise.database import hold_writer_gate
 from healthwise.devices.models import DeviceToken, EnrolmentCode
+from healthwise.errors import Gone, NotFound
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
 from healthwise.timeutil import utcnow
@@ -22,14 +22,6 @@ from healthwise.timeutil import utcnow
 # No 0/O, 1/I/L: codes are read aloud in workshops and typed on small keyboards.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TOKEN_PREFIX = "hw_"
-
-
-class CodeError(Exception):
-    """An enrolment code that cannot be redeemed; ``code`` says why."""
-
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
 
 
 def normalise_code(code: str) -> str:
@@ -83,7 +75,7 @@ def create_user_token(user: User, name: str = "") -> tuple[DeviceToken, str]:
 
     :raises AccountError: for a trainer, who reaches no facility.
     """
-    if user.role not in (Role.MANAGER, Role.ADMIN):
+    if user.role not in access.MANAGERS:
         raise AccountError("Only managers and admins have API tokens.")
     return _new_token(user_id=user.id, name=name[:100])
 
@@ -166,7 +158,8 @@ def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
     last use at once cannot both get it, on SQLite (which has no ``SELECT ... FOR
     UPDATE``) as on PostgreSQL, across every worker.
 
-    :raises CodeError: unknown (404), expired or used up (410).
+    :raises NotFound: for an unknown code.
+    :raises Gone: for a code that expired or was used up.
     """
     code_hash = hash_secret(normalise_code(raw))
     hold_writer_gate()
@@ -182,11 +175,10 @@ def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
     if taken is None:
         code = db.session.scalar(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))
         if code is None:
-            raise CodeError("unknown_code", "This enrolment code is not valid. Check it and "
-                                            "try again.", 404)
+            raise NotFound("This enrolment code is not valid. Check it and try again.",
+                           "unknown_code")
         if code.expires_at < now:
-            raise CodeError("code_expired", "This enrolment code has expired. Ask for a new "
-                                            "one.", 410)
-        raise CodeError("code_used_up", "This enrolment code has been used by as many phones "
-                                        "as allowed. Ask for a new one.", 410)
+            raise Gone("This enrolment code has expired. Ask for a new one.", "code_expired")
+        raise Gone("This enrolment code has been used by as many phones as allowed. Ask for "
+                   "a new one.", "code_used_up")
     return create_device_token(taken, device_name)

@@ -6,12 +6,10 @@ the session cookie, and every form on them carries a CSRF token.
 """
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -25,90 +23,74 @@ from healthwise.auth.decorators import user_required
 from healthwise.devices import service
 from healthwise.devices.decorators import PERSON, PHONE, bearer_required
 from healthwise.devices.panel import issue_code, panel
-from healthwise.devices.schemas import EnrolRequestSchema, TokenFormSchema
-from healthwise.errors import APIError
+from healthwise.devices.schemas import (
+    EnrolRequestSchema,
+    EnrolResponseSchema,
+    MeSchema,
+    TokenFormSchema,
+)
+from healthwise.errors import DomainError
 from healthwise.extensions import db, limiter
-from healthwise.timeutil import iso
+from healthwise.web.api import BEARER
+from healthwise.web.api import Blueprint as ApiBlueprint
 from healthwise.web.pages import not_in_your_districts, page_blueprint
-from healthwise.web.requests import json_body
 
-api = Blueprint("devices_api", __name__, url_prefix="/api/v1")
+api = ApiBlueprint("devices_api", __name__, url_prefix="/api/v1",
+                   description="Phones join a facility or a workshop, and ask who they are.")
 bp = page_blueprint("devices", __name__, "/manage", not_in_your_districts)
 
 
-def scope_dict(token, scope=None) -> dict:
-    """Describe what a token reaches, for the phone."""
+def scope_of(token, scope=None) -> dict:
+    """Describe what a token reaches, for the phone (dumped by ``ScopeSchema``)."""
     if token.facility is not None:
-        found = {"kind": "facility", "facility": token.facility.to_dict(),
+        found = {"kind": "facility", "facility": token.facility,
                  "facility_ids": [token.facility_id]}
         workshop = access.workshop_of(token.facility_id)
         if workshop is not None:
-            found.update(kind="workshop", workshop=workshop.to_dict())
+            found.update(kind="workshop", workshop=workshop)
         return found
     scope = scope or access.scope_of(token)
     districts = access.districts_of(token.user) if token.user is not None else []
-    return {"kind": "district", "districts": [d.to_dict() for d in districts],
+    return {"kind": "district", "districts": districts,
             "facility_ids": sorted(scope.facility_ids)}
 
 
 @api.post("/enrol")
 @limiter.limit(lambda: current_app.config["RATELIMIT_ENROL"])
-def enrol():
-    """Redeem an enrolment code for a device token.
-    ---
-    post:
-      tags: [auth]
-      summary: Join a facility with an enrolment code
-      description: Rate-limited per address (RATELIMIT_ENROL, 10 per minute by default).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: EnrolRequestSchema
-      responses:
-        201:
-          content:
-            application/json:
-              schema: EnrolResponseSchema
-        400: {content: {application/json: {schema: ErrorSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
-        410: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
-        429: {content: {application/json: {schema: ErrorSchema}}}
+@api.arguments(EnrolRequestSchema)
+@api.response(201, EnrolResponseSchema)
+@api.alt_response(404, response="NOT_FOUND", description="An unknown code (unknown_code)")
+@api.alt_response(410, response="GONE", description="A code expired or used up")
+@api.alt_response(429, response="TOO_MANY_REQUESTS")
+def enrol(data: dict):
+    """Join a facility with an enrolment code, for a device token.
+
+    Rate-limited per address (RATELIMIT_ENROL, 10 per minute by default).
     """
-    data = EnrolRequestSchema().load(json_body())
     try:
         token, secret = service.redeem_code(data["code"], data["device_name"])
-    except service.CodeError as exc:
+    except DomainError:
         db.session.commit()  # release the row lock; nothing was changed
-        raise APIError(exc.code, exc.message, exc.status) from None
+        raise
     db.session.commit()
-    return jsonify({"token": secret, "scope": scope_dict(token)}), 201
+    return {"token": secret, "scope": scope_of(token)}
 
 
 @api.get("/me")
 @bearer_required(PHONE, PERSON)
+@api.doc(**BEARER)
+@api.response(200, MeSchema)
+@api.alt_response(401, response="UNAUTHORIZED")
 def me():
-    """Describe the calling phone or API token and its scope.
-    ---
-    get:
-      tags: [auth]
-      summary: The calling phone or API token and what it may reach
-      description: >-
-        Any valid token: a phone's (kind facility or workshop, for the phones' API) or
-        a manager's or admin's (kind district, for the managers' API).
-      security: [{bearer: []}]
-      responses:
-        200:
-          content:
-            application/json:
-              schema: MeSchema
-        401: {content: {application/json: {schema: ErrorSchema}}}
+    """The calling phone or API token and what it may reach.
+
+    Any valid token: a phone's (kind facility or workshop, for the phones' API) or a
+    manager's or admin's (kind district, for the managers' API).
     """
-    return jsonify({
-        "scope": scope_dict(g.token, g.scope),
-        "device": {"name": g.token.name, "created_at": iso(g.token.created_at)},
-    })
+    return {"scope": scope_of(g.token, g.scope), "device": g.token}
+
+
+# Pages --------------------------------------------------------------------------------------
 
 
 def _facility_or_404(facility_id: int):

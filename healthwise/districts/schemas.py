@@ -7,6 +7,7 @@ here has a field for a participant's name, role or remark, nor for one person's 
 from marshmallow import Schema, fields
 
 from healthwise.districts.disclosure import MIN_GROUP
+from healthwise.plans.schemas import AchievementSchema, SuggestionSchema
 
 _HIDDEN = (f"null when fewer than {MIN_GROUP} participants answered this sensitive "
            "checkpoint")
@@ -96,25 +97,6 @@ class FacilityRoundsSchema(Schema):
     facility = fields.Nested(FacilityLineSchema, required=True)
     district = fields.Nested(DistrictNameSchema, required=True)
     rounds = fields.List(fields.Nested(RoundLineSchema), required=True)
-
-
-class SuggestionSchema(Schema):
-    rank = fields.Integer(required=True)
-    checkpoint_id = fields.String(required=True)
-    module_id = fields.String(required=True)
-    n_participants = fields.Integer(required=True)
-    n_action = fields.Integer(required=True)
-    n_priority = fields.Integer(required=True)
-    severity = fields.Integer(required=True)
-    cost = fields.String(required=True)
-    score = fields.Float(required=True)
-
-
-class AchievementSchema(Schema):
-    checkpoint_id = fields.String(required=True)
-    module_id = fields.String(required=True)
-    n_participants = fields.Integer(required=True)
-    n_in_place = fields.Integer(required=True)
 
 
 class AgreedItemSchema(Schema):

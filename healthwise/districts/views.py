@@ -8,10 +8,9 @@ figure has gone through :func:`healthwise.districts.disclosure.disclose`: summar
 plans and counts that obey the rule of five, never a name or one person's answer.
 """
 
-import re
 from datetime import timedelta
 
-from flask import Blueprint, abort, g, jsonify, render_template
+from flask import abort, g, render_template
 
 from healthwise.access import service as access
 from healthwise.auth.decorators import user_required
@@ -25,15 +24,17 @@ from healthwise.districts.schemas import (
     FacilityRoundsSchema,
     RoundSummarySchema,
 )
-from healthwise.errors import APIError
+from healthwise.errors import NotFound
 from healthwise.extensions import db
 from healthwise.languages.service import select_locale
 from healthwise.timeutil import utcnow
+from healthwise.web.api import BEARER, Blueprint
 from healthwise.web.pages import not_in_your_districts, page_blueprint
 
-api = Blueprint("districts_api", __name__, url_prefix="/api/v1")
+api = Blueprint("districts_api", __name__, url_prefix="/api/v1",
+                description="The managers' API: read-only summaries, rule of five applied.")
 bp = page_blueprint("districts", __name__, "/manage", not_in_your_districts)
-UUID = re.compile(r"^[0-9a-fA-F-]{36}\Z")
+MANAGERS_ONLY = "A phone's token (manager_token_required)"
 LAST_SEEN_STEP = timedelta(minutes=1)
 
 
@@ -49,8 +50,8 @@ def _last_used(response):
     return response
 
 
-def _not_found(what: str) -> APIError:
-    return APIError("not_found", f"There is no such {what} in your districts.", 404)
+def _not_found(what: str) -> NotFound:
+    return NotFound(f"There is no such {what} in your districts.")
 
 
 def _facility(facility_id: int):
@@ -62,105 +63,75 @@ def _facility(facility_id: int):
 
 @api.get("/districts")
 @manager_token_required
+@api.doc(**BEARER)
+@api.response(200, DistrictListSchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
 def districts():
     """The districts the token reaches, with their facilities.
-    ---
-    get:
-      tags: [managers]
-      summary: Districts and facilities (managers' and admins' tokens)
-      security: [{bearer: []}]
-      responses:
-        200: {content: {application/json: {schema: DistrictListSchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
     """
     user = g.token.user
     facilities = list(db.session.scalars(access.facilities_query(user)))
     found = [{"id": d.id, "name": d.name,
               "facilities": [f for f in facilities if f.district_id == d.id]}
              for d in access.districts_of(user)]
-    return jsonify(DistrictListSchema().dump({"districts": found}))
+    return {"districts": found}
 
 
 @api.get("/districts/<int:district_id>/summary")
 @manager_token_required
+@api.doc(**BEARER)
+@api.response(200, DistrictSummarySchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
 def district_summary(district_id: int):
     """A district at a glance: per facility, rounds, participants and module shares.
-    ---
-    get:
-      tags: [managers]
-      summary: District summary, as the district page shows it (rule of five applied)
-      security: [{bearer: []}]
-      parameters:
-        - {in: path, name: district_id, required: true, schema: {type: integer}}
-      responses:
-        200: {content: {application/json: {schema: DistrictSummarySchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
     """
     found = access.reachable_district(g.token.user, district_id)
     if found is None:
         raise _not_found("district")
-    return jsonify(DistrictSummarySchema().dump({
-        "district": found, "min_group": MIN_GROUP,
-        "facilities": summary.district_summary(found.id, registry())}))
+    return {"district": found, "min_group": MIN_GROUP,
+            "facilities": summary.district_summary(found.id, registry())}
 
 
 @api.get("/facilities/<int:facility_id>/rounds")
 @manager_token_required
+@api.doc(**BEARER)
+@api.response(200, FacilityRoundsSchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
 def facility_rounds(facility_id: int):
     """A facility's rounds, newest first, with how many took part in each.
-    ---
-    get:
-      tags: [managers]
-      summary: A facility's rounds (managers' and admins' tokens)
-      security: [{bearer: []}]
-      parameters:
-        - {in: path, name: facility_id, required: true, schema: {type: integer}}
-      responses:
-        200: {content: {application/json: {schema: FacilityRoundsSchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
     """
     facility = _facility(facility_id)
-    return jsonify(FacilityRoundsSchema().dump({
-        "facility": facility, "district": facility.district,
-        "rounds": summary.facility_rounds(facility.id)}))
+    return {"facility": facility, "district": facility.district,
+            "rounds": summary.facility_rounds(facility.id)}
 
 
-@api.get("/facilities/<int:facility_id>/rounds/<assessment_id>")
+@api.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>")
 @manager_token_required
-def round_summary(facility_id: int, assessment_id: str):
+@api.doc(**BEARER)
+@api.response(200, RoundSummarySchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
+def round_summary(facility_id: int, assessment_id):
     """A round's plan summary: module shares, ranking, achievements and agreed items.
-    ---
-    get:
-      tags: [managers]
-      summary: A round's plan summary, without names or individual answers
-      security: [{bearer: []}]
-      parameters:
-        - {in: path, name: facility_id, required: true, schema: {type: integer}}
-        - {in: path, name: assessment_id, required: true, schema: {type: string}}
-      responses:
-        200: {content: {application/json: {schema: RoundSummarySchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
     """
     facility = _facility(facility_id)
-    found = (summary.round_summary(facility.id, assessment_id, registry())
-             if UUID.match(assessment_id) else None)
+    found = summary.round_summary(facility.id, str(assessment_id), registry())
     if found is None:
         raise _not_found("round")
     before = ({s.module_id: s.share for s in found.previous.modules}
               if found.previous is not None else {})
-    return jsonify(RoundSummarySchema().dump({
+    return {
         "round": found.round, "min_group": MIN_GROUP,
         "modules": [{**_share(s), "previous_share": before.get(s.module_id)}
                     for s in found.figures.modules],
         "sensitive": found.figures.sensitive, "suggested": found.figures.suggested,
-        "achievements": found.figures.achievements, "items": found.items}))
+        "achievements": found.figures.achievements, "items": found.items}
 
 
 def _share(share) -> dict:

@@ -34,9 +34,6 @@ class District(db.Model):
 
     facilities: Mapped[list["Facility"]] = relationship(back_populates="district")
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name}
-
 
 class Facility(db.Model):
     """A clinic, health centre or hospital; or a workshop's practice facility."""
@@ -51,10 +48,6 @@ class Facility(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     district: Mapped[District | None] = relationship(back_populates="facilities")
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "kind": self.kind,
-                "district": self.district.to_dict() if self.district is not None else None}
 
 
 class Workshop(db.Model):
@@ -77,7 +70,3 @@ class Workshop(db.Model):
 
     trainer: Mapped["User"] = relationship("User")
     facility: Mapped[Facility] = relationship()
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "starts_on": self.starts_on.isoformat(),
-                "ends_on": self.ends_on.isoformat()}

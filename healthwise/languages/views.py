@@ -1,59 +1,43 @@
-"""Language API: the languages on offer and the phone's interface strings."""
+"""Language API (the languages on offer and the phone's interface strings), and the
+page's language in every template."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, request
 
-from healthwise.errors import APIError
 from healthwise.languages.catalogues import completeness
-from healthwise.languages.service import catalogue, normalise
+from healthwise.languages.schemas import InterfaceStringsSchema, Lang, LocalesSchema
+from healthwise.languages.service import catalogue, direction, select_locale
+from healthwise.web.api import Blueprint
 
-bp = Blueprint("languages_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("languages_api", __name__, url_prefix="/api/v1",
+               description="The languages on offer and the phone's interface strings.")
+
+
+@bp.app_context_processor
+def _page_language() -> dict:
+    """Give every template the request's language and its direction."""
+    lang = select_locale()
+    return {"lang": lang, "dir": direction(lang)}
 
 
 @bp.get("/locales")
+@bp.response(200, LocalesSchema)
 def locales():
-    """List the languages with how complete their catalogues are.
-    ---
-    get:
-      tags: [languages]
-      summary: Languages and the share of strings translated
-      responses:
-        200:
-          content:
-            application/json:
-              schema: LocalesSchema
+    """Languages and the share of their strings translated.
+
+    The one list of languages: the phone reads it from here.
     """
-    result = []
-    for code, (name, direction) in current_app.config["LANGUAGES"].items():
-        result.append({
-            "code": code, "name": name, "dir": direction,
-            "completeness": {d: completeness(code, d) for d in ("messages", "checklists")},
-        })
-    return jsonify({"locales": result})
+    return {"locales": [
+        {"code": code, "name": name, "dir": direction,
+         "completeness": {d: completeness(code, d) for d in ("messages", "checklists")}}
+        for code, (name, direction) in current_app.config["LANGUAGES"].items()]}
 
 
 @bp.get("/i18n/<lang>")
+@bp.response(200, InterfaceStringsSchema)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def interface_strings(lang: str):
-    """Return the interface strings of one language for the phone.
-    ---
-    get:
-      tags: [languages]
-      summary: The phone's interface strings in one language
-      parameters:
-        - in: path
-          name: lang
-          required: true
-          schema: {type: string}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: InterfaceStringsSchema
-        404: {content: {application/json: {schema: ErrorSchema}}}
-    """
-    code = normalise(lang)
-    if code is None or code != lang:
-        raise APIError("unsupported_language", f"Language '{lang}' is not available.", 404,
-                       {"supported": list(current_app.config["LANGUAGES"])})
+    """The phone's interface strings in one language (plural forms as lists)."""
+    code = Lang().deserialize(lang)
     cat = catalogue(code, "messages")
     messages = {}
     plural = None
@@ -67,8 +51,10 @@ def interface_strings(lang: str):
             messages[key] = value
     if hasattr(cat, "plural") and code != "en":
         plural = getattr(cat, "_info", {}).get("plural-forms")
-    response = jsonify({"lang": code, "dir": current_app.config["LANGUAGES"][code][1],
-                        "plural": plural, "messages": messages})
+    body = InterfaceStringsSchema().dump({
+        "lang": code, "dir": current_app.config["LANGUAGES"][code][1], "plural": plural,
+        "messages": messages})
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)

@@ -119,8 +119,7 @@ def plan_json(round_: Round, checklist, gettext, ngettext) -> dict:
             "n_priority": s.n_priority, "severity": s.severity, "cost": s.cost,
             "score": round(s.score, 2), "reasons": priority.describe(s, gettext, ngettext),
         } for s in suggestions],
-        "achievements": [{"checkpoint_id": a.checkpoint_id, "module_id": a.module_id}
-                         for a in priority.achievements(checklist, round_.responses)],
+        "achievements": priority.achievements(checklist, round_.responses),
         "modules": [{"id": s.module_id, "title": titles.get(s.module_id, s.module_id),
                      "share": s.share, "previous_share": before.get(s.module_id)}
                     for s in shares],

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from werkzeug.exceptions import ServiceUnavailable
+from healthwise.errors import Busy
 
 RETRY_AFTER = 5  # seconds: a long plan renders in about one
 
@@ -22,7 +22,7 @@ RETRY_AFTER = 5  # seconds: a long plan renders in about one
 def render_slot(folder: Path, slots: int, wait: float) -> Iterator[None]:
     """Hold one of ``slots`` render slots for the block, waiting up to ``wait`` seconds.
 
-    :raises ServiceUnavailable: (503, with Retry-After) if none came free in time.
+    :raises Busy: (503, with Retry-After) if none came free in time.
     """
     folder.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
@@ -43,6 +43,6 @@ def render_slot(folder: Path, slots: int, wait: float) -> Iterator[None]:
                 os.close(fd)
             return
         if time.monotonic() >= deadline:
-            raise ServiceUnavailable("The server is busy making other PDFs. Try again in a "
-                                     "few seconds.", retry_after=RETRY_AFTER)
+            raise Busy("The server is busy making other PDFs. Try again in a few seconds.",
+                       retry_after=RETRY_AFTER)
         time.sleep(0.05)

@@ -1,19 +1,14 @@
-"""What every page under ``/manage`` shares: the language, no caching, HTML error pages.
+"""What every page under ``/manage`` shares: its templates folder, no caching, HTML error
+pages.
 
-Each feature makes its page blueprint with :func:`page_blueprint`; the signed-in person
-is added to every page by :mod:`healthwise.auth.views`.
+Each feature makes its page blueprint with :func:`page_blueprint`. Every template gets
+the page's language and direction from :mod:`healthwise.languages.views`, and the
+signed-in person from :mod:`healthwise.auth.views`.
 """
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-
-from healthwise.languages.service import direction, select_locale
-
-
-def _page_globals() -> dict:
-    lang = select_locale()
-    return {"lang": lang, "dir": direction(lang)}
 
 
 def _no_store(response):
@@ -41,13 +36,12 @@ def _too_many(exc):
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str, not_found) -> Blueprint:
-    """Return a blueprint for pages under ``/manage``: its own ``templates/`` folder, the
-    same globals, never cached, and HTML error pages.
+    """Return a blueprint for pages under ``/manage``: its own ``templates/`` folder, never
+    cached, and HTML error pages.
 
     :param not_found: a callable returning the (translated) message of its 404 page.
     """
     pages = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
-    pages.context_processor(_page_globals)
     pages.after_request(_no_store)
     pages.register_error_handler(CSRFError, _csrf_error)
     pages.register_error_handler(403, _forbidden)

@@ -3,7 +3,7 @@
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from healthwise.errors import APIError
+from healthwise.errors import BadRequest
 
 
 def json_body() -> dict:
@@ -11,12 +11,12 @@ def json_body() -> dict:
     try:
         body = request.get_json(silent=True, force=True)
     except RecursionError:  # the json module recurses once per level of nesting
-        raise APIError("bad_json", "The request body is nested too deeply to be read.",
-                       400) from None
+        raise BadRequest("The request body is nested too deeply to be read.",
+                         "bad_json") from None
     if body is None:
-        raise APIError("bad_json", "The request body must be JSON.", 400)
+        raise BadRequest("The request body must be JSON.", "bad_json")
     if not isinstance(body, dict):
-        raise APIError("bad_shape", "The request body must be a JSON object.", 400)
+        raise BadRequest("The request body must be a JSON object.", "bad_shape")
     return body
 
 
