@@ -6,15 +6,14 @@ phones queue only for the part that must be serial.
 
 import hashlib
 import json
-import uuid
 from functools import lru_cache
 
 from marshmallow import ValidationError
 
-from healthwise.assessments.schemas import MAX_INT, RECORD_TYPES, UUID, ChangeSchema
+from healthwise.assessments.schemas import MAX_INT, RECORD_TYPES, ChangeSchema
+from healthwise.validation import UUID_PATTERN
 
 CHANGE_SCHEMA = ChangeSchema()
-UUID_PATTERN = UUID.regex
 
 
 class Rejected(Exception):
@@ -59,7 +58,7 @@ def _plain_envelope(raw) -> dict | None:
             and (base_rev is None or (type(base_rev) is int and 0 <= base_rev <= MAX_INT))
             and UUID_PATTERN.match(change_id) and UUID_PATTERN.match(record_id)
             and all(type(key) is str for key in fields)):
-        return {"change_id": change_id, "type": record_type, "id": record_id,
+        return {"change_id": change_id.lower(), "type": record_type, "id": record_id.lower(),
                 "base_rev": base_rev, "fields": dict(fields)}
     return None
 
@@ -80,8 +79,6 @@ def parse(raw: dict) -> dict:
     change = load_envelope(raw)
     if not change["fields"]:
         raise Rejected("empty_change", "The change sets no field.")
-    change["change_id"] = change["change_id"].lower()
-    change["id"] = change["id"].lower()
     schema = RECORD_TYPES[change["type"]]["schema"]
     unknown = sorted(change["fields"].keys() - schema.fields.keys())
     if unknown:
@@ -105,10 +102,7 @@ def _field_value(record_type: str, name: str, kind: type, value):
     The same values recur in every batch (``"yes"``, ``False``, the response id...),
     so each is checked once and remembered; ``kind`` keeps ``1`` apart from ``True``.
     """
-    loaded = RECORD_TYPES[record_type]["schema"].fields[name].deserialize(value)
-    if isinstance(loaded, uuid.UUID):
-        return str(loaded)  # canonical lower-case form, as record ids are stored
-    return loaded
+    return RECORD_TYPES[record_type]["schema"].fields[name].deserialize(value)
 
 
 def _first_error(messages) -> str:

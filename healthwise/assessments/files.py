@@ -13,7 +13,7 @@ its records are the committee's and are synced, not shown.
 import json
 from dataclasses import dataclass
 
-from healthwise.assessments.schemas import UUID
+from healthwise.validation import UUID_PATTERN
 
 WIRE_KEYS = ("change_id", "type", "id", "base_rev", "fields")
 
@@ -58,7 +58,7 @@ def read_phone_file(raw: bytes) -> PhoneFile:
     changes = []
     for item in _pairs_or_items(data.get("outbox", [])):
         change_id = item.get("change_id") if isinstance(item, dict) else None
-        if isinstance(change_id, str) and UUID.regex.match(change_id):
+        if isinstance(change_id, str) and UUID_PATTERN.match(change_id):
             changes.append({key: item.get(key) for key in WIRE_KEYS})
     meta = {}
     for pair in data.get("meta") or []:

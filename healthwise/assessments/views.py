@@ -20,7 +20,6 @@ from healthwise.assessments.push import push
 from healthwise.assessments.rules import Actor, bind_device
 from healthwise.assessments.schemas import (
     MAX_DEVICES_PER_TOKEN,
-    UUID,
     LimitsSchema,
     SyncRequestSchema,
     SyncResponseSchema,
@@ -34,6 +33,7 @@ from healthwise.errors import Forbidden
 from healthwise.extensions import db, limiter
 from healthwise.facilities.models import Facility
 from healthwise.timeutil import utcnow
+from healthwise.validation import UUID_PATTERN
 from healthwise.web.api import BEARER
 from healthwise.web.api import Blueprint as ApiBlueprint
 from healthwise.web.pages import not_in_your_districts, page_blueprint
@@ -69,7 +69,7 @@ def sync(data: dict):
     a lost reply, a change not made on the latest revision). A cursor this server never
     issued is refused with 422 `bad_cursor`: pull again from `null`.
     """
-    device_id = str(data["device_id"])
+    device_id = data["device_id"]
     if not bind_device(g.token, device_id):
         raise Forbidden(f"This token has already synced from {MAX_DEVICES_PER_TOKEN} phones; "
                         "join again to get a token for this phone.", "too_many_devices")
@@ -137,7 +137,7 @@ def phone_file(facility_id: int):
     except FileError as exc:
         return render_template("assessments/phone_file.html", facility=facility, workshop=workshop,
                                error=_file_error(exc.code)), 422
-    device_id = found.device_id if found.device_id and UUID.regex.match(found.device_id) \
+    device_id = found.device_id if found.device_id and UUID_PATTERN.match(found.device_id) \
         else str(uuid.uuid4())
     actor = Actor(None, f"file via {g.user.email}"[:100], device_id.lower())
     results = []
