@@ -168,7 +168,7 @@ class Renderer:
         return story
 
     def header(self) -> list[Flowable]:
-        """Title block: what, where, when, who."""
+        """Build the title block: what, where, when, who."""
         _, doc = self._, self.doc
         kind = _("Follow-up") if doc.kind == "follow_up" else _("Baseline")
         facts = [
@@ -215,7 +215,7 @@ class Renderer:
         ]
 
     def chart(self) -> list[Flowable]:
-        """Bar chart: per module, the share of checkpoints where action is proposed."""
+        """Build the bar chart: per module, the share of checkpoints where action is proposed."""
         _ = self._
         rows = [row for row in self.doc.chart if row.share is not None or row.previous is not None]
         if not rows:
@@ -262,7 +262,7 @@ class Renderer:
         return [KeepTogether(flowables + [table]), Spacer(0, 14)]
 
     def _legend(self) -> Table:
-        """Legend of a follow-up chart: grey is the earlier round, green is now."""
+        """Build a follow-up chart's legend: grey is the earlier round, green is now."""
         _ = self._
         cells: list[Any] = []
         widths: list[float] = []
@@ -286,7 +286,7 @@ class Renderer:
         return table
 
     def action_table(self) -> list[Flowable]:
-        """The prioritised actions: wraps long text and repeats its header on each page."""
+        """Build the prioritised actions' table: long text wraps, the header repeats each page."""
         _, doc = self._, self.doc
         heading = [
             CondPageBreak(60 * mm),
@@ -353,7 +353,7 @@ class Renderer:
         return heading + [table, Spacer(0, 14)]
 
     def achievements(self) -> list[Flowable]:
-        """What is already good: HealthWISE builds on achievements."""
+        """List what is already good: HealthWISE builds on achievements."""
         _ = self._
         heading = [self.text(_("What is already good"), HEADING), Spacer(0, 4)]
         if not self.doc.achievements:
@@ -394,7 +394,7 @@ class Renderer:
         return [CondPageBreak(40 * mm), *heading, table, Spacer(0, 16)]
 
     def signatures(self) -> list[Flowable]:
-        """Signature lines for the chair and the manager, and the next review date."""
+        """Build signature lines for the chair and the manager, and the next review date."""
         _, doc = self._, self.doc
         review = fill(_("Next review: %(date)s"), {"date": doc.next_review or "\u2014"})
         chair = [
