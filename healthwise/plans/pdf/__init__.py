@@ -3,8 +3,8 @@
 Pure: a :class:`~healthwise.plans.document.PlanDocument` (already localised
 text), a language code and two translation callables in, PDF bytes out. No
 Flask: the view takes ``gettext`` and ``ngettext`` from the language's compiled
-catalogue (``healthwise.i18n.gettext_for(lang)``, which needs no request) and
-passes them in, so nothing here depends on a request's locale.
+catalogue (``healthwise.languages.service.gettext_for(lang)``, which needs no
+request) and passes them in, so nothing here depends on a request's locale.
 
 Safety: reportlab's paragraph markup is code (``<img src>`` loads files or
 URLs, ``<link>`` makes links), so every piece of text, user text and

@@ -52,7 +52,7 @@ def render_plan(
         right-to-left languages get a mirrored layout.
     :param gettext: translates one label and does no formatting (the view
         passes the ``gettext`` of the language's compiled catalogue, from
-        ``healthwise.i18n.gettext_for``).
+        ``healthwise.languages.service.gettext_for``).
     :param ngettext: picks and translates the singular or plural form, no
         formatting.
     :returns: the PDF file's bytes.
