@@ -35,6 +35,7 @@ from healthwise.plans.document import (  # noqa: E402
     ChartRow,
     PlanDocument,
 )
+from healthwise.plans.pdf import fonts, lines  # noqa: E402
 
 MODULES = {
     "en": [
@@ -142,7 +143,7 @@ ARABIC_LABELS = {
     "Next review: %(date)s": "المراجعة القادمة: %(date)s",
     "Page %(page)d of %(pages)d": "صفحة %(page)d من %(pages)d",
 }
-TEXT_CACHES = (pdf._shaped, pdf._layout_line, pdf._word_width)
+TEXT_CACHES = (fonts.shaped, lines.layout_line, fonts.word_width)
 
 
 def make_plan(lang: str, n_items: int) -> PlanDocument:

@@ -17,12 +17,10 @@ import pypdf
 import pytest
 
 from healthwise.plans.document import AchievementLine, ActionItem, ChartRow, PlanDocument
-from healthwise.plans.pdf import (
-    _break_lines,
-    _layout_line,
-    _visual_runs,
-    render_plan,
-)
+from healthwise.plans.pdf import render_plan
+from healthwise.plans.pdf.bidi import visual_runs as _visual_runs
+from healthwise.plans.pdf.lines import break_lines as _break_lines
+from healthwise.plans.pdf.lines import layout_line as _layout_line
 
 TRANSLATIONS = {
     "fr": {
