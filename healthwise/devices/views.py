@@ -61,6 +61,7 @@ def scope_of(token, scope=None) -> dict:
 @api.response(201, EnrolResponseSchema)
 @api.alt_response(404, response="NOT_FOUND", description="An unknown code (unknown_code)")
 @api.alt_response(410, response="GONE", description="A code expired or used up")
+@api.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @api.alt_response(429, response="TOO_MANY_REQUESTS")
 def enrol(data: dict):
     """Join a facility with an enrolment code, for a device token.

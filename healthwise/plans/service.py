@@ -1,6 +1,6 @@
 """Action plans: read a round from the database and build its plan (JSON and PDF).
 
-The ranking and the PDF are pure (``priority.py``, ``pdf.py``); this module only
+The ranking and the PDF are pure (``priority.py``, ``pdf``); this module only
 gathers their input, scoped to what the caller may see.
 """
 

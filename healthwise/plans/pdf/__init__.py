@@ -36,6 +36,5 @@ from healthwise.plans.pdf.flowables import BidiText
 from healthwise.plans.pdf.fonts import init_fonts
 from healthwise.plans.pdf.lines import draw_line
 from healthwise.plans.pdf.render import render_plan
-from healthwise.plans.pdf.text import RTL_LANGUAGES
 
-__all__ = ["BidiText", "RTL_LANGUAGES", "draw_line", "init_fonts", "render_plan"]
+__all__ = ["BidiText", "draw_line", "init_fonts", "render_plan"]

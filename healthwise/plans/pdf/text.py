@@ -7,9 +7,8 @@ import unicodedata
 from dataclasses import replace
 from xml.sax.saxutils import escape
 
+from healthwise.config import LANGUAGES
 from healthwise.plans.document import PlanDocument
-
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 # A wall chart is no place for an essay, and a pasted novel should not cost
 # seconds of CPU: longer fields are clipped with an ellipsis.
@@ -28,11 +27,13 @@ _RTL_CHARS = re.compile(
 
 
 def is_rtl_language(lang: str) -> bool:
-    """Tell whether a language code (``ar``, ``ar-EG``, ``fa_IR``...) is written right to left.
+    """Tell whether a language code (``ar``, ``ar-EG``...) is written right to left, as the
+    server's one list of languages (``healthwise.config.LANGUAGES``) says.
 
     :param lang: a language code, with or without a region.
     """
-    return lang.split("_")[0].split("-")[0] in RTL_LANGUAGES
+    base = lang.replace("_", "-").split("-")[0].lower()
+    return LANGUAGES.get(base, ("", "ltr"))[1] == "rtl"
 
 
 def clean(text: object) -> str:
