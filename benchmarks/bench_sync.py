@@ -32,8 +32,9 @@ from sqlalchemy import create_engine, event, insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from healthwise.assessments.models import Answer, Change, Response  # noqa: E402
-from healthwise.facilities import models as _facilities  # noqa: E402, F401 (for create_all)
+from healthwise.auth import models as _auth  # noqa: E402, F401 (for create_all)
 from healthwise.extensions import db  # noqa: E402
+from healthwise.facilities import models as _facilities  # noqa: E402, F401 (for create_all)
 from tests.live import Server, cli, environment  # noqa: E402
 from tests.test_live_server import response_batch  # noqa: E402
 
