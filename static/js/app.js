@@ -1,20 +1,24 @@
 // Entry point: start-up, the hash router, the top bar and the service worker.
+import { OfflineError } from "./api.js";
+import { checklist } from "./cache.js";
 import * as db from "./db.js";
-import * as sync from "./sync.js";
-import { t, tn, setLang, initialLang, current as currentLang } from "./i18n.js";
-import { h, toast } from "./views/ui.js";
-import join from "./views/join.js";
-import home from "./views/home.js";
-import newRound from "./views/newround.js";
-import round from "./views/round.js";
-import participant from "./views/participant.js";
-import modules from "./views/modules.js";
+import { checkMe } from "./enrol.js";
+import { bus } from "./events.js";
+import { current as currentLang, initialLang, loadLanguages, setLang, t, tn } from "./i18n.js";
+import { schedule, status, syncNow } from "./sync.js";
 import checkpoint, { recoverDraft } from "./views/checkpoint.js";
 import group from "./views/group.js";
-import plan, { sendQueuedPdfs } from "./views/plan.js";
+import home from "./views/home.js";
 import item from "./views/item.js";
+import join from "./views/join.js";
+import modules from "./views/modules.js";
+import newRound from "./views/newround.js";
 import outbox from "./views/outbox.js";
+import participant from "./views/participant.js";
+import plan, { sendQueuedPdfs } from "./views/plan.js";
+import round from "./views/round.js";
 import settings from "./views/settings.js";
+import { h, toast } from "./views/ui.js";
 
 const ROUTES = [
   ["/join", join, { open: true }],
@@ -48,7 +52,7 @@ const ctx = {
     const lang = currentLang();
     if (!this._cl || this._clLang !== lang) {
       this._clLang = lang;
-      this._cl = sync.checklist(lang).catch((e) => { this._cl = null; throw e; });
+      this._cl = checklist(lang).catch((e) => { this._cl = null; throw e; });
     }
     return this._cl;
   },
@@ -102,8 +106,8 @@ async function route(keepScroll = false) {
     live() {
       let timer;
       const fn = () => { clearTimeout(timer); timer = setTimeout(() => my === seq && route(true), 250); };
-      sync.bus.addEventListener("records", fn);
-      cleanups.push(() => { clearTimeout(timer); sync.bus.removeEventListener("records", fn); });
+      bus.addEventListener("records", fn);
+      cleanups.push(() => { clearTimeout(timer); bus.removeEventListener("records", fn); });
     },
   };
   backEl.setAttribute("aria-label", t("Back"));
@@ -115,7 +119,7 @@ async function route(keepScroll = false) {
     console.error(e);
     root.replaceChildren(h("div", { class: "card alert", role: "alert" },
       h("h2", {}, t("Something went wrong")),
-      h("p", {}, e instanceof sync.OfflineError ? t("This needs a connection. Try again when you are online.") : e.message || String(e)),
+      h("p", {}, e instanceof OfflineError ? t("This needs a connection. Try again when you are online.") : e.message || String(e)),
       h("a", { class: "btn", href: "#/" }, t("Home"))));
   }
   if (my !== seq) return;
@@ -133,7 +137,7 @@ async function route(keepScroll = false) {
 }
 
 async function updatePill() {
-  const s = await sync.status();
+  const s = await status();
   let text;
   let cls = "pill";
   if (!s.enrolled) { pill.hidden = true; return; }
@@ -177,15 +181,16 @@ async function registerServiceWorker() {
 
 async function start() {
   const m = await db.metas(["lang", "token"]);
+  await loadLanguages();
   const lang = m.lang || (await initialLang());
   const langReady = setLang(lang, () => route(true), { save: !m.lang });
   // Read the checklist while the rest starts: the walk-through needs it first.
   if (m.token) ctx.checklist().catch(() => {});
   registerServiceWorker();
   if (!(await langReady)) toast(t("This language is not on the phone yet; connect once to download it."));
-  sync.bus.addEventListener("status", updatePill);
-  sync.bus.addEventListener("revoked", () => route(true));
-  sync.bus.addEventListener("checklist", () => { ctx._cl = null; });
+  bus.addEventListener("status", updatePill);
+  bus.addEventListener("revoked", () => route(true));
+  bus.addEventListener("checklist", () => { ctx._cl = null; });
   window.addEventListener("online", updatePill);
   window.addEventListener("offline", updatePill);
   window.addEventListener("hashchange", () => route());
@@ -199,15 +204,15 @@ async function start() {
   updatePill();
   if (m.token) {
     if (navigator.storage && navigator.storage.persist) navigator.storage.persisted().then((p) => p || navigator.storage.persist()).catch(() => {});
-    sync.syncNow().then(() => sendQueuedPdfs(), () => {});
-    sync.checkMe();
+    syncNow().then(() => sendQueuedPdfs(), () => {});
+    checkMe();
   }
   // Keep the group view fresh while the app is open and online.
   setInterval(() => {
-    if (document.visibilityState === "visible" && navigator.onLine) sync.syncNow().then(() => sendQueuedPdfs(), () => {});
+    if (document.visibilityState === "visible" && navigator.onLine) syncNow().then(() => sendQueuedPdfs(), () => {});
   }, 120000);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && navigator.onLine) sync.schedule(500);
+    if (document.visibilityState === "visible" && navigator.onLine) schedule(500);
   });
   window.addEventListener("online", () => setTimeout(() => sendQueuedPdfs(), 3000));
 }

@@ -12,7 +12,8 @@
 //              status: "pending" (to send), "rejected" (the server refused it) or
 //              "failed" (it failed alone, e.g. a 5xx); the last two are set aside.
 //   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
-//   checklists "<id>:<lang>" -> checklist JSON (+ etag)
+//   checklists "<id>:<lang>" -> checklist JSON (+ etag, fetched)
+// and, in localStorage, DRAFT: the remark being typed (views/checkpoint.js).
 
 const NAME = "healthwise";
 const VERSION = 2;
@@ -143,7 +144,7 @@ export const wipe = (stores, metaKeys = []) =>
     for (const k of metaKeys) s.meta.delete(k);
   });
 
-// ---- records ------------------------------------------------------------
+// ---- the records' parent index (queries: records.js) -----------------------
 
 export const PARENT = { assessment: "facility_id", response: "assessment_id", answer: "response_id", action_item: "assessment_id" };
 
@@ -153,6 +154,5 @@ export function parentOf(type, fields) {
   return v === undefined || v === null ? "" : String(v);
 }
 
-export const record = (type, id) => get("records", [type, id]);
-export const children = (parent) => byIndex("records", "parent", String(parent));
-export const ofType = (type) => byIndex("records", "type", type);
+/** The localStorage key of the remark being typed. */
+export const DRAFT = "healthwise-draft";

@@ -1,14 +1,14 @@
 // Walk-through: one checkpoint at a time. Every tap is saved on the phone at once.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
+import { DRAFT } from "../db.js";
 import { t } from "../i18n.js";
-import { h, link, findCheckpoint, untranslated, englishBadge, sourcesOf, saveError } from "./ui.js";
-import { answersOf } from "./modules.js";
+import { maxLengths } from "../limits.js";
+import { create, edit } from "../outbox.js";
+import { answersOf, keepPosition, record } from "../records.js";
+import { englishBadge, findCheckpoint, h, link, saveError, sourcesOf, untranslated } from "./ui.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
 // if the tab is closed or the phone dies before it reaches IndexedDB, the next start
 // saves it (recoverDraft). One draft at a time: only one remark is typed at once.
-const DRAFT = "healthwise-draft";
 const keepDraft = (d) => { try { localStorage.setItem(DRAFT, JSON.stringify(d)); } catch (_) { /* private mode */ } };
 const dropDraft = () => { try { localStorage.removeItem(DRAFT); } catch (_) { /* idem */ } };
 
@@ -18,8 +18,8 @@ export async function recoverDraft() {
   try { d = JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch (_) { /* unreadable: drop it */ }
   if (!d || !d.rid || !d.cp) return dropDraft();
   const ans = (await answersOf(d.rid)).get(d.cp);
-  if (!ans) await sync.create("answer", { response_id: d.rid, checkpoint_id: d.cp, action: null, priority: false, remark: d.remark });
-  else if (ans.fields.remark !== d.remark) await sync.edit("answer", ans.id, { remark: d.remark });
+  if (!ans) await create("answer", { response_id: d.rid, checkpoint_id: d.cp, action: null, priority: false, remark: d.remark });
+  else if (ans.fields.remark !== d.remark) await edit("answer", ans.id, { remark: d.remark });
   dropDraft();
 }
 
@@ -29,7 +29,7 @@ function list(title, items, attrs) {
 }
 
 export default async function checkpoint(root, { rid, cp }, view) {
-  const [resp, cl, max] = await Promise.all([db.record("response", rid), view.checklist(), sync.maxLengths("answer")]);
+  const [resp, cl, max] = await Promise.all([record("response", rid), view.checklist(), maxLengths("answer")]);
   const found = findCheckpoint(cl, cp);
   if (!resp || !found) {
     view.title(t("Walk-through"), "/");
@@ -38,7 +38,7 @@ export default async function checkpoint(root, { rid, cp }, view) {
   }
   const { module: mod, checkpoint: c, index } = found;
   view.title(mod.title, `/walk/${rid}`);
-  db.set("meta", `pos:${rid}`, c.id).catch(() => {});
+  keepPosition(rid, c.id).catch(() => {});
 
   const flat = cl.modules.flatMap((m) => m.checkpoints.map((x) => x.id));
   const at = flat.indexOf(c.id);
@@ -53,8 +53,8 @@ export default async function checkpoint(root, { rid, cp }, view) {
   const save = (fields) => {
     queue = queue.then(async () => {
       ans = ans
-        ? await sync.edit("answer", ans.id, fields)
-        : await sync.create("answer", { response_id: rid, checkpoint_id: c.id, action: null, priority: false, remark: "", ...fields });
+        ? await edit("answer", ans.id, fields)
+        : await create("answer", { response_id: rid, checkpoint_id: c.id, action: null, priority: false, remark: "", ...fields });
       saved.className = "saved";
       saved.textContent = t("Saved on this phone");
     }).catch((e) => {

@@ -1,39 +1,13 @@
 // Group view: every participant's answers side by side, computed on the phone
 // from the records it has pulled, so the committee can agree even offline.
-import * as db from "../db.js";
 import { t, tn } from "../i18n.js";
-import { h, link, empty, ACTION, untranslated, englishBadge, roleName } from "./ui.js";
-import { answersOf } from "./modules.js";
-
-/** The round's responses and their answers (Map response id -> Map checkpoint -> answer). */
-export async function groupData(aid) {
-  const responses = (await db.children(aid)).filter((r) => r.type === "response")
-    .sort((a, b) => (a.created || 0) - (b.created || 0) || a.id.localeCompare(b.id));
-  const answers = new Map();
-  for (const r of responses) answers.set(r.id, await answersOf(r.id));
-  return { responses, answers };
-}
-
-/** Count one checkpoint's answers across participants. */
-export function tally(cpId, { responses, answers }) {
-  const out = { yes: 0, no: 0, na: 0, none: 0, priority: 0, votes: [] };
-  for (const r of responses) {
-    const a = answers.get(r.id).get(cpId);
-    const f = a ? a.fields : {};
-    const action = f.action || null;
-    if (action) out[action] = (out[action] || 0) + 1; else out.none++;
-    if (action === "yes" && f.priority) out.priority++;
-    out.votes.push({ response: r, action, priority: action === "yes" && !!f.priority, remark: f.remark || "" });
-  }
-  out.answered = out.yes + out.no + out.na;
-  out.disagree = out.yes > 0 && out.no > 0;
-  return out;
-}
+import { groupData, record, tally } from "../records.js";
+import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
 
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
 export default async function group(root, { aid }, view) {
-  const a = await db.record("assessment", aid);
+  const a = await record("assessment", aid);
   view.title(t("Group view"), `/round/${aid}`);
   view.live();
   const [cl, data] = await Promise.all([view.checklist(), groupData(aid)]);

@@ -1,24 +1,17 @@
 // Facility home: rounds, what is in progress, the current plan, and the sync state.
 import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, fmtDate } from "../i18n.js";
-import { h, link, empty, progress, label, STATUSES, KINDS, ROUND_STATUS } from "./ui.js";
+import { fmtDate, t, tn } from "../i18n.js";
+import { actionItemsOf, answeredCount, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
+import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
-import { answeredCount, totalCheckpoints } from "./modules.js";
-
-
-/** The rounds of this facility, newest first; a removed round is hidden on every phone. */
-export async function rounds() {
-  const list = (await db.ofType("assessment")).filter((a) => !a.fields.removed);
-  return list.sort((a, b) => String(b.fields.started_on || "").localeCompare(String(a.fields.started_on || "")) || (b.created || 0) - (a.created || 0));
-}
+import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES } from "./ui.js";
 
 export default async function home(root, params, view) {
   const sc = (await view.scope()) || {};
   const fac = sc.facility || {};
   view.title(fac.name || "HealthWISE");
   view.live();
-  const [st, list, m] = await Promise.all([sync.status(), rounds(), db.metas(["last_route"])]);
+  const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_route"])]);
   let cl = null;
   try { cl = await view.checklist(); } catch (_) { /* shown below */ }
 
@@ -36,7 +29,7 @@ export default async function home(root, params, view) {
   const last = m.last_route || "";
   const resume = last.match(/^\/walk\/([^/]+)\/([^/?]+)/);
   if (resume) {
-    const resp = await db.record("response", resume[1]);
+    const resp = await record("response", resume[1]);
     if (resp && !resp.fields.completed) {
       const who = resp.fields.participant || t("Anonymous");
       root.append(h("a", { class: "btn primary block big", href: `#${last}` }, t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] })));
@@ -59,7 +52,7 @@ export default async function home(root, params, view) {
     const ul = h("ul", { class: "list" });
     const total = cl ? totalCheckpoints(cl) : 0;
     for (const a of list) {
-      const responses = (await db.children(a.id)).filter((r) => r.type === "response");
+      const responses = await responsesOf(a.id);
       let answered = 0;
       if (cl) for (const r of responses) answered += await answeredCount(r.id, cl);
       const kind = label(KINDS(), a.fields.kind);
@@ -74,7 +67,7 @@ export default async function home(root, params, view) {
 
     // The current plan: the latest round that has action items.
     for (const a of list) {
-      const items = (await db.children(a.id)).filter((r) => r.type === "action_item");
+      const items = await actionItemsOf(a.id);
       if (!items.length) continue;
       const done = items.filter((i) => i.fields.status === "done").length;
       const inProgress = items.filter((i) => i.fields.status === "in_progress").length;

@@ -1,14 +1,15 @@
 // One action of the plan: what, who, by when, cost, status. Edits work offline;
 // each field is saved on the phone as soon as it changes.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, field, select, toast, link, onSubmit, saveError, COSTS, STATUSES, findCheckpoint } from "./ui.js";
+import { maxLengths } from "../limits.js";
+import { create, edit } from "../outbox.js";
+import { actionItemsOf, record } from "../records.js";
+import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast } from "./ui.js";
 import { showValue } from "./outbox.js";
 
 export default async function item(root, { aid, iid }, view) {
   const isNew = iid === "new";
-  const rec = isNew ? null : await db.record("action_item", iid);
+  const rec = isNew ? null : await record("action_item", iid);
   view.title(isNew ? t("Add your own action") : t("Action"), `/plan/${aid}`);
   if (!isNew && !rec) {
     root.append(h("p", {}, t("This action is not on this phone.")), link(`#/plan/${aid}`, t("Back")));
@@ -17,7 +18,7 @@ export default async function item(root, { aid, iid }, view) {
   const f = rec ? rec.fields : { action: "", responsible: "", due_on: null, cost: "low", status: "planned", progress_note: "" };
   let cl = null;
   try { cl = await view.checklist(); } catch (_) { /* the text is in the record */ }
-  const max = await sync.maxLengths("action_item");
+  const max = await maxLengths("action_item");
 
   const inputs = {
     action: h("textarea", { name: "action", rows: "3", maxlength: max.action, required: true }),
@@ -59,9 +60,9 @@ export default async function item(root, { aid, iid }, view) {
     form.append(err, h("button", { type: "submit", class: "btn primary block big" }, t("Add to the plan")));
     onSubmit(form, async () => {
       if (!inputs.action.value.trim()) { err.textContent = t("Say what will be done."); inputs.action.focus(); return; }
-      const ranks = (await db.children(aid)).filter((r) => r.type === "action_item").map((r) => r.fields.rank || 0);
+      const ranks = (await actionItemsOf(aid)).map((r) => r.fields.rank || 0);
       try {
-        await sync.create("action_item", {
+        await create("action_item", {
           assessment_id: aid, checkpoint_id: null, action: inputs.action.value.trim(), responsible: inputs.responsible.value.trim(),
           due_on: valueOf("due_on"), cost: inputs.cost.value, status: inputs.status.value, progress_note: inputs.progress_note.value, rank: Math.max(0, ...ranks) + 1,
         });
@@ -84,7 +85,7 @@ export default async function item(root, { aid, iid }, view) {
     const v = valueOf(k);
     if (v === last[k]) return;
     try {
-      await sync.edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
+      await edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
       last[k] = v;
       saved.className = "saved";
       saved.textContent = t("Saved on this phone");

@@ -1,9 +1,11 @@
 // Join: exchange an enrolment code (typed or scanned from its QR) for a device token.
+import { OfflineError } from "../api.js";
 import * as db from "../db.js";
-import * as sync from "../sync.js";
+import { enrol } from "../enrol.js";
 import { t } from "../i18n.js";
-import { h, field, toast } from "./ui.js";
+import { syncNow } from "../sync.js";
 import { confirmLoss, exportData } from "./settings.js";
+import { field, h, toast } from "./ui.js";
 
 /** Pull the code out of what a QR code holds: the bare code or a link with ?code=. */
 export function codeFrom(text) {
@@ -39,7 +41,7 @@ export default async function join(root, params, view) {
     submit.disabled = true;
     submit.textContent = t("Joining…");
     try {
-      const sc = await sync.enrol(value, name.value.trim() || t("Phone"), {
+      const sc = await enrol(value, name.value.trim() || t("Phone"), {
         confirmLoss: (n, to) => confirmLoss(t("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }), n, t("Delete them and join")),
       });
       if (!sc) {
@@ -48,12 +50,12 @@ export default async function join(root, params, view) {
       }
       const fac = sc.facility ? sc.facility.name : "";
       toast(t("This phone now works for %(facility)s.", { facility: fac }));
-      sync.syncNow().catch(() => {});
+      syncNow().catch(() => {});
       if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
       view.go("/");
     } catch (ex) {
       code.setAttribute("aria-invalid", "true");
-      if (ex instanceof sync.OfflineError) err.textContent = t("No connection. Joining needs the network once; try again when you are online.");
+      if (ex instanceof OfflineError) err.textContent = t("No connection. Joining needs the network once; try again when you are online.");
       else if (ex.status === 429) err.textContent = t("Too many tries. Wait a minute and try again.");
       else if (ex.status === 404 || ex.status === 400 || ex.status === 422) err.textContent = t("This code is not valid. Check it and try again.");
       else if (ex.status === 410) err.textContent = t("This code has expired or was used up. Ask for a new one.");

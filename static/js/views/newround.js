@@ -1,8 +1,9 @@
 // Start a round: creates an `assessment` record (a follow-up points to the previous one).
-import * as sync from "../sync.js";
-import { t, fmtDate } from "../i18n.js";
-import { h, field, select, onSubmit, saveError } from "./ui.js";
-import { rounds } from "./home.js";
+import { fmtDate, t } from "../i18n.js";
+import { maxLengths } from "../limits.js";
+import { create } from "../outbox.js";
+import { rounds } from "../records.js";
+import { field, h, onSubmit, saveError, select } from "./ui.js";
 
 const today = () => {
   const d = new Date();
@@ -11,7 +12,7 @@ const today = () => {
 
 export default async function newRound(root, params, view) {
   view.title(t("Start a round"), "/");
-  const [cl, sc, list, max] = await Promise.all([view.checklist(), view.scope(), rounds(), sync.maxLengths("assessment")]);
+  const [cl, sc, list, max] = await Promise.all([view.checklist(), view.scope(), rounds(), maxLengths("assessment")]);
   const wanted = view.query.get("previous");
   const kindOf = (k) => h("label", { class: "choice" }, h("input", { type: "radio", name: "kind", value: k, checked: (k === "follow_up") === (!!wanted || list.length > 0) }),
     h("span", {}, k === "baseline" ? t("First assessment") : t("Follow-up")));
@@ -46,7 +47,7 @@ export default async function newRound(root, params, view) {
     if (!title.value.trim()) { err.textContent = t("Give the round a title."); title.focus(); return; }
     const k = kind();
     try {
-      const a = await sync.create("assessment", {
+      const a = await create("assessment", {
         facility_id: sc.facility.id, checklist_id: cl.id, checklist_version: cl.version,
         title: title.value.trim(), kind: k, previous_id: k === "follow_up" ? prevSel.value || null : null,
         status: "open", started_on: date.value || today(),

@@ -1,9 +1,24 @@
 // Sync: what is not yet sent, items "to discuss" (conflicts) and rejected changes to fix.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, ago, fmtDate } from "../i18n.js";
-import { h, link, toast, empty, ACTION, findCheckpoint, label, COSTS, STATUSES, KINDS, ROUND_STATUS, roleName } from "./ui.js";
+import { OfflineError } from "../api.js";
+import { ago, fmtDate, t, tn } from "../i18n.js";
+import { discard, discarded, edit, retry } from "../outbox.js";
+import { record } from "../records.js";
+import { status, syncNow } from "../sync.js";
 import { confirmLoss } from "./settings.js";
+import {
+  ACTION,
+  COSTS,
+  empty,
+  findCheckpoint,
+  h,
+  KINDS,
+  label,
+  link,
+  ROUND_STATUS,
+  roleName,
+  STATUSES,
+  toast,
+} from "./ui.js";
 
 const FIELD = () => ({
   title: t("Title"), kind: t("Kind"), status: t("Status"), started_on: t("Start date"), previous_id: t("Previous round"),
@@ -32,7 +47,7 @@ export async function describe(rec, cl) {
   switch (rec && rec.type) {
     case "answer": {
       const found = cl && findCheckpoint(cl, f.checkpoint_id);
-      const resp = f.response_id ? await db.record("response", f.response_id) : null;
+      const resp = f.response_id ? await record("response", f.response_id) : null;
       const who = resp ? resp.fields.participant || t("Anonymous") : "";
       return { text: `${f.checkpoint_id} · ${found ? found.checkpoint.action : ""}${who ? ` (${who})` : ""}`, href: `#/walk/${f.response_id}/${f.checkpoint_id}` };
     }
@@ -54,11 +69,11 @@ export function syncCard(st, view, { compact = false } = {}) {
     btn.disabled = true;
     btn.textContent = t("Syncing…");
     try {
-      await sync.syncNow();
-      const { stuck } = await sync.status();
+      await syncNow();
+      const { stuck } = await status();
       toast(stuck.length ? tn("Synced. One change still needs you.", "Synced. %(n)s changes still need you.", stuck.length, { n: stuck.length }) : t("Everything is up to date."));
     } catch (e) {
-      toast(e instanceof sync.OfflineError ? t("No connection. Your changes are safe on this phone and will be sent later.") : t("Sync failed: %(reason)s", { reason: e.message }));
+      toast(e instanceof OfflineError ? t("No connection. Your changes are safe on this phone and will be sent later.") : t("Sync failed: %(reason)s", { reason: e.message }));
     }
     view.rerender();
   });
@@ -70,7 +85,7 @@ export function syncCard(st, view, { compact = false } = {}) {
       : t("All changes sent")));
   lines.push(h("p", { class: "meta" }, st.lastSync ? t("Last sync: %(when)s", { when: ago(st.lastSync) }) : t("Not synced yet"),
     st.online ? "" : ` · ${t("Offline")}`));
-  if (st.error && !(st.error instanceof sync.OfflineError) && !st.revoked) lines.push(h("p", { class: "error" }, t("Last try failed: %(reason)s", { reason: st.error.message })));
+  if (st.error && !(st.error instanceof OfflineError) && !st.revoked) lines.push(h("p", { class: "error" }, t("Last try failed: %(reason)s", { reason: st.error.message })));
   const extra = h("div", { class: "row" });
   if (st.conflicts.length) extra.append(link("#/sync", tn("One item to discuss", "%(n)s items to discuss", st.conflicts.length, { n: st.conflicts.length }), "btn small"));
   if (st.stuck.length) extra.append(link("#/sync", tn("One change to fix", "%(n)s changes to fix", st.stuck.length, { n: st.stuck.length }), "btn small"));
@@ -82,7 +97,7 @@ export function syncCard(st, view, { compact = false } = {}) {
 export default async function outbox(root, params, view) {
   view.title(t("Not yet sent"), "/");
   view.live();
-  const st = await sync.status();
+  const st = await status();
   let cl = null;
   try { cl = await view.checklist(); } catch (_) { /* descriptions without texts */ }
   const F = FIELD();
@@ -91,11 +106,11 @@ export default async function outbox(root, params, view) {
   // To discuss: conflicting values kept by the server.
   root.append(h("h2", { class: "section", id: "discuss" }, t("To discuss")));
   if (!st.conflicts.length) root.append(h("p", { class: "muted" }, t("Nothing to discuss.")));
-  for (const { record, conflict } of st.conflicts) {
-    const d = await describe(record, cl);
-    const mine = record.fields[conflict.field];
+  for (const { record: rec, conflict } of st.conflicts) {
+    const d = await describe(rec, cl);
+    const mine = rec.fields[conflict.field];
     const choose = async (value) => {
-      await sync.edit(record.type, record.id, { [conflict.field]: value });
+      await edit(rec.type, rec.id, { [conflict.field]: value });
       toast(t("Your choice will be sent with the next sync."));
       view.rerender();
     };
@@ -104,8 +119,8 @@ export default async function outbox(root, params, view) {
       h("p", { class: "q" }, F[conflict.field] || conflict.field),
       h("p", {}, t("Two phones set different values. Talk it over and pick one:")),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "btn", onclick: () => choose(mine) }, t("Keep “%(value)s”", { value: showValue(record.type, conflict.field, mine) })),
-        h("button", { type: "button", class: "btn", onclick: () => choose(conflict.value) }, t("Use “%(value)s”", { value: showValue(record.type, conflict.field, conflict.value) }))),
+        h("button", { type: "button", class: "btn", onclick: () => choose(mine) }, t("Keep “%(value)s”", { value: showValue(rec.type, conflict.field, mine) })),
+        h("button", { type: "button", class: "btn", onclick: () => choose(conflict.value) }, t("Use “%(value)s”", { value: showValue(rec.type, conflict.field, conflict.value) }))),
       conflict.at ? h("p", { class: "meta" }, t("Other value set %(when)s", { when: fmtDate(conflict.at, true) })) : null));
   }
 
@@ -114,7 +129,7 @@ export default async function outbox(root, params, view) {
   root.append(h("h2", { class: "section" }, t("To fix")));
   if (!st.stuck.length) root.append(h("p", { class: "muted" }, t("Nothing to fix.")));
   for (const c of st.stuck) {
-    const rec = await db.record(c.type, c.id);
+    const rec = await record(c.type, c.id);
     const d = await describe(rec || { type: c.type, id: c.id, fields: c.fields }, cl);
     const reason = (c.error && c.error.message) || "";
     root.append(h("div", { class: "card alert" },
@@ -125,12 +140,12 @@ export default async function outbox(root, params, view) {
         ? t("The server failed on this change (%(reason)s). The other changes are sent; this one is tried again at each sync.", { reason })
         : t("The server refused this change: %(reason)s", { reason })),
       h("div", { class: "row" },
-        h("button", { type: "button", class: "btn small", onclick: async () => { await sync.retry(c.seq); view.rerender(); } }, t("Try again")),
+        h("button", { type: "button", class: "btn small", onclick: async () => { await retry(c.seq); view.rerender(); } }, t("Try again")),
         h("button", {
           type: "button", class: "btn small ghost", onclick: async () => {
             // A create takes the changes waiting behind it along: say how many.
-            const n = (await sync.discarded(c.seq)).length;
-            if (await confirmLoss(t("Discard this change?"), n, t("Discard"))) { await sync.discard(c.seq); view.rerender(); }
+            const n = (await discarded(c.seq)).length;
+            if (await confirmLoss(t("Discard this change?"), n, t("Discard"))) { await discard(c.seq); view.rerender(); }
           },
         }, t("Discard")))));
   }

@@ -1,11 +1,13 @@
 // Join a round as a participant: creates a `response` record and opens the checklist.
 import * as db from "../db.js";
-import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, field, select, onSubmit, saveError, ROLES } from "./ui.js";
+import { maxLengths } from "../limits.js";
+import { create } from "../outbox.js";
+import { record } from "../records.js";
+import { field, h, onSubmit, ROLES, saveError, select } from "./ui.js";
 
 export default async function participant(root, { aid }, view) {
-  const [a, max] = await Promise.all([db.record("assessment", aid), sync.maxLengths("response")]);
+  const [a, max] = await Promise.all([record("assessment", aid), maxLengths("response")]);
   view.title(t("Join this round"), `/round/${aid}`);
   const last = (await db.get("meta", "last_participant")) || { participant: "", role: "" };
   const name = h("input", { type: "text", name: "participant", maxlength: max.participant, autocomplete: "name", value: last.participant });
@@ -21,7 +23,7 @@ export default async function participant(root, { aid }, view) {
   onSubmit(form, async () => {
     const fields = { assessment_id: aid, participant: name.value.trim(), role: role.value, completed: false };
     try {
-      const r = await sync.create("response", fields);
+      const r = await create("response", fields);
       await db.set("meta", "last_participant", { participant: fields.participant, role: fields.role });
       view.go(`/walk/${r.id}`);
       return true;

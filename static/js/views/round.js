@@ -1,12 +1,11 @@
 // One assessment round: its participants, and the way to the group view and the plan.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, fmtDate } from "../i18n.js";
-import { h, link, empty, progress, select, roleName, label, toast, ask, KINDS, ROUND_STATUS } from "./ui.js";
-import { answeredCount, totalCheckpoints } from "./modules.js";
+import { fmtDate, t, tn } from "../i18n.js";
+import { edit } from "../outbox.js";
+import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints } from "../records.js";
+import { ask, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
 
 export default async function round(root, { aid }, view) {
-  const a = await db.record("assessment", aid);
+  const a = await record("assessment", aid);
   if (!a || a.fields.removed) {
     view.title(t("Round"), "/");
     root.append(empty(a ? t("This round was removed.") : t("This round is not on this phone.")), link("#/", t("Home")));
@@ -17,10 +16,8 @@ export default async function round(root, { aid }, view) {
   let cl = null;
   try { cl = await view.checklist(); } catch (_) { /* progress needs it */ }
   const total = cl ? totalCheckpoints(cl) : 0;
-  const kids = await db.children(aid);
-  const responses = kids.filter((r) => r.type === "response").sort((x, y) => (x.created || 0) - (y.created || 0));
-  const items = kids.filter((r) => r.type === "action_item");
-  const prev = a.fields.previous_id ? await db.record("assessment", a.fields.previous_id) : null;
+  const [responses, items] = await Promise.all([responsesOf(aid), actionItemsOf(aid)]);
+  const prev = a.fields.previous_id ? await record("assessment", a.fields.previous_id) : null;
 
   const status = select(ROUND_STATUS(), a.fields.status || "open", { id: "round-status" });
   let was = status.value;
@@ -32,14 +29,14 @@ export default async function round(root, { aid }, view) {
       return;
     }
     was = status.value;
-    await sync.edit("assessment", aid, { status: status.value });
+    await edit("assessment", aid, { status: status.value });
     toast(t("Saved on this phone"));
   });
   const remove = async () => {
     if (!(await ask(t("Remove this round?"), {
       ok: t("Remove"), danger: true, body: h("p", {}, t("For a round started by mistake: it disappears from every phone of the facility and from the district's figures.")),
     }))) return;
-    await sync.edit("assessment", aid, { removed: true });
+    await edit("assessment", aid, { removed: true });
     toast(t("The round was removed."));
     view.go("/");
   };

@@ -1,10 +1,12 @@
 // Settings: language, storage, what is not yet sent, export and bring back, sign out.
+import { checklist } from "../cache.js";
 import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, LANGS, setLang, current } from "../i18n.js";
-import { h, link, ask, toast, download } from "./ui.js";
+import { forget } from "../enrol.js";
+import { current, languages, setLang, t, tn } from "../i18n.js";
+import { bringBack as bringBackChanges } from "../outbox.js";
+import { status } from "../sync.js";
+import { ask, download, h, link, toast } from "./ui.js";
 
-const KEEP = new Set(["device_id", "lang"]);
 const mb = (bytes) => (bytes / 1048576).toLocaleString(current(), { maximumFractionDigits: 1 });
 
 /*
@@ -61,32 +63,25 @@ async function bringBack(file, scope) {
   const facility = data.format === FORMAT ? data.facility_id : oldScope && oldScope.facility && oldScope.facility.id;
   if (facility !== scope.facility.id) return toast(t("This file is from another facility. Give it to your district manager, who can bring it back."));
   const changes = data.changes || (data.outbox || []).map(([, c]) => c);
-  const n = await sync.bringBack(changes);
+  const n = await bringBackChanges(changes);
   toast(n ? tn("One change brought back. It will be sent with the next sync.", "%(n)s changes brought back. They will be sent with the next sync.", n, { n }) : t("Every change in this file is already on this phone or on the server."));
-}
-
-/** Forget this facility: records, outbox, token, positions, cached API answers. */
-export async function signOut() {
-  const names = (await db.keys("meta")).filter((k) => !KEEP.has(k) && !String(k).startsWith("i18n:"));
-  await db.wipe(["records", "outbox"], names);
-  if (self.caches) for (const k of await caches.keys()) if (k.startsWith("api")) await caches.delete(k);
 }
 
 export default async function settings(root, params, view) {
   const m = await db.metas(["token", "scope", "device_name", "device_id"]);
   view.title(t("Settings"), m.token ? "/" : "/join");
-  const st = m.token ? await sync.status() : null;
+  const st = m.token ? await status() : null;
 
   // Language
   const langs = h("div", { class: "choices one langs", role: "radiogroup", "aria-label": t("Language") },
-    LANGS.map((l) => h("label", { class: "choice" },
+    languages().map((l) => h("label", { class: "choice" },
       h("input", {
         type: "radio", name: "lang", value: l.code, checked: l.code === current(),
         onchange: async () => {
           const ok = await setLang(l.code, () => view.rerender());
           if (!ok) toast(t("This language is not on the phone yet; connect once to download it."));
           // Keep the checklist in every language the user picked, for offline use.
-          sync.checklist(l.code).catch(() => {});
+          checklist(l.code).catch(() => {});
           view.rerender();
         },
       }),
@@ -141,7 +136,7 @@ export default async function settings(root, params, view) {
             ? await confirmLoss(question, unsent, t("Sign out"))
             : await ask(question, { ok: t("Sign out"), danger: true, body: h("p", {}, t("All changes are on the server.")) });
           if (!ok) return;
-          await signOut();
+          await forget();
           toast(t("Signed out. This facility's data was deleted from this phone."));
           view.go("/join");
         },

@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the screens.
 import { t } from "../i18n.js";
-import { LimitError } from "../sync.js";
+import { LimitError } from "../limits.js";
 
 /** h("button", {class: "btn", onclick: fn}, "text", child, [more]) -> element */
 export function h(tag, props, ...children) {
