@@ -5,26 +5,30 @@
 import { syncNow } from "/static/js/sync.js";
 
 // Replaced by healthwise/pwa/views.py with a hash of the shell and its file list.
-const BUILD = {"version": "dev", "files": []};
+const BUILD = { version: "dev", files: [] };
 
 const SHELL = `shell-${BUILD.version}`;
 const FILES = new Set(BUILD.files);
 
 self.addEventListener("install", (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(SHELL);
-    // "reload" skips the HTTP cache, so a new version never precaches old files.
-    await cache.addAll(BUILD.files.map((url) => new Request(url, { cache: "reload" })));
-    await self.skipWaiting();
-  })());
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL);
+      // "reload" skips the HTTP cache, so a new version never precaches old files.
+      await cache.addAll(BUILD.files.map((url) => new Request(url, { cache: "reload" })));
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil((async () => {
-    // Older shells, and the API cache that versions before this one kept.
-    for (const key of await caches.keys()) if (key !== SHELL) await caches.delete(key);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      // Older shells, and the API cache that versions before this one kept.
+      for (const key of await caches.keys()) if (key !== SHELL) await caches.delete(key);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 async function shellFirst(path, request) {

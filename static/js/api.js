@@ -6,12 +6,12 @@ import { announce } from "./events.js";
 /** The server answered with an error (the API's one JSON error shape). */
 export class ApiError extends Error {
   constructor(status, body, headers) {
-    const err = (body && body.error) || {};
+    const err = body?.error || {};
     super(err.message || `HTTP ${status}`);
     this.status = status;
     this.code = err.code || "";
     this.details = err.details;
-    this.retryAfter = Number(headers && headers.get("Retry-After")) || 0;
+    this.retryAfter = Number(headers?.get("Retry-After")) || 0;
   }
 }
 
@@ -37,7 +37,7 @@ export async function api(
       method,
       headers: h,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: ctl && ctl.signal,
+      signal: ctl?.signal,
       credentials: "same-origin",
       cache: "no-store",
     });

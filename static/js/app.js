@@ -46,13 +46,18 @@ const ctx = {
   // state: "pending" until registration settles, then "active" or "unavailable".
   sw: { supported: "serviceWorker" in navigator && window.isSecureContext, state: "pending", error: null },
   lang: currentLang,
-  go: (route) => { location.hash = `#${route}`; },
+  go: (route) => {
+    location.hash = `#${route}`;
+  },
   /** The checklist in the current language (IndexedDB first, then network). */
   checklist() {
     const lang = currentLang();
     if (!this._cl || this._clLang !== lang) {
       this._clLang = lang;
-      this._cl = checklist(lang).catch((e) => { this._cl = null; throw e; });
+      this._cl = checklist(lang).catch((e) => {
+        this._cl = null;
+        throw e;
+      });
     }
     return this._cl;
   },
@@ -65,8 +70,11 @@ function match(path) {
     const a = pattern.split("/");
     const b = path.split("/");
     if (a.length !== b.length) continue;
-    const params = {};
-    if (a.every((seg, i) => (seg.startsWith(":") ? ((params[seg.slice(1)] = decodeURIComponent(b[i])), true) : seg === b[i]))) {
+    if (a.every((seg, i) => seg.startsWith(":") || seg === b[i])) {
+      const params = {};
+      a.forEach((seg, i) => {
+        if (seg.startsWith(":")) params[seg.slice(1)] = decodeURIComponent(b[i]);
+      });
       return { view, params, opts: opts || {} };
     }
   }
@@ -80,7 +88,7 @@ async function route(keepScroll = false) {
   const my = ++seq;
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = raw.split("?");
-  let found = match(path) || match("/");
+  const found = match(path) || match("/");
   const token = await db.get("meta", "token");
   if (!token && !found.opts.open) {
     location.replace("#/join");
@@ -90,7 +98,11 @@ async function route(keepScroll = false) {
   cleanups = [];
   const root = h("div", { class: "view" });
   // Screens append optional parts as `cond ? el : null`: skip the empty ones.
-  root.append = (...parts) => Element.prototype.append.apply(root, parts.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false));
+  root.append = (...parts) =>
+    Element.prototype.append.apply(
+      root,
+      parts.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false),
+    );
   const view = {
     ...ctx,
     params: found.params,
@@ -105,9 +117,15 @@ async function route(keepScroll = false) {
     /** Re-render this screen when data changes (lists only, never forms being typed in). */
     live() {
       let timer;
-      const fn = () => { clearTimeout(timer); timer = setTimeout(() => my === seq && route(true), 250); };
+      const fn = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => my === seq && route(true), 250);
+      };
       bus.addEventListener("records", fn);
-      cleanups.push(() => { clearTimeout(timer); bus.removeEventListener("records", fn); });
+      cleanups.push(() => {
+        clearTimeout(timer);
+        bus.removeEventListener("records", fn);
+      });
     },
   };
   backEl.setAttribute("aria-label", t("Back"));
@@ -117,10 +135,21 @@ async function route(keepScroll = false) {
     await found.view(root, found.params, view);
   } catch (e) {
     console.error(e);
-    root.replaceChildren(h("div", { class: "card alert", role: "alert" },
-      h("h2", {}, t("Something went wrong")),
-      h("p", {}, e instanceof OfflineError ? t("This needs a connection. Try again when you are online.") : e.message || String(e)),
-      h("a", { class: "btn", href: "#/" }, t("Home"))));
+    root.replaceChildren(
+      h(
+        "div",
+        { class: "card alert", role: "alert" },
+        h("h2", {}, t("Something went wrong")),
+        h(
+          "p",
+          {},
+          e instanceof OfflineError
+            ? t("This needs a connection. Try again when you are online.")
+            : e.message || String(e),
+        ),
+        h("a", { class: "btn", href: "#/" }, t("Home")),
+      ),
+    );
   }
   if (my !== seq) return;
   const y = window.scrollY;
@@ -140,14 +169,30 @@ async function updatePill() {
   const s = await status();
   let text;
   let cls = "pill";
-  if (!s.enrolled) { pill.hidden = true; return; }
+  if (!s.enrolled) {
+    pill.hidden = true;
+    return;
+  }
   pill.hidden = false;
-  if (s.revoked) { text = t("Signed out"); cls += " bad"; }
-  else if (s.syncing) { text = t("Syncing…"); cls += " busy"; }
-  else if (!s.online) { text = s.pending ? tn("Offline · one unsent", "Offline · %(n)s unsent", s.pending, { n: s.pending }) : t("Offline"); cls += " off"; }
-  else if (s.stuck.length || s.conflicts.length) { text = t("Needs attention"); cls += " warn"; }
-  else if (s.pending) { text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending }); cls += " warn"; }
-  else { text = t("Synced"); cls += " ok"; }
+  if (s.revoked) {
+    text = t("Signed out");
+    cls += " bad";
+  } else if (s.syncing) {
+    text = t("Syncing…");
+    cls += " busy";
+  } else if (!s.online) {
+    text = s.pending ? tn("Offline · one unsent", "Offline · %(n)s unsent", s.pending, { n: s.pending }) : t("Offline");
+    cls += " off";
+  } else if (s.stuck.length || s.conflicts.length) {
+    text = t("Needs attention");
+    cls += " warn";
+  } else if (s.pending) {
+    text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending });
+    cls += " warn";
+  } else {
+    text = t("Synced");
+    cls += " ok";
+  }
   pill.textContent = text;
   pill.lang = currentLang();
   pill.className = cls;
@@ -162,7 +207,8 @@ async function registerServiceWorker() {
   if (navigator.serviceWorker.controller) ctx.sw.state = "active";
   let hadController = !!navigator.serviceWorker.controller;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (hadController) toast(t("A new version of the app is ready."), { label: t("Reload"), run: () => location.reload() });
+    if (hadController)
+      toast(t("A new version of the app is ready."), { label: t("Reload"), run: () => location.reload() });
     hadController = true;
   });
   const before = ctx.sw.state;
@@ -190,7 +236,9 @@ async function start() {
   if (!(await langReady)) toast(t("This language is not on the phone yet; connect once to download it."));
   bus.addEventListener("status", updatePill);
   bus.addEventListener("revoked", () => route(true));
-  bus.addEventListener("checklist", () => { ctx._cl = null; });
+  bus.addEventListener("checklist", () => {
+    ctx._cl = null;
+  });
   window.addEventListener("online", updatePill);
   window.addEventListener("offline", updatePill);
   window.addEventListener("hashchange", () => route());
@@ -198,18 +246,29 @@ async function start() {
   if (!location.hash) {
     const last = await db.get("meta", "last_route");
     // Opening the app from the home screen resumes an unfinished walk-through.
-    if (last && last.startsWith("/walk/")) location.replace(`#${last}`);
+    if (last?.startsWith("/walk/")) location.replace(`#${last}`);
   }
   await route();
   updatePill();
   if (m.token) {
-    if (navigator.storage && navigator.storage.persist) navigator.storage.persisted().then((p) => p || navigator.storage.persist()).catch(() => {});
-    syncNow().then(() => sendQueuedPdfs(), () => {});
+    if (navigator.storage?.persist)
+      navigator.storage
+        .persisted()
+        .then((p) => p || navigator.storage.persist())
+        .catch(() => {});
+    syncNow().then(
+      () => sendQueuedPdfs(),
+      () => {},
+    );
     checkMe();
   }
   // Keep the group view fresh while the app is open and online.
   setInterval(() => {
-    if (document.visibilityState === "visible" && navigator.onLine) syncNow().then(() => sendQueuedPdfs(), () => {});
+    if (document.visibilityState === "visible" && navigator.onLine)
+      syncNow().then(
+        () => sendQueuedPdfs(),
+        () => {},
+      );
   }, 120000);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && navigator.onLine) schedule(500);

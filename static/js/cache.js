@@ -18,7 +18,7 @@ function refresh(store, key, path, have, { received, ...opts }) {
   const id = `${store} ${key}`;
   if (!inflight.has(id)) {
     tried.set(id, Date.now());
-    const headers = have && have.etag ? { "If-None-Match": have.etag } : {};
+    const headers = have?.etag ? { "If-None-Match": have.etag } : {};
     const work = api(path, { ...opts, headers })
       .then(async (res) => {
         if (res.status === 304) return { value: have, changed: false };
@@ -49,7 +49,10 @@ export async function kept(store, key, path, { onFresh, again = true, every = 0,
   const offline = globalThis.navigator && navigator.onLine === false;
   if (have !== undefined) {
     if (again && !offline && !(every && last && Date.now() - last < every)) {
-      refresh(store, key, path, have, opts).then((r) => r.changed && onFresh && onFresh(r.value), () => {});
+      refresh(store, key, path, have, opts).then(
+        (r) => r.changed && onFresh?.(r.value),
+        () => {},
+      );
     }
     return have;
   }
@@ -62,7 +65,10 @@ export async function kept(store, key, path, { onFresh, again = true, every = 0,
   });
   await Promise.race([fresh.catch(() => {}), timer]);
   if (!late) return (await fresh).value;
-  fresh.then((r) => onFresh && onFresh(r.value), () => {});
+  fresh.then(
+    (r) => onFresh?.(r.value),
+    () => {},
+  );
   return undefined;
 }
 

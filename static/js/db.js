@@ -35,11 +35,19 @@ export function open() {
       r.onsuccess = () => {
         const d = r.result;
         // Another tab (or a new version of the app) wants to upgrade: let it.
-        d.onversionchange = () => { d.close(); opening = null; };
-        d.onclose = () => { opening = null; };
+        d.onversionchange = () => {
+          d.close();
+          opening = null;
+        };
+        d.onclose = () => {
+          opening = null;
+        };
         resolve(d);
       };
-      r.onerror = () => { opening = null; reject(r.error); };
+      r.onerror = () => {
+        opening = null;
+        reject(r.error);
+      };
       r.onblocked = () => console.warn("IndexedDB upgrade blocked by another tab");
     });
   }
@@ -98,7 +106,11 @@ export async function tx(names, mode, fn) {
   try {
     result = await fn(stores, t);
   } catch (e) {
-    try { t.abort(); } catch (_) { /* already finished */ }
+    try {
+      t.abort();
+    } catch (_) {
+      /* already finished */
+    }
     done.catch(() => {});
     throw e;
   }
@@ -108,12 +120,13 @@ export async function tx(names, mode, fn) {
 
 export const get = (store, key) => tx(store, "readonly", (s) => req(s[store].get(key)));
 export const set = (store, key, value) =>
-  tx(store, "readwrite", (s) => req(store === "meta" || store === "checklists" ? s[store].put(value, key) : s[store].put(value)));
+  tx(store, "readwrite", (s) =>
+    req(store === "meta" || store === "checklists" ? s[store].put(value, key) : s[store].put(value)),
+  );
 export const del = (store, key) => tx(store, "readwrite", (s) => req(s[store].delete(key)));
 export const all = (store) => tx(store, "readonly", (s) => req(s[store].getAll()));
 export const keys = (store) => tx(store, "readonly", (s) => req(s[store].getAllKeys()));
-export const byIndex = (store, index, value) =>
-  tx(store, "readonly", (s) => req(s[store].index(index).getAll(value)));
+export const byIndex = (store, index, value) => tx(store, "readonly", (s) => req(s[store].index(index).getAll(value)));
 export const count = (store) => tx(store, "readonly", (s) => req(s[store].count()));
 
 /** Read several meta keys at once: {key: value}. */
@@ -146,7 +159,12 @@ export const wipe = (stores, metaKeys = []) =>
 
 // ---- the records' parent index (queries: records.js) -----------------------
 
-export const PARENT = { assessment: "facility_id", response: "assessment_id", answer: "response_id", action_item: "assessment_id" };
+export const PARENT = {
+  assessment: "facility_id",
+  response: "assessment_id",
+  answer: "response_id",
+  action_item: "assessment_id",
+};
 
 /** The key a record is indexed under: its assessment, response, or facility. */
 export function parentOf(type, fields) {

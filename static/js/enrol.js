@@ -49,7 +49,7 @@ export async function enrol(code, deviceName, { confirmLoss = async () => false 
   const res = await api("/api/v1/enrol", { method: "POST", body, auth: false });
   const { token, scope: sc } = res.data;
   const prev = await db.get("meta", "scope");
-  const prevFacility = prev && prev.facility && prev.facility.id;
+  const prevFacility = prev?.facility?.id;
   if (prevFacility && sc.facility && prevFacility !== sc.facility.id) {
     const unsent = await db.count("outbox");
     if (unsent && !(await confirmLoss(unsent, sc))) return null;
@@ -71,7 +71,7 @@ export async function enrol(code, deviceName, { confirmLoss = async () => false 
 export async function checkMe() {
   try {
     const res = await api("/api/v1/me", { timeout: 10000 });
-    if (res.data && res.data.scope) await db.set("meta", "scope", res.data.scope);
+    if (res.data?.scope) await db.set("meta", "scope", res.data.scope);
     return true;
   } catch (_) {
     return false;

@@ -33,7 +33,8 @@ const named = (code) => {
  */
 export async function loadLanguages() {
   const use = (v) => {
-    if (v && Array.isArray(v.locales) && v.locales.length) langs = v.locales.map(({ code, name, dir: d }) => ({ code, name, dir: d }));
+    if (v && Array.isArray(v.locales) && v.locales.length)
+      langs = v.locales.map(({ code, name, dir: d }) => ({ code, name, dir: d }));
   };
   try {
     use(await kept("meta", "locales", "/api/v1/locales", { auth: false, timeout: 10000, wait: 5000, onFresh: use }));
@@ -45,7 +46,7 @@ export async function loadLanguages() {
       const code = String(k).startsWith("i18n:") && String(k).slice(5);
       if (code && !langs.some((l) => l.code === code)) {
         const cat = await db.get("meta", k);
-        langs.push({ code, name: named(code), dir: (cat && cat.dir) || "ltr" });
+        langs.push({ code, name: named(code), dir: cat?.dir || "ltr" });
       }
     }
   }
@@ -104,8 +105,8 @@ export async function setLang(code, onUpdate, { save = true } = {}) {
   const stored = code !== "en" && (await db.get("meta", `i18n:${code}`));
   if (!known && !stored) code = "en";
   lang = code;
-  direction = (known && known.dir) || (stored && stored.dir) || "ltr";
-  messages = (stored && stored.messages) || {};
+  direction = known?.dir || stored?.dir || "ltr";
+  messages = stored?.messages || {};
   if (save) await db.set("meta", "lang", code);
   applyToDocument();
   if (code === "en") return true;
@@ -114,7 +115,7 @@ export async function setLang(code, onUpdate, { save = true } = {}) {
     messages = cat.messages || {};
     return true;
   };
-  const onFresh = (cat) => use(cat) && onUpdate && onUpdate();
+  const onFresh = (cat) => use(cat) && onUpdate?.();
   try {
     use(await kept("meta", `i18n:${code}`, `/api/v1/i18n/${code}`, { auth: false, onFresh }));
     return true;
@@ -137,7 +138,8 @@ export async function initialLang() {
 /** Format a date (Date, timestamp or YYYY-MM-DD) for this language. */
 export function fmtDate(value, withTime = false) {
   if (!value) return "";
-  const d = typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00`) : new Date(value);
+  const d =
+    typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00`) : new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
   const opts = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
   try {
@@ -152,7 +154,11 @@ export function ago(ts) {
   const s = Math.round((ts - Date.now()) / 1000);
   const abs = Math.abs(s);
   let rtf;
-  try { rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" }); } catch (_) { return fmtDate(ts, true); }
+  try {
+    rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  } catch (_) {
+    return fmtDate(ts, true);
+  }
   if (abs < 60) return rtf.format(0, "second");
   if (abs < 3600) return rtf.format(Math.round(s / 60), "minute");
   if (abs < 86400) return rtf.format(Math.round(s / 3600), "hour");

@@ -17,7 +17,7 @@ export async function refreshLimits({ once = false } = {}) {
   if (once && fetched) return;
   try {
     const res = await api("/api/v1/limits", { auth: false, timeout: 10000 });
-    if (res.data && res.data.fields) await db.set("meta", "limits", res.data);
+    if (res.data?.fields) await db.set("meta", "limits", res.data);
     fetched = true;
   } catch (_) {
     /* keep the numbers we have */

@@ -26,7 +26,9 @@ export const responsesOf = async (aid) => (await childrenOf("response", aid)).so
 /** A round's agreed actions, by rank. */
 export async function actionItemsOf(aid) {
   const rank = (x) => x.fields.rank ?? 1e9;
-  return (await childrenOf("action_item", aid)).sort((x, y) => rank(x) - rank(y) || (x.created || 0) - (y.created || 0));
+  return (await childrenOf("action_item", aid)).sort(
+    (x, y) => rank(x) - rank(y) || (x.created || 0) - (y.created || 0),
+  );
 }
 
 /** This response's answers by checkpoint id. */

@@ -111,7 +111,7 @@ async function run() {
     }
     await apply(res.data || {}, batch);
     announce("records");
-    if (!(res.data && res.data.more) && batch.length < size) break;
+    if (!res.data?.more && batch.length < size) break;
   }
   await db.set("meta", "last_sync", Date.now());
   return true;
@@ -165,7 +165,7 @@ async function queued() {
   // Background Sync lets the browser send the outbox after the tab is closed.
   try {
     const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
-    if (reg && reg.sync) await reg.sync.register("healthwise-sync");
+    if (reg?.sync) await reg.sync.register("healthwise-sync");
   } catch (_) {
     /* not available or refused: the page syncs itself */
   }

@@ -28,24 +28,53 @@ export default async function group(root, { aid }, view) {
       if (s.yes) counts.action++;
     }
   }
-  root.append(h("p", { class: "meta" }, a.fields.title || ""),
-    h("details", { class: "more" },
+  root.append(
+    h("p", { class: "meta" }, a.fields.title || ""),
+    h(
+      "details",
+      { class: "more" },
       h("summary", {}, tn("One participant", "%(n)s participants", names.length, { n: names.length })),
-      h("div", {}, h("ul", {}, data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : ""))))));
+      h(
+        "div",
+        {},
+        h(
+          "ul",
+          {},
+          data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : "")),
+        ),
+      ),
+    ),
+  );
 
   const disagree = t("Disagreements");
   const priorities = t("Priorities");
   const proposed = t("Action proposed");
   const filters = [
     ["all", t("All")],
-    ["disagree", disagree + " (" + counts.disagree + ")"],
-    ["priority", priorities + " (" + counts.priority + ")"],
-    ["action", proposed + " (" + counts.action + ")"],
+    ["disagree", `${disagree} (${counts.disagree})`],
+    ["priority", `${priorities} (${counts.priority})`],
+    ["action", `${proposed} (${counts.action})`],
   ];
-  root.append(h("div", { class: "filters", role: "radiogroup", "aria-label": t("Show") },
-    filters.map(([v, l]) => h("label", { class: "choice" },
-      h("input", { type: "radio", name: "show", value: v, checked: v === filter, onchange: () => view.go(`/group/${aid}?show=${v}`) }),
-      h("span", {}, l)))));
+  root.append(
+    h(
+      "div",
+      { class: "filters", role: "radiogroup", "aria-label": t("Show") },
+      filters.map(([v, l]) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "radio",
+            name: "show",
+            value: v,
+            checked: v === filter,
+            onchange: () => view.go(`/group/${aid}?show=${v}`),
+          }),
+          h("span", {}, l),
+        ),
+      ),
+    ),
+  );
 
   let shown = 0;
   for (const m of cl.modules) {
@@ -57,18 +86,56 @@ export default async function group(root, { aid }, view) {
       if (filter === "action" && !s.yes) continue;
       if (filter === "all" && !s.answered) continue;
       const remarks = s.votes.filter((v) => v.remark);
-      cards.push(h("div", { class: `card${s.disagree ? " disagree" : ""}` },
-        h("p", { class: "cp-head" }, h("span", { class: "mono" }, c.id), englishBadge(cl, c.id)),
-        h("p", { ...untranslated(cl, c.id) }, c.action),
-        h("p", { class: "gp-sum" },
-          h("span", {}, t("%(yes)s of %(n)s propose action", { yes: s.yes, n: s.votes.length })),
-          s.priority ? h("span", { class: "star" }, `★ ${tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority })}`) : null,
-          s.disagree ? h("span", { class: "badge warn" }, t("Disagree")) : null),
-        h("ul", { class: "votes", "aria-label": t("Answers") }, s.votes.map((v, i) => h("li", { class: `vote ${v.action || "none"}` },
-          h("span", {}, names[i]), h("strong", {}, v.action ? A[v.action] : t("No answer")),
-          v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null))),
-        remarks.length ? h("details", { class: "more" }, h("summary", {}, tn("One remark", "%(n)s remarks", remarks.length, { n: remarks.length })),
-          h("div", {}, h("ul", {}, remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark))))) : null));
+      cards.push(
+        h(
+          "div",
+          { class: `card${s.disagree ? " disagree" : ""}` },
+          h("p", { class: "cp-head" }, h("span", { class: "mono" }, c.id), englishBadge(cl, c.id)),
+          h("p", { ...untranslated(cl, c.id) }, c.action),
+          h(
+            "p",
+            { class: "gp-sum" },
+            h("span", {}, t("%(yes)s of %(n)s propose action", { yes: s.yes, n: s.votes.length })),
+            s.priority
+              ? h(
+                  "span",
+                  { class: "star" },
+                  `★ ${tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority })}`,
+                )
+              : null,
+            s.disagree ? h("span", { class: "badge warn" }, t("Disagree")) : null,
+          ),
+          h(
+            "ul",
+            { class: "votes", "aria-label": t("Answers") },
+            s.votes.map((v, i) =>
+              h(
+                "li",
+                { class: `vote ${v.action || "none"}` },
+                h("span", {}, names[i]),
+                h("strong", {}, v.action ? A[v.action] : t("No answer")),
+                v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null,
+              ),
+            ),
+          ),
+          remarks.length
+            ? h(
+                "details",
+                { class: "more" },
+                h("summary", {}, tn("One remark", "%(n)s remarks", remarks.length, { n: remarks.length })),
+                h(
+                  "div",
+                  {},
+                  h(
+                    "ul",
+                    {},
+                    remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark)),
+                  ),
+                ),
+              )
+            : null,
+        ),
+      );
     }
     if (cards.length) {
       shown += cards.length;

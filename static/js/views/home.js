@@ -6,24 +6,52 @@ import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
 import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES } from "./ui.js";
 
-export default async function home(root, params, view) {
+export default async function home(root, _params, view) {
   const sc = (await view.scope()) || {};
   const fac = sc.facility || {};
   view.title(fac.name || "HealthWISE");
   view.live();
   const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_route"])]);
   let cl = null;
-  try { cl = await view.checklist(); } catch (_) { /* shown below */ }
-
-  if (st.revoked) {
-    root.append(h("div", { class: "card alert", role: "alert" },
-      h("h2", {}, t("This phone was signed out")),
-      h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
-      st.outbox.length ? h("p", {}, tn("One change was not sent. Save it as a file or join again to send it.", "%(n)s changes were not sent. Save them as a file or join again to send them.", st.outbox.length, { n: st.outbox.length })) : null,
-      h("div", { class: "row" }, link("#/join", t("Join again"), "btn primary"), link("#/settings", t("Settings")))));
+  try {
+    cl = await view.checklist();
+  } catch (_) {
+    /* shown below */
   }
 
-  root.append(h("p", { class: "meta" }, fac.district ? t("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name }) : fac.name || ""));
+  if (st.revoked) {
+    root.append(
+      h(
+        "div",
+        { class: "card alert", role: "alert" },
+        h("h2", {}, t("This phone was signed out")),
+        h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
+        st.outbox.length
+          ? h(
+              "p",
+              {},
+              tn(
+                "One change was not sent. Save it as a file or join again to send it.",
+                "%(n)s changes were not sent. Save them as a file or join again to send them.",
+                st.outbox.length,
+                { n: st.outbox.length },
+              ),
+            )
+          : null,
+        h("div", { class: "row" }, link("#/join", t("Join again"), "btn primary"), link("#/settings", t("Settings"))),
+      ),
+    );
+  }
+
+  root.append(
+    h(
+      "p",
+      { class: "meta" },
+      fac.district
+        ? t("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name })
+        : fac.name || "",
+    ),
+  );
 
   // Resume exactly where this phone left off.
   const last = m.last_route || "";
@@ -32,22 +60,46 @@ export default async function home(root, params, view) {
     const resp = await record("response", resume[1]);
     if (resp && !resp.fields.completed) {
       const who = resp.fields.participant || t("Anonymous");
-      root.append(h("a", { class: "btn primary block big", href: `#${last}` }, t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] })));
+      root.append(
+        h(
+          "a",
+          { class: "btn primary block big", href: `#${last}` },
+          t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] }),
+        ),
+      );
     }
   }
 
   root.append(syncCard(st, view, { compact: true }));
 
   if (view.sw.state === "unavailable") {
-    root.append(h("div", { class: "card note" },
-      h("p", {}, view.sw.supported
-        ? t("Offline reload is not available yet: the app could not install itself on this phone.")
-        : t("Offline reload is not available on this connection (not a secure https address). Your answers are still kept on this phone and sent when the network is back; keep this page open while offline."))));
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h(
+          "p",
+          {},
+          view.sw.supported
+            ? t("Offline reload is not available yet: the app could not install itself on this phone.")
+            : t(
+                "Offline reload is not available on this connection (not a secure https address). Your answers are still kept on this phone and sent when the network is back; keep this page open while offline.",
+              ),
+        ),
+      ),
+    );
   }
 
   root.append(h("h2", { class: "section" }, t("Assessment rounds")));
   if (!list.length) {
-    root.append(empty(t("No assessment round yet. Start the first one: each committee member then answers the checklist on their own."), link("#/round/new", t("Start a round"), "btn primary")));
+    root.append(
+      empty(
+        t(
+          "No assessment round yet. Start the first one: each committee member then answers the checklist on their own.",
+        ),
+        link("#/round/new", t("Start a round"), "btn primary"),
+      ),
+    );
   } else {
     const ul = h("ul", { class: "list" });
     const total = cl ? totalCheckpoints(cl) : 0;
@@ -57,11 +109,24 @@ export default async function home(root, params, view) {
       if (cl) for (const r of responses) answered += await answeredCount(r.id, cl);
       const kind = label(KINDS(), a.fields.kind);
       const stat = label(ROUND_STATUS(), a.fields.status || "open");
-      ul.append(h("li", {}, h("a", { class: "item", href: `#/round/${a.id}` },
-        h("span", { class: "name" }, a.fields.title || kind),
-        h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
-        h("span", { class: "meta" }, tn("one participant", "%(n)s participants", responses.length, { n: responses.length })),
-        total && responses.length ? progress(answered, total * responses.length, t("Answers given")) : null)));
+      ul.append(
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            { class: "item", href: `#/round/${a.id}` },
+            h("span", { class: "name" }, a.fields.title || kind),
+            h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
+            h(
+              "span",
+              { class: "meta" },
+              tn("one participant", "%(n)s participants", responses.length, { n: responses.length }),
+            ),
+            total && responses.length ? progress(answered, total * responses.length, t("Answers given")) : null,
+          ),
+        ),
+      );
     }
     root.append(ul, link("#/round/new", t("Start a round"), "btn block"));
 
@@ -71,16 +136,33 @@ export default async function home(root, params, view) {
       if (!items.length) continue;
       const done = items.filter((i) => i.fields.status === "done").length;
       const inProgress = items.filter((i) => i.fields.status === "in_progress").length;
-      root.append(h("h2", { class: "section" }, t("Current action plan")),
-        h("a", { class: "item", href: `#/plan/${a.id}` },
+      root.append(
+        h("h2", { class: "section" }, t("Current action plan")),
+        h(
+          "a",
+          { class: "item", href: `#/plan/${a.id}` },
           h("span", { class: "name" }, a.fields.title || ""),
-          h("span", { class: "meta" }, [
-            tn("one action", "%(n)s actions", items.length, { n: items.length }),
-            `${label(STATUSES(), "in_progress")}: ${inProgress}`,
-            `${label(STATUSES(), "done")}: ${done}`].join(" · ")),
-          progress(done, items.length, t("Actions done"))));
+          h(
+            "span",
+            { class: "meta" },
+            [
+              tn("one action", "%(n)s actions", items.length, { n: items.length }),
+              `${label(STATUSES(), "in_progress")}: ${inProgress}`,
+              `${label(STATUSES(), "done")}: ${done}`,
+            ].join(" · "),
+          ),
+          progress(done, items.length, t("Actions done")),
+        ),
+      );
       break;
     }
   }
-  if (!cl) root.append(h("div", { class: "card note" }, h("p", {}, t("The checklist is not on this phone yet. Connect to the network once to download it."))));
+  if (!cl)
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h("p", {}, t("The checklist is not on this phone yet. Connect to the network once to download it.")),
+      ),
+    );
 }

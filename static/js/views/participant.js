@@ -10,16 +10,25 @@ export default async function participant(root, { aid }, view) {
   const [a, max] = await Promise.all([record("assessment", aid), maxLengths("response")]);
   view.title(t("Join this round"), `/round/${aid}`);
   const last = (await db.get("meta", "last_participant")) || { participant: "", role: "" };
-  const name = h("input", { type: "text", name: "participant", maxlength: max.participant, autocomplete: "name", value: last.participant });
+  const name = h("input", {
+    type: "text",
+    name: "participant",
+    maxlength: max.participant,
+    autocomplete: "name",
+    value: last.participant,
+  });
   const role = select([["", t("Choose…")], ...ROLES()], last.role, { name: "role" });
   const err = h("p", { class: "error", role: "alert" });
-  const form = h("form", { class: "card", novalidate: true },
-  h("p", { class: "meta" }, a ? a.fields.title : ""),
-  h("p", {}, t("You answer the checklist on your own. Your answers are then put side by side with the others'.")),
-  field(t("Your name (optional)"), name, t("Leave it empty to answer anonymously.")),
-  field(t("Your role"), role),
-  err,
-  h("button", { type: "submit", class: "btn primary block big" }, t("Start my checklist")));
+  const form = h(
+    "form",
+    { class: "card", novalidate: true },
+    h("p", { class: "meta" }, a ? a.fields.title : ""),
+    h("p", {}, t("You answer the checklist on your own. Your answers are then put side by side with the others'.")),
+    field(t("Your name (optional)"), name, t("Leave it empty to answer anonymously.")),
+    field(t("Your role"), role),
+    err,
+    h("button", { type: "submit", class: "btn primary block big" }, t("Start my checklist")),
+  );
   onSubmit(form, async () => {
     const fields = { assessment_id: aid, participant: name.value.trim(), role: role.value, completed: false };
     try {

@@ -40,6 +40,9 @@ export async function sendQueuedPdfs() {
   }
 }
 
+/** The badge colour of an action's status. */
+const BADGE = { done: "ok", in_progress: "brand", dropped: "" };
+
 export default async function plan(root, { aid }, view) {
   view.title(t("Action plan"), `/round/${aid}`);
   view.live();
@@ -82,31 +85,78 @@ export default async function plan(root, { aid }, view) {
 
   // Agreed actions
   root.append(h("h2", { class: "section" }, t("Agreed actions")));
-  if (!items.length) root.append(h("p", { class: "muted" }, t("No action in the plan yet. Add the suggestions the committee agrees on, or your own.")));
+  if (!items.length)
+    root.append(
+      h(
+        "p",
+        { class: "muted" },
+        t("No action in the plan yet. Add the suggestions the committee agrees on, or your own."),
+      ),
+    );
   const ul = h("ul", { class: "list" });
   for (const it of items) {
     const f = it.fields;
     const st = f.status || "planned";
-    ul.append(h("li", {}, h("a", { class: "item", href: `#/plan/${aid}/item/${it.id}` },
-      h("span", { class: "name" }, f.action || t("(no text)")),
-      h("span", { class: "row" },
-        h("span", { class: `badge ${st === "done" ? "ok" : st === "in_progress" ? "brand" : st === "dropped" ? "" : "warn"}` }, label(STATUSES(), st)),
-        f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
-        (it.conflicts || []).length ? h("span", { class: "badge bad" }, t("To discuss")) : null),
-      h("span", { class: "meta" }, [
-        f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
-        f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
-        f.cost ? label(COSTS(), f.cost) : null].filter(Boolean).join(" · ")))));
+    ul.append(
+      h(
+        "li",
+        {},
+        h(
+          "a",
+          { class: "item", href: `#/plan/${aid}/item/${it.id}` },
+          h("span", { class: "name" }, f.action || t("(no text)")),
+          h(
+            "span",
+            { class: "row" },
+            h("span", { class: `badge ${BADGE[st] ?? "warn"}` }, label(STATUSES(), st)),
+            f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
+            (it.conflicts || []).length ? h("span", { class: "badge bad" }, t("To discuss")) : null,
+          ),
+          h(
+            "span",
+            { class: "meta" },
+            [
+              f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
+              f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
+              f.cost ? label(COSTS(), f.cost) : null,
+            ]
+              .filter(Boolean)
+              .join(" · "),
+          ),
+        ),
+      ),
+    );
   }
-  root.append(ul, h("div", { class: "actions" }, link(`#/plan/${aid}/item/new`, t("Add your own action"), "btn block"), pdfBtn,
-    queue.includes(aid) ? h("p", { class: "meta" }, t("PDF waiting for the network.")) : null));
+  root.append(
+    ul,
+    h(
+      "div",
+      { class: "actions" },
+      link(`#/plan/${aid}/item/new`, t("Add your own action"), "btn block"),
+      pdfBtn,
+      queue.includes(aid) ? h("p", { class: "meta" }, t("PDF waiting for the network.")) : null,
+    ),
+  );
 
   // Suggestions
   root.append(h("h2", { class: "section" }, t("Suggested priorities")));
-  if (p.local) root.append(h("div", { class: "card note" }, h("p", {}, t("Worked out on this phone from the answers it has. Connect to get the committee's full ranking."))));
-  else if (p.fetched) root.append(h("p", { class: "meta" }, t("Ranking from the server, %(when)s", { when: fmtDate(p.fetched, true) })));
+  if (p.local)
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h("p", {}, t("Worked out on this phone from the answers it has. Connect to get the committee's full ranking.")),
+      ),
+    );
+  else if (p.fetched)
+    root.append(h("p", { class: "meta" }, t("Ranking from the server, %(when)s", { when: fmtDate(p.fetched, true) })));
   const sugg = (p.suggested || []).filter((s) => !inPlan.has(s.checkpoint_id));
-  if (!sugg.length) root.append(empty(data.responses.length ? t("No more suggestions.") : t("Suggestions appear once participants have answered.")));
+  if (!sugg.length)
+    root.append(
+      empty(
+        data.responses.length ? t("No more suggestions.") : t("Suggestions appear once participants have answered."),
+      ),
+    );
   let rank = items.reduce((m, i) => Math.max(m, i.fields.rank || 0), 0);
   const shown = sugg.slice(0, 10);
   const card = (s) => {
@@ -117,37 +167,102 @@ export default async function plan(root, { aid }, view) {
       add.disabled = true;
       rank += 1;
       await create("action_item", {
-        assessment_id: aid, checkpoint_id: s.checkpoint_id, action: c.action, responsible: "", due_on: null,
-        cost: c.cost || s.cost || "low", status: "planned", progress_note: "", rank,
+        assessment_id: aid,
+        checkpoint_id: s.checkpoint_id,
+        action: c.action,
+        responsible: "",
+        due_on: null,
+        cost: c.cost || s.cost || "low",
+        status: "planned",
+        progress_note: "",
+        rank,
       });
       toast(t("Added to the plan."));
     });
-    return h("div", { class: "card" },
-      h("p", { class: "cp-head" }, h("span", {}, `#${s.rank} · `, h("span", { class: "mono" }, s.checkpoint_id)), englishBadge(cl, s.checkpoint_id)),
+    return h(
+      "div",
+      { class: "card" },
+      h(
+        "p",
+        { class: "cp-head" },
+        h("span", {}, `#${s.rank} · `, h("span", { class: "mono" }, s.checkpoint_id)),
+        englishBadge(cl, s.checkpoint_id),
+      ),
       h("p", { ...untranslated(cl, s.checkpoint_id) }, c.action),
       h("p", { class: "meta" }, s.reasons || ""),
-      add);
+      add,
+    );
   };
   root.append(shown.map(card));
   if (sugg.length > shown.length) {
-    root.append(h("details", { class: "more" }, h("summary", {}, tn("One more suggestion", "%(n)s more suggestions", sugg.length - shown.length, { n: sugg.length - shown.length })),
-      h("div", {}, sugg.slice(shown.length).map(card))));
+    root.append(
+      h(
+        "details",
+        { class: "more" },
+        h(
+          "summary",
+          {},
+          tn("One more suggestion", "%(n)s more suggestions", sugg.length - shown.length, {
+            n: sugg.length - shown.length,
+          }),
+        ),
+        h("div", {}, sugg.slice(shown.length).map(card)),
+      ),
+    );
   }
 
   // Achievements and module figures
   if ((p.achievements || []).length) {
-    root.append(h("h2", { class: "section" }, t("Already in place")),
-      h("details", { class: "more" }, h("summary", {}, tn("One good practice to build on", "%(n)s good practices to build on", p.achievements.length, { n: p.achievements.length })),
-        h("div", {}, h("ul", {}, p.achievements.map((x) => {
-          const f = findCheckpoint(cl, x.checkpoint_id);
-          return h("li", untranslated(cl, x.checkpoint_id), f ? f.checkpoint.action : x.checkpoint_id);
-        })))));
+    root.append(
+      h("h2", { class: "section" }, t("Already in place")),
+      h(
+        "details",
+        { class: "more" },
+        h(
+          "summary",
+          {},
+          tn("One good practice to build on", "%(n)s good practices to build on", p.achievements.length, {
+            n: p.achievements.length,
+          }),
+        ),
+        h(
+          "div",
+          {},
+          h(
+            "ul",
+            {},
+            p.achievements.map((x) => {
+              const f = findCheckpoint(cl, x.checkpoint_id);
+              return h("li", untranslated(cl, x.checkpoint_id), f ? f.checkpoint.action : x.checkpoint_id);
+            }),
+          ),
+        ),
+      ),
+    );
   }
   if ((p.modules || []).length) {
-    root.append(h("h2", { class: "section" }, t("By module")),
-      h("div", { class: "card bars" }, p.modules.map((m) => h("div", {},
-        h("p", { class: "small" }, h("strong", {}, m.title), " ",
-          t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
-          m.previous_share !== null && m.previous_share !== undefined ? " · " + t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) }) : "")))));
+    root.append(
+      h("h2", { class: "section" }, t("By module")),
+      h(
+        "div",
+        { class: "card bars" },
+        p.modules.map((m) =>
+          h(
+            "div",
+            {},
+            h(
+              "p",
+              { class: "small" },
+              h("strong", {}, m.title),
+              " ",
+              t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
+              m.previous_share !== null && m.previous_share !== undefined
+                ? ` · ${t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })}`
+                : "",
+            ),
+          ),
+        ),
+      ),
+    );
   }
 }
