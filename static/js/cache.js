@@ -1,11 +1,10 @@
 // What the phone reads from the server and keeps for offline use, all in IndexedDB
-// (the service worker keeps only the app shell): the checklist, a round's suggested
-// plan, and, through i18n.js, the languages and their catalogues. One way to read
-// them: `kept`, stale-while-revalidate.
+// (the service worker keeps only the app shell): the checklist here, a round's
+// suggested plan (records.js), the languages and their catalogues (i18n.js). One way
+// to read them: `kept`, stale-while-revalidate.
 import { api, OfflineError } from "./api.js";
 import * as db from "./db.js";
 import { announce } from "./events.js";
-import { apply } from "./outbox.js";
 
 export const CHECKLIST_ID = "healthwise";
 
@@ -39,16 +38,17 @@ function refresh(store, key, path, have, { received, ...opts }) {
  * answer has been kept. With nothing kept, wait for the network: its answer, or its
  * error; with `wait` (ms), undefined once that long has passed (onFresh runs later).
  *
- * `again`: false to skip the refresh; `every` (ms): at most one refresh that often
- * in this page; `received(value)`: awaited for every new answer once it is kept, before
+ * `again`: false to skip the refresh; `every` (ms): at most one request that often in
+ * this page; `received(value)`: awaited for every new answer once it is kept, before
  * anyone sees it. Other options go to api(). Known to be offline, nothing is fetched.
  */
 export async function kept(store, key, path, { onFresh, again = true, every = 0, wait = 0, ...opts } = {}) {
   const have = await db.get(store, key);
-  const last = tried.get(`${store} ${key}`);
+  const id = `${store} ${key}`;
+  const recent = every && tried.has(id) && Date.now() - tried.get(id) < every;
   const offline = globalThis.navigator && navigator.onLine === false;
   if (have !== undefined) {
-    if (again && !offline && !(every && last && Date.now() - last < every)) {
+    if (again && !offline && !recent) {
       refresh(store, key, path, have, opts).then(
         (r) => r.changed && onFresh?.(r.value),
         () => {},
@@ -57,6 +57,8 @@ export async function kept(store, key, path, { onFresh, again = true, every = 0,
     return have;
   }
   if (offline) throw new OfflineError("offline");
+  // Asked a moment ago: that request's onFresh tells when it comes.
+  if (recent) throw new Error(`${path}: asked a moment ago`);
   const fresh = refresh(store, key, path, have, opts);
   if (!wait) return (await fresh).value;
   let late = false;
@@ -88,30 +90,4 @@ export async function checklist(lang, { refresh: again = true } = {}) {
     if (other) return db.get("checklists", other);
     throw e;
   }
-}
-
-/** Plan items may come as records ({id, rev, fields}) or flat objects. */
-function asChange(item) {
-  if (item.fields) return { type: "action_item", ...item };
-  const { id, rev, conflicts, type, ...fields } = item;
-  return { type: type || "action_item", id, rev, fields, conflicts: conflicts || [] };
-}
-
-/** The plan's agreed items are records: keep them as pulled ones. */
-async function pullItems(p) {
-  if (!Array.isArray(p.items) || !p.items.length) return;
-  await apply({ results: [], changes: p.items.map(asChange) }, []);
-  announce("records");
-}
-
-/**
- * The server's suggested plan of a round, kept for offline (its `fetched` time says
- * how old), refreshed at most once a minute; its agreed items are kept as records.
- * Undefined when none is kept and the server has not answered within `wait` ms (or
- * cannot be reached). `onFresh(plan)` runs when a newer one is kept.
- */
-export function plan(assessmentId, { onFresh, wait = 4000 } = {}) {
-  const path = `/api/v1/assessments/${encodeURIComponent(assessmentId)}/plan`;
-  const opts = { every: 60000, wait, timeout: 15000, received: pullItems, onFresh };
-  return kept("meta", `plan:${assessmentId}`, path, opts).catch(() => undefined);
 }

@@ -37,7 +37,7 @@ export async function loadLanguages() {
       langs = v.locales.map(({ code, name, dir: d }) => ({ code, name, dir: d }));
   };
   try {
-    use(await kept("meta", "locales", "/api/v1/locales", { auth: false, timeout: 10000, wait: 5000, onFresh: use }));
+    use(await kept("meta", "locales", "/api/v1/locales", { auth: false, timeout: 10000, wait: 3000, onFresh: use }));
   } catch (_) {
     /* not fetched yet: below */
   }

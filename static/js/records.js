@@ -1,8 +1,11 @@
 // The phone's records as the screens ask for them: rounds, their participants,
-// answers and action items, the group's counts and the plan worked out on the phone.
-// Reads only; every write goes through outbox.js.
+// answers and action items, the group's counts, and a round's plan (the server's,
+// kept, or one worked out on the phone). Every write goes through outbox.js.
+import { kept } from "./cache.js";
 import * as db from "./db.js";
+import { announce } from "./events.js";
 import { t, tn } from "./i18n.js";
+import { apply } from "./outbox.js";
 
 /** One record, or undefined. */
 export const record = (type, id) => db.get("records", [type, id]);
@@ -129,4 +132,30 @@ export function localPlan(cl, data) {
     s.rank = i + 1;
   });
   return { participants: n, suggested, achievements, modules: [], local: true };
+}
+
+/** Plan items may come as records ({id, rev, fields}) or flat objects. */
+function asChange(item) {
+  if (item.fields) return { type: "action_item", ...item };
+  const { id, rev, conflicts, type, ...fields } = item;
+  return { type: type || "action_item", id, rev, fields, conflicts: conflicts || [] };
+}
+
+/** The plan's agreed items are records: keep them as pulled ones. */
+async function pullItems(p) {
+  if (!Array.isArray(p.items) || !p.items.length) return;
+  await apply({ results: [], changes: p.items.map(asChange) }, []);
+  announce("records");
+}
+
+/**
+ * The server's suggested plan of a round, kept for offline (its `fetched` time says
+ * how old), refreshed at most once a minute; its agreed items are kept as records.
+ * Undefined when none is kept and the server has not answered within `wait` ms (or
+ * cannot be reached). `onFresh(plan)` runs when a newer one is kept.
+ */
+export function serverPlan(assessmentId, { onFresh, wait = 4000 } = {}) {
+  const path = `/api/v1/assessments/${encodeURIComponent(assessmentId)}/plan`;
+  const opts = { every: 60000, wait, timeout: 15000, received: pullItems, onFresh };
+  return kept("meta", `plan:${assessmentId}`, path, opts).catch(() => undefined);
 }

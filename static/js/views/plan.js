@@ -1,11 +1,10 @@
 // Action plan: the server's suggested ranking (cached for offline), the agreed
 // actions (action_item records, editable offline) and the PDF.
 import { OfflineError, planPdf } from "../api.js";
-import { plan as serverPlan } from "../cache.js";
 import * as db from "../db.js";
 import { fmtDate, current as lang, t, tn } from "../i18n.js";
 import { create } from "../outbox.js";
-import { actionItemsOf, groupData, localPlan, record } from "../records.js";
+import { actionItemsOf, groupData, localPlan, record, serverPlan } from "../records.js";
 import { status, syncNow } from "../sync.js";
 import {
   COSTS,
