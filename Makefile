@@ -3,14 +3,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
+# The JavaScript tools (Biome), from the npm registry at the versions package-lock.json pins.
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
-.PHONY: run test bench translations lint clean
+.PHONY: run test bench translations lint lint-js format-js clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 translations: $(STAMP)
 	$(BIN)/healthwise languages compile >/dev/null
@@ -34,10 +40,18 @@ test: lint translations
 bench: $(STAMP) translations
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || true; done
 
-## Lint: ruff, and the import contract of the rooms (pyproject's [tool.importlinter]).
-lint: $(STAMP)
+## Lint: lint-js first, then ruff and the import contract of the rooms (pyproject's [tool.importlinter]).
+lint: $(STAMP) lint-js
 	$(BIN)/ruff check healthwise tests benchmarks wsgi.py
 	$(BIN)/lint-imports --no-cache
 
+## The phone app's JavaScript: Biome's lint rules and formatting (biome.json); never writes.
+lint-js: $(NODE_STAMP)
+	node_modules/.bin/biome ci
+
+## Format the JavaScript and apply Biome's safe fixes, in place.
+format-js: $(NODE_STAMP)
+	node_modules/.bin/biome check --write
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

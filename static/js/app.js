@@ -1,20 +1,24 @@
 // Entry point: start-up, the hash router, the top bar and the service worker.
+import { OfflineError } from "./api.js";
+import { checklist } from "./cache.js";
 import * as db from "./db.js";
-import * as sync from "./sync.js";
-import { t, tn, setLang, initialLang, current as currentLang } from "./i18n.js";
-import { h, toast } from "./views/ui.js";
-import join from "./views/join.js";
-import home from "./views/home.js";
-import newRound from "./views/newround.js";
-import round from "./views/round.js";
-import participant from "./views/participant.js";
-import modules from "./views/modules.js";
+import { checkMe } from "./enrol.js";
+import { bus } from "./events.js";
+import { current as currentLang, initialLang, loadLanguages, setLang, t, tn } from "./i18n.js";
+import { schedule, status, syncNow } from "./sync.js";
 import checkpoint, { recoverDraft } from "./views/checkpoint.js";
 import group from "./views/group.js";
-import plan, { sendQueuedPdfs } from "./views/plan.js";
+import home from "./views/home.js";
 import item from "./views/item.js";
+import join from "./views/join.js";
+import modules from "./views/modules.js";
+import newRound from "./views/newround.js";
 import outbox from "./views/outbox.js";
+import participant from "./views/participant.js";
+import plan, { sendQueuedPdfs } from "./views/plan.js";
+import round from "./views/round.js";
 import settings from "./views/settings.js";
+import { h, toast } from "./views/ui.js";
 
 const ROUTES = [
   ["/join", join, { open: true }],
@@ -42,13 +46,18 @@ const ctx = {
   // state: "pending" until registration settles, then "active" or "unavailable".
   sw: { supported: "serviceWorker" in navigator && window.isSecureContext, state: "pending", error: null },
   lang: currentLang,
-  go: (route) => { location.hash = `#${route}`; },
+  go: (route) => {
+    location.hash = `#${route}`;
+  },
   /** The checklist in the current language (IndexedDB first, then network). */
   checklist() {
     const lang = currentLang();
     if (!this._cl || this._clLang !== lang) {
       this._clLang = lang;
-      this._cl = sync.checklist(lang).catch((e) => { this._cl = null; throw e; });
+      this._cl = checklist(lang).catch((e) => {
+        this._cl = null;
+        throw e;
+      });
     }
     return this._cl;
   },
@@ -61,8 +70,11 @@ function match(path) {
     const a = pattern.split("/");
     const b = path.split("/");
     if (a.length !== b.length) continue;
-    const params = {};
-    if (a.every((seg, i) => (seg.startsWith(":") ? ((params[seg.slice(1)] = decodeURIComponent(b[i])), true) : seg === b[i]))) {
+    if (a.every((seg, i) => seg.startsWith(":") || seg === b[i])) {
+      const params = {};
+      a.forEach((seg, i) => {
+        if (seg.startsWith(":")) params[seg.slice(1)] = decodeURIComponent(b[i]);
+      });
       return { view, params, opts: opts || {} };
     }
   }
@@ -76,7 +88,7 @@ async function route(keepScroll = false) {
   const my = ++seq;
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = raw.split("?");
-  let found = match(path) || match("/");
+  const found = match(path) || match("/");
   const token = await db.get("meta", "token");
   if (!token && !found.opts.open) {
     location.replace("#/join");
@@ -86,7 +98,11 @@ async function route(keepScroll = false) {
   cleanups = [];
   const root = h("div", { class: "view" });
   // Screens append optional parts as `cond ? el : null`: skip the empty ones.
-  root.append = (...parts) => Element.prototype.append.apply(root, parts.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false));
+  root.append = (...parts) =>
+    Element.prototype.append.apply(
+      root,
+      parts.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false),
+    );
   const view = {
     ...ctx,
     params: found.params,
@@ -101,9 +117,15 @@ async function route(keepScroll = false) {
     /** Re-render this screen when data changes (lists only, never forms being typed in). */
     live() {
       let timer;
-      const fn = () => { clearTimeout(timer); timer = setTimeout(() => my === seq && route(true), 250); };
-      sync.bus.addEventListener("records", fn);
-      cleanups.push(() => { clearTimeout(timer); sync.bus.removeEventListener("records", fn); });
+      const fn = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => my === seq && route(true), 250);
+      };
+      bus.addEventListener("records", fn);
+      cleanups.push(() => {
+        clearTimeout(timer);
+        bus.removeEventListener("records", fn);
+      });
     },
   };
   backEl.setAttribute("aria-label", t("Back"));
@@ -113,10 +135,21 @@ async function route(keepScroll = false) {
     await found.view(root, found.params, view);
   } catch (e) {
     console.error(e);
-    root.replaceChildren(h("div", { class: "card alert", role: "alert" },
-      h("h2", {}, t("Something went wrong")),
-      h("p", {}, e instanceof sync.OfflineError ? t("This needs a connection. Try again when you are online.") : e.message || String(e)),
-      h("a", { class: "btn", href: "#/" }, t("Home"))));
+    root.replaceChildren(
+      h(
+        "div",
+        { class: "card alert", role: "alert" },
+        h("h2", {}, t("Something went wrong")),
+        h(
+          "p",
+          {},
+          e instanceof OfflineError
+            ? t("This needs a connection. Try again when you are online.")
+            : e.message || String(e),
+        ),
+        h("a", { class: "btn", href: "#/" }, t("Home")),
+      ),
+    );
   }
   if (my !== seq) return;
   const y = window.scrollY;
@@ -133,17 +166,33 @@ async function route(keepScroll = false) {
 }
 
 async function updatePill() {
-  const s = await sync.status();
+  const s = await status();
   let text;
   let cls = "pill";
-  if (!s.enrolled) { pill.hidden = true; return; }
+  if (!s.enrolled) {
+    pill.hidden = true;
+    return;
+  }
   pill.hidden = false;
-  if (s.revoked) { text = t("Signed out"); cls += " bad"; }
-  else if (s.syncing) { text = t("Syncing…"); cls += " busy"; }
-  else if (!s.online) { text = s.pending ? tn("Offline · one unsent", "Offline · %(n)s unsent", s.pending, { n: s.pending }) : t("Offline"); cls += " off"; }
-  else if (s.stuck.length || s.conflicts.length) { text = t("Needs attention"); cls += " warn"; }
-  else if (s.pending) { text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending }); cls += " warn"; }
-  else { text = t("Synced"); cls += " ok"; }
+  if (s.revoked) {
+    text = t("Signed out");
+    cls += " bad";
+  } else if (s.syncing) {
+    text = t("Syncing…");
+    cls += " busy";
+  } else if (!s.online) {
+    text = s.pending ? tn("Offline · one unsent", "Offline · %(n)s unsent", s.pending, { n: s.pending }) : t("Offline");
+    cls += " off";
+  } else if (s.stuck.length || s.conflicts.length) {
+    text = t("Needs attention");
+    cls += " warn";
+  } else if (s.pending) {
+    text = tn("one unsent", "%(n)s unsent", s.pending, { n: s.pending });
+    cls += " warn";
+  } else {
+    text = t("Synced");
+    cls += " ok";
+  }
   pill.textContent = text;
   pill.lang = currentLang();
   pill.className = cls;
@@ -158,7 +207,8 @@ async function registerServiceWorker() {
   if (navigator.serviceWorker.controller) ctx.sw.state = "active";
   let hadController = !!navigator.serviceWorker.controller;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (hadController) toast(t("A new version of the app is ready."), { label: t("Reload"), run: () => location.reload() });
+    if (hadController)
+      toast(t("A new version of the app is ready."), { label: t("Reload"), run: () => location.reload() });
     hadController = true;
   });
   const before = ctx.sw.state;
@@ -177,15 +227,18 @@ async function registerServiceWorker() {
 
 async function start() {
   const m = await db.metas(["lang", "token"]);
+  await loadLanguages();
   const lang = m.lang || (await initialLang());
   const langReady = setLang(lang, () => route(true), { save: !m.lang });
   // Read the checklist while the rest starts: the walk-through needs it first.
   if (m.token) ctx.checklist().catch(() => {});
   registerServiceWorker();
   if (!(await langReady)) toast(t("This language is not on the phone yet; connect once to download it."));
-  sync.bus.addEventListener("status", updatePill);
-  sync.bus.addEventListener("revoked", () => route(true));
-  sync.bus.addEventListener("checklist", () => { ctx._cl = null; });
+  bus.addEventListener("status", updatePill);
+  bus.addEventListener("revoked", () => route(true));
+  bus.addEventListener("checklist", () => {
+    ctx._cl = null;
+  });
   window.addEventListener("online", updatePill);
   window.addEventListener("offline", updatePill);
   window.addEventListener("hashchange", () => route());
@@ -193,21 +246,32 @@ async function start() {
   if (!location.hash) {
     const last = await db.get("meta", "last_route");
     // Opening the app from the home screen resumes an unfinished walk-through.
-    if (last && last.startsWith("/walk/")) location.replace(`#${last}`);
+    if (last?.startsWith("/walk/")) location.replace(`#${last}`);
   }
   await route();
   updatePill();
   if (m.token) {
-    if (navigator.storage && navigator.storage.persist) navigator.storage.persisted().then((p) => p || navigator.storage.persist()).catch(() => {});
-    sync.syncNow().then(() => sendQueuedPdfs(), () => {});
-    sync.checkMe();
+    if (navigator.storage?.persist)
+      navigator.storage
+        .persisted()
+        .then((p) => p || navigator.storage.persist())
+        .catch(() => {});
+    syncNow().then(
+      () => sendQueuedPdfs(),
+      () => {},
+    );
+    checkMe();
   }
   // Keep the group view fresh while the app is open and online.
   setInterval(() => {
-    if (document.visibilityState === "visible" && navigator.onLine) sync.syncNow().then(() => sendQueuedPdfs(), () => {});
+    if (document.visibilityState === "visible" && navigator.onLine)
+      syncNow().then(
+        () => sendQueuedPdfs(),
+        () => {},
+      );
   }, 120000);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && navigator.onLine) sync.schedule(500);
+    if (document.visibilityState === "visible" && navigator.onLine) schedule(500);
   });
   window.addEventListener("online", () => setTimeout(() => sendQueuedPdfs(), 3000));
 }

@@ -12,7 +12,8 @@
 //              status: "pending" (to send), "rejected" (the server refused it) or
 //              "failed" (it failed alone, e.g. a 5xx); the last two are set aside.
 //   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
-//   checklists "<id>:<lang>" -> checklist JSON (+ etag)
+//   checklists "<id>:<lang>" -> checklist JSON (+ etag, fetched)
+// and, in localStorage, DRAFT: the remark being typed (views/checkpoint.js).
 
 const NAME = "healthwise";
 const VERSION = 2;
@@ -34,11 +35,19 @@ export function open() {
       r.onsuccess = () => {
         const d = r.result;
         // Another tab (or a new version of the app) wants to upgrade: let it.
-        d.onversionchange = () => { d.close(); opening = null; };
-        d.onclose = () => { opening = null; };
+        d.onversionchange = () => {
+          d.close();
+          opening = null;
+        };
+        d.onclose = () => {
+          opening = null;
+        };
         resolve(d);
       };
-      r.onerror = () => { opening = null; reject(r.error); };
+      r.onerror = () => {
+        opening = null;
+        reject(r.error);
+      };
       r.onblocked = () => console.warn("IndexedDB upgrade blocked by another tab");
     });
   }
@@ -97,7 +106,11 @@ export async function tx(names, mode, fn) {
   try {
     result = await fn(stores, t);
   } catch (e) {
-    try { t.abort(); } catch (_) { /* already finished */ }
+    try {
+      t.abort();
+    } catch (_) {
+      /* already finished */
+    }
     done.catch(() => {});
     throw e;
   }
@@ -107,12 +120,13 @@ export async function tx(names, mode, fn) {
 
 export const get = (store, key) => tx(store, "readonly", (s) => req(s[store].get(key)));
 export const set = (store, key, value) =>
-  tx(store, "readwrite", (s) => req(store === "meta" || store === "checklists" ? s[store].put(value, key) : s[store].put(value)));
+  tx(store, "readwrite", (s) =>
+    req(store === "meta" || store === "checklists" ? s[store].put(value, key) : s[store].put(value)),
+  );
 export const del = (store, key) => tx(store, "readwrite", (s) => req(s[store].delete(key)));
 export const all = (store) => tx(store, "readonly", (s) => req(s[store].getAll()));
 export const keys = (store) => tx(store, "readonly", (s) => req(s[store].getAllKeys()));
-export const byIndex = (store, index, value) =>
-  tx(store, "readonly", (s) => req(s[store].index(index).getAll(value)));
+export const byIndex = (store, index, value) => tx(store, "readonly", (s) => req(s[store].index(index).getAll(value)));
 export const count = (store) => tx(store, "readonly", (s) => req(s[store].count()));
 
 /** Read several meta keys at once: {key: value}. */
@@ -143,9 +157,14 @@ export const wipe = (stores, metaKeys = []) =>
     for (const k of metaKeys) s.meta.delete(k);
   });
 
-// ---- records ------------------------------------------------------------
+// ---- the records' parent index (queries: records.js) -----------------------
 
-export const PARENT = { assessment: "facility_id", response: "assessment_id", answer: "response_id", action_item: "assessment_id" };
+export const PARENT = {
+  assessment: "facility_id",
+  response: "assessment_id",
+  answer: "response_id",
+  action_item: "assessment_id",
+};
 
 /** The key a record is indexed under: its assessment, response, or facility. */
 export function parentOf(type, fields) {
@@ -153,6 +172,5 @@ export function parentOf(type, fields) {
   return v === undefined || v === null ? "" : String(v);
 }
 
-export const record = (type, id) => get("records", [type, id]);
-export const children = (parent) => byIndex("records", "parent", String(parent));
-export const ofType = (type) => byIndex("records", "type", type);
+/** The localStorage key of the remark being typed. */
+export const DRAFT = "healthwise-draft";

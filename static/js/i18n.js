@@ -1,21 +1,57 @@
 // Interface strings: t("English text", {named: "placeholders"}), tn() for plurals.
-// Catalogues come from GET /api/v1/i18n/<lang> and are kept in IndexedDB, so the
-// chosen language works offline. A missing translation shows the English text.
+// The languages (GET /api/v1/locales) and their catalogues (GET /api/v1/i18n/<lang>)
+// come from the server and are kept in IndexedDB, so the chosen language works
+// offline. A missing translation shows the English text.
+import { kept } from "./cache.js";
 import * as db from "./db.js";
 
-export const LANGS = [
-  { code: "en", name: "English", dir: "ltr" },
-  { code: "fr", name: "Français", dir: "ltr" },
-  { code: "es", name: "Español", dir: "ltr" },
-  { code: "pt", name: "Português", dir: "ltr" },
-  { code: "ar", name: "العربية", dir: "rtl" },
-];
+const ENGLISH = { code: "en", name: "English", dir: "ltr" };
 
+let langs = [ENGLISH];
 let lang = "en";
+let direction = "ltr";
 let messages = {};
 
 export const current = () => lang;
-export const dir = () => (LANGS.find((l) => l.code === lang) || LANGS[0]).dir;
+export const dir = () => direction;
+
+/** The languages on offer: [{code, name, dir}], English first. */
+export const languages = () => langs;
+
+const named = (code) => {
+  try {
+    return new Intl.DisplayNames([code], { type: "language" }).of(code) || code;
+  } catch (_) {
+    return code;
+  }
+};
+
+/**
+ * Read the languages the server offers: kept on the phone, refreshed in the
+ * background; the first time, wait a little for the server. Until it has answered
+ * once: English and any language whose catalogue is on the phone.
+ */
+export async function loadLanguages() {
+  const use = (v) => {
+    if (v && Array.isArray(v.locales) && v.locales.length)
+      langs = v.locales.map(({ code, name, dir: d }) => ({ code, name, dir: d }));
+  };
+  try {
+    use(await kept("meta", "locales", "/api/v1/locales", { auth: false, timeout: 10000, wait: 3000, onFresh: use }));
+  } catch (_) {
+    /* not fetched yet: below */
+  }
+  if (langs.length === 1) {
+    for (const k of await db.keys("meta")) {
+      const code = String(k).startsWith("i18n:") && String(k).slice(5);
+      if (code && !langs.some((l) => l.code === code)) {
+        const cat = await db.get("meta", k);
+        langs.push({ code, name: named(code), dir: cat?.dir || "ltr" });
+      }
+    }
+  }
+  return langs;
+}
 
 function format(s, params) {
   if (!params) return s;
@@ -55,15 +91,7 @@ export function tn(singular, plural, n, params) {
 function applyToDocument() {
   const root = document.documentElement;
   root.lang = lang;
-  root.dir = dir();
-}
-
-async function fetchCatalogue(code) {
-  const res = await fetch(`/api/v1/i18n/${code}`, { headers: { Accept: "application/json" }, cache: "no-cache" });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const data = await res.json();
-  await db.set("meta", `i18n:${code}`, data);
-  return data;
+  root.dir = direction;
 }
 
 /**
@@ -73,28 +101,23 @@ async function fetchCatalogue(code) {
  * the choice on the phone.
  */
 export async function setLang(code, onUpdate, { save = true } = {}) {
-  if (!LANGS.some((l) => l.code === code)) code = "en";
+  const known = langs.find((l) => l.code === code);
+  const stored = code !== "en" && (await db.get("meta", `i18n:${code}`));
+  if (!known && !stored) code = "en";
   lang = code;
+  direction = known?.dir || stored?.dir || "ltr";
+  messages = stored?.messages || {};
   if (save) await db.set("meta", "lang", code);
-  if (code === "en") {
-    messages = {};
-    applyToDocument();
-    return true;
-  }
-  const stored = await db.get("meta", `i18n:${code}`);
-  messages = (stored && stored.messages) || {};
   applyToDocument();
-  const fresh = fetchCatalogue(code).then((data) => {
-    const changed = JSON.stringify(data.messages) !== JSON.stringify(messages);
-    if (lang === code) messages = data.messages || {};
-    return changed;
-  });
-  if (stored) {
-    fresh.then((changed) => changed && lang === code && onUpdate && onUpdate(), () => {});
+  if (code === "en") return true;
+  const use = (cat) => {
+    if (lang !== code) return false;
+    messages = cat.messages || {};
     return true;
-  }
+  };
+  const onFresh = (cat) => use(cat) && onUpdate?.();
   try {
-    await fresh;
+    use(await kept("meta", `i18n:${code}`, `/api/v1/i18n/${code}`, { auth: false, onFresh }));
     return true;
   } catch (_) {
     return false;
@@ -107,7 +130,7 @@ export async function initialLang() {
   if (saved) return saved;
   for (const l of navigator.languages || [navigator.language || "en"]) {
     const code = String(l).slice(0, 2).toLowerCase();
-    if (LANGS.some((x) => x.code === code)) return code;
+    if (langs.some((x) => x.code === code)) return code;
   }
   return "en";
 }
@@ -115,7 +138,8 @@ export async function initialLang() {
 /** Format a date (Date, timestamp or YYYY-MM-DD) for this language. */
 export function fmtDate(value, withTime = false) {
   if (!value) return "";
-  const d = typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00`) : new Date(value);
+  const d =
+    typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00`) : new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
   const opts = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
   try {
@@ -130,7 +154,11 @@ export function ago(ts) {
   const s = Math.round((ts - Date.now()) / 1000);
   const abs = Math.abs(s);
   let rtf;
-  try { rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" }); } catch (_) { return fmtDate(ts, true); }
+  try {
+    rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  } catch (_) {
+    return fmtDate(ts, true);
+  }
   if (abs < 60) return rtf.format(0, "second");
   if (abs < 3600) return rtf.format(Math.round(s / 60), "minute");
   if (abs < 86400) return rtf.format(Math.round(s / 3600), "hour");

@@ -1,35 +1,65 @@
 // Walk-through: one checkpoint at a time. Every tap is saved on the phone at once.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
+import { DRAFT } from "../db.js";
 import { t } from "../i18n.js";
-import { h, link, findCheckpoint, untranslated, englishBadge, sourcesOf, saveError } from "./ui.js";
-import { answersOf } from "./modules.js";
+import { maxLengths } from "../limits.js";
+import { create, edit } from "../outbox.js";
+import { answersOf, keepPosition, record } from "../records.js";
+import { englishBadge, findCheckpoint, h, link, saveError, sourcesOf, untranslated } from "./ui.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
 // if the tab is closed or the phone dies before it reaches IndexedDB, the next start
 // saves it (recoverDraft). One draft at a time: only one remark is typed at once.
-const DRAFT = "healthwise-draft";
-const keepDraft = (d) => { try { localStorage.setItem(DRAFT, JSON.stringify(d)); } catch (_) { /* private mode */ } };
-const dropDraft = () => { try { localStorage.removeItem(DRAFT); } catch (_) { /* idem */ } };
+const keepDraft = (d) => {
+  try {
+    localStorage.setItem(DRAFT, JSON.stringify(d));
+  } catch (_) {
+    /* private mode */
+  }
+};
+const dropDraft = () => {
+  try {
+    localStorage.removeItem(DRAFT);
+  } catch (_) {
+    /* idem */
+  }
+};
 
 /** Save a remark left in localStorage by a page that closed before saving it. */
 export async function recoverDraft() {
   let d = null;
-  try { d = JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch (_) { /* unreadable: drop it */ }
-  if (!d || !d.rid || !d.cp) return dropDraft();
+  try {
+    d = JSON.parse(localStorage.getItem(DRAFT) || "null");
+  } catch (_) {
+    /* unreadable: drop it */
+  }
+  if (!d?.rid || !d.cp) return dropDraft();
   const ans = (await answersOf(d.rid)).get(d.cp);
-  if (!ans) await sync.create("answer", { response_id: d.rid, checkpoint_id: d.cp, action: null, priority: false, remark: d.remark });
-  else if (ans.fields.remark !== d.remark) await sync.edit("answer", ans.id, { remark: d.remark });
+  if (!ans)
+    await create("answer", {
+      response_id: d.rid,
+      checkpoint_id: d.cp,
+      action: null,
+      priority: false,
+      remark: d.remark,
+    });
+  else if (ans.fields.remark !== d.remark) await edit("answer", ans.id, { remark: d.remark });
   dropDraft();
 }
 
 function list(title, items, attrs) {
-  if (!items || !items.length) return null;
-  return [h("h3", {}, title), h("ul", attrs, items.map((x) => h("li", {}, x)))];
+  if (!items?.length) return null;
+  return [
+    h("h3", {}, title),
+    h(
+      "ul",
+      attrs,
+      items.map((x) => h("li", {}, x)),
+    ),
+  ];
 }
 
 export default async function checkpoint(root, { rid, cp }, view) {
-  const [resp, cl, max] = await Promise.all([db.record("response", rid), view.checklist(), sync.maxLengths("answer")]);
+  const [resp, cl, max] = await Promise.all([record("response", rid), view.checklist(), maxLengths("answer")]);
   const found = findCheckpoint(cl, cp);
   if (!resp || !found) {
     view.title(t("Walk-through"), "/");
@@ -38,7 +68,7 @@ export default async function checkpoint(root, { rid, cp }, view) {
   }
   const { module: mod, checkpoint: c, index } = found;
   view.title(mod.title, `/walk/${rid}`);
-  db.set("meta", `pos:${rid}`, c.id).catch(() => {});
+  keepPosition(rid, c.id).catch(() => {});
 
   const flat = cl.modules.flatMap((m) => m.checkpoints.map((x) => x.id));
   const at = flat.indexOf(c.id);
@@ -51,20 +81,33 @@ export default async function checkpoint(root, { rid, cp }, view) {
   let queue = Promise.resolve();
   const saved = h("p", { class: "saved", role: "status" });
   const save = (fields) => {
-    queue = queue.then(async () => {
-      ans = ans
-        ? await sync.edit("answer", ans.id, fields)
-        : await sync.create("answer", { response_id: rid, checkpoint_id: c.id, action: null, priority: false, remark: "", ...fields });
-      saved.className = "saved";
-      saved.textContent = t("Saved on this phone");
-    }).catch((e) => {
-      saved.className = "error";
-      saved.textContent = t("Could not save: %(reason)s", { reason: saveError(e) });
-    });
+    queue = queue
+      .then(async () => {
+        ans = ans
+          ? await edit("answer", ans.id, fields)
+          : await create("answer", {
+              response_id: rid,
+              checkpoint_id: c.id,
+              action: null,
+              priority: false,
+              remark: "",
+              ...fields,
+            });
+        saved.className = "saved";
+        saved.textContent = t("Saved on this phone");
+      })
+      .catch((e) => {
+        saved.className = "error";
+        saved.textContent = t("Could not save: %(reason)s", { reason: saveError(e) });
+      });
     return queue;
   };
 
-  const actions = [["yes", t("Yes")], ["no", t("No")], ["na", t("Not applicable")]];
+  const actions = [
+    ["yes", t("Yes")],
+    ["no", t("No")],
+    ["na", t("Not applicable")],
+  ];
   const prio = h("input", { type: "checkbox", name: "priority", checked: !!f.priority, disabled: f.action !== "yes" });
   const radios = actions.map(([v, l]) => {
     const input = h("input", { type: "radio", name: "action", value: v, checked: f.action === v });
@@ -111,27 +154,72 @@ export default async function checkpoint(root, { rid, cp }, view) {
   const next = at < flat.length - 1 ? `#/walk/${rid}/${flat[at + 1]}` : `#/walk/${rid}`;
 
   root.append(
-    h("div", { class: "cp-head" },
+    h(
+      "div",
+      { class: "cp-head" },
       h("span", {}, t("Checkpoint %(i)s of %(n)s", { i: index + 1, n: mod.checkpoints.length })),
-      h("span", { class: "row" }, englishBadge(cl, c.id), c.sensitive ? h("span", { class: "badge warn" }, t("Sensitive")) : null, h("span", { class: "mono" }, c.id))),
+      h(
+        "span",
+        { class: "row" },
+        englishBadge(cl, c.id),
+        c.sensitive ? h("span", { class: "badge warn" }, t("Sensitive")) : null,
+        h("span", { class: "mono" }, c.id),
+      ),
+    ),
     h("p", { class: "cp-action", ...tr }, c.action),
-    h("fieldset", {},
+    h(
+      "fieldset",
+      {},
       h("legend", { class: "q" }, t("Do you propose action?")),
-      h("div", { class: "choices answer" }, radios)),
-    h("label", { class: "toggle" }, prio, h("span", { class: "knob", "aria-hidden": "true" }), h("span", {}, t("Priority"))),
-    h("details", { class: "more" },
+      h("div", { class: "choices answer" }, radios),
+    ),
+    h(
+      "label",
+      { class: "toggle" },
+      prio,
+      h("span", { class: "knob", "aria-hidden": "true" }),
+      h("span", {}, t("Priority")),
+    ),
+    h(
+      "details",
+      { class: "more" },
       h("summary", {}, t("Why and how")),
-      h("div", tr,
+      h(
+        "div",
+        tr,
         c.why ? [h("h3", {}, t("Why it matters")), h("p", {}, c.why)] : null,
         list(t("How to do it"), c.how),
         list(t("More hints"), c.hints),
-        list(t("Sources"), sourcesOf(cl, c), { class: "small" }))),
-    index === 0 && mod.intro ? h("details", { class: "more" }, h("summary", {}, t("About this module")), h("div", {}, h("p", {}, mod.intro))) : null,
-    c.sensitive ? h("p", { class: "meta" }, t("Sensitive topic: district reports only show counts for groups of five or more, never names.")) : null,
-    h("div", { class: "field" }, h("label", { for: "remark" }, t("Remark (optional)")), Object.assign(remark, { id: "remark" })),
+        list(t("Sources"), sourcesOf(cl, c), { class: "small" }),
+      ),
+    ),
+    index === 0 && mod.intro
+      ? h("details", { class: "more" }, h("summary", {}, t("About this module")), h("div", {}, h("p", {}, mod.intro)))
+      : null,
+    c.sensitive
+      ? h(
+          "p",
+          { class: "meta" },
+          t("Sensitive topic: district reports only show counts for groups of five or more, never names."),
+        )
+      : null,
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "remark" }, t("Remark (optional)")),
+      Object.assign(remark, { id: "remark" }),
+    ),
     saved,
-    h("nav", { class: "walk-nav", "aria-label": t("Checkpoints") },
+    h(
+      "nav",
+      { class: "walk-nav", "aria-label": t("Checkpoints") },
       h("a", { class: "btn", href: prev, onclick: flush }, h("span", { "aria-hidden": "true" }, "‹ "), t("Previous")),
-      h("a", { class: "btn primary", href: next, onclick: flush }, at < flat.length - 1 ? t("Next") : t("Finish"), h("span", { "aria-hidden": "true" }, " ›"))),
+      h(
+        "a",
+        { class: "btn primary", href: next, onclick: flush },
+        at < flat.length - 1 ? t("Next") : t("Finish"),
+        h("span", { "aria-hidden": "true" }, " ›"),
+      ),
+    ),
   );
 }

@@ -1,39 +1,13 @@
 // Group view: every participant's answers side by side, computed on the phone
 // from the records it has pulled, so the committee can agree even offline.
-import * as db from "../db.js";
 import { t, tn } from "../i18n.js";
-import { h, link, empty, ACTION, untranslated, englishBadge, roleName } from "./ui.js";
-import { answersOf } from "./modules.js";
-
-/** The round's responses and their answers (Map response id -> Map checkpoint -> answer). */
-export async function groupData(aid) {
-  const responses = (await db.children(aid)).filter((r) => r.type === "response")
-    .sort((a, b) => (a.created || 0) - (b.created || 0) || a.id.localeCompare(b.id));
-  const answers = new Map();
-  for (const r of responses) answers.set(r.id, await answersOf(r.id));
-  return { responses, answers };
-}
-
-/** Count one checkpoint's answers across participants. */
-export function tally(cpId, { responses, answers }) {
-  const out = { yes: 0, no: 0, na: 0, none: 0, priority: 0, votes: [] };
-  for (const r of responses) {
-    const a = answers.get(r.id).get(cpId);
-    const f = a ? a.fields : {};
-    const action = f.action || null;
-    if (action) out[action] = (out[action] || 0) + 1; else out.none++;
-    if (action === "yes" && f.priority) out.priority++;
-    out.votes.push({ response: r, action, priority: action === "yes" && !!f.priority, remark: f.remark || "" });
-  }
-  out.answered = out.yes + out.no + out.na;
-  out.disagree = out.yes > 0 && out.no > 0;
-  return out;
-}
+import { groupData, record, tally } from "../records.js";
+import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
 
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
 export default async function group(root, { aid }, view) {
-  const a = await db.record("assessment", aid);
+  const a = await record("assessment", aid);
   view.title(t("Group view"), `/round/${aid}`);
   view.live();
   const [cl, data] = await Promise.all([view.checklist(), groupData(aid)]);
@@ -54,24 +28,53 @@ export default async function group(root, { aid }, view) {
       if (s.yes) counts.action++;
     }
   }
-  root.append(h("p", { class: "meta" }, a.fields.title || ""),
-    h("details", { class: "more" },
+  root.append(
+    h("p", { class: "meta" }, a.fields.title || ""),
+    h(
+      "details",
+      { class: "more" },
       h("summary", {}, tn("One participant", "%(n)s participants", names.length, { n: names.length })),
-      h("div", {}, h("ul", {}, data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : ""))))));
+      h(
+        "div",
+        {},
+        h(
+          "ul",
+          {},
+          data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : "")),
+        ),
+      ),
+    ),
+  );
 
   const disagree = t("Disagreements");
   const priorities = t("Priorities");
   const proposed = t("Action proposed");
   const filters = [
     ["all", t("All")],
-    ["disagree", disagree + " (" + counts.disagree + ")"],
-    ["priority", priorities + " (" + counts.priority + ")"],
-    ["action", proposed + " (" + counts.action + ")"],
+    ["disagree", `${disagree} (${counts.disagree})`],
+    ["priority", `${priorities} (${counts.priority})`],
+    ["action", `${proposed} (${counts.action})`],
   ];
-  root.append(h("div", { class: "filters", role: "radiogroup", "aria-label": t("Show") },
-    filters.map(([v, l]) => h("label", { class: "choice" },
-      h("input", { type: "radio", name: "show", value: v, checked: v === filter, onchange: () => view.go(`/group/${aid}?show=${v}`) }),
-      h("span", {}, l)))));
+  root.append(
+    h(
+      "div",
+      { class: "filters", role: "radiogroup", "aria-label": t("Show") },
+      filters.map(([v, l]) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "radio",
+            name: "show",
+            value: v,
+            checked: v === filter,
+            onchange: () => view.go(`/group/${aid}?show=${v}`),
+          }),
+          h("span", {}, l),
+        ),
+      ),
+    ),
+  );
 
   let shown = 0;
   for (const m of cl.modules) {
@@ -83,18 +86,56 @@ export default async function group(root, { aid }, view) {
       if (filter === "action" && !s.yes) continue;
       if (filter === "all" && !s.answered) continue;
       const remarks = s.votes.filter((v) => v.remark);
-      cards.push(h("div", { class: `card${s.disagree ? " disagree" : ""}` },
-        h("p", { class: "cp-head" }, h("span", { class: "mono" }, c.id), englishBadge(cl, c.id)),
-        h("p", { ...untranslated(cl, c.id) }, c.action),
-        h("p", { class: "gp-sum" },
-          h("span", {}, t("%(yes)s of %(n)s propose action", { yes: s.yes, n: s.votes.length })),
-          s.priority ? h("span", { class: "star" }, `★ ${tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority })}`) : null,
-          s.disagree ? h("span", { class: "badge warn" }, t("Disagree")) : null),
-        h("ul", { class: "votes", "aria-label": t("Answers") }, s.votes.map((v, i) => h("li", { class: `vote ${v.action || "none"}` },
-          h("span", {}, names[i]), h("strong", {}, v.action ? A[v.action] : t("No answer")),
-          v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null))),
-        remarks.length ? h("details", { class: "more" }, h("summary", {}, tn("One remark", "%(n)s remarks", remarks.length, { n: remarks.length })),
-          h("div", {}, h("ul", {}, remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark))))) : null));
+      cards.push(
+        h(
+          "div",
+          { class: `card${s.disagree ? " disagree" : ""}` },
+          h("p", { class: "cp-head" }, h("span", { class: "mono" }, c.id), englishBadge(cl, c.id)),
+          h("p", { ...untranslated(cl, c.id) }, c.action),
+          h(
+            "p",
+            { class: "gp-sum" },
+            h("span", {}, t("%(yes)s of %(n)s propose action", { yes: s.yes, n: s.votes.length })),
+            s.priority
+              ? h(
+                  "span",
+                  { class: "star" },
+                  `★ ${tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority })}`,
+                )
+              : null,
+            s.disagree ? h("span", { class: "badge warn" }, t("Disagree")) : null,
+          ),
+          h(
+            "ul",
+            { class: "votes", "aria-label": t("Answers") },
+            s.votes.map((v, i) =>
+              h(
+                "li",
+                { class: `vote ${v.action || "none"}` },
+                h("span", {}, names[i]),
+                h("strong", {}, v.action ? A[v.action] : t("No answer")),
+                v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null,
+              ),
+            ),
+          ),
+          remarks.length
+            ? h(
+                "details",
+                { class: "more" },
+                h("summary", {}, tn("One remark", "%(n)s remarks", remarks.length, { n: remarks.length })),
+                h(
+                  "div",
+                  {},
+                  h(
+                    "ul",
+                    {},
+                    remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark)),
+                  ),
+                ),
+              )
+            : null,
+        ),
+      );
     }
     if (cards.length) {
       shown += cards.length;

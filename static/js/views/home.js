@@ -1,93 +1,168 @@
 // Facility home: rounds, what is in progress, the current plan, and the sync state.
 import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, fmtDate } from "../i18n.js";
-import { h, link, empty, progress, label, STATUSES, KINDS, ROUND_STATUS } from "./ui.js";
+import { fmtDate, t, tn } from "../i18n.js";
+import { actionItemsOf, answeredCount, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
+import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
-import { answeredCount, totalCheckpoints } from "./modules.js";
+import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES } from "./ui.js";
 
-
-/** The rounds of this facility, newest first; a removed round is hidden on every phone. */
-export async function rounds() {
-  const list = (await db.ofType("assessment")).filter((a) => !a.fields.removed);
-  return list.sort((a, b) => String(b.fields.started_on || "").localeCompare(String(a.fields.started_on || "")) || (b.created || 0) - (a.created || 0));
-}
-
-export default async function home(root, params, view) {
+export default async function home(root, _params, view) {
   const sc = (await view.scope()) || {};
   const fac = sc.facility || {};
   view.title(fac.name || "HealthWISE");
   view.live();
-  const [st, list, m] = await Promise.all([sync.status(), rounds(), db.metas(["last_route"])]);
+  const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_route"])]);
   let cl = null;
-  try { cl = await view.checklist(); } catch (_) { /* shown below */ }
-
-  if (st.revoked) {
-    root.append(h("div", { class: "card alert", role: "alert" },
-      h("h2", {}, t("This phone was signed out")),
-      h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
-      st.outbox.length ? h("p", {}, tn("One change was not sent. Save it as a file or join again to send it.", "%(n)s changes were not sent. Save them as a file or join again to send them.", st.outbox.length, { n: st.outbox.length })) : null,
-      h("div", { class: "row" }, link("#/join", t("Join again"), "btn primary"), link("#/settings", t("Settings")))));
+  try {
+    cl = await view.checklist();
+  } catch (_) {
+    /* shown below */
   }
 
-  root.append(h("p", { class: "meta" }, fac.district ? t("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name }) : fac.name || ""));
+  if (st.revoked) {
+    root.append(
+      h(
+        "div",
+        { class: "card alert", role: "alert" },
+        h("h2", {}, t("This phone was signed out")),
+        h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
+        st.outbox.length
+          ? h(
+              "p",
+              {},
+              tn(
+                "One change was not sent. Save it as a file or join again to send it.",
+                "%(n)s changes were not sent. Save them as a file or join again to send them.",
+                st.outbox.length,
+                { n: st.outbox.length },
+              ),
+            )
+          : null,
+        h("div", { class: "row" }, link("#/join", t("Join again"), "btn primary"), link("#/settings", t("Settings"))),
+      ),
+    );
+  }
+
+  root.append(
+    h(
+      "p",
+      { class: "meta" },
+      fac.district
+        ? t("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name })
+        : fac.name || "",
+    ),
+  );
 
   // Resume exactly where this phone left off.
   const last = m.last_route || "";
   const resume = last.match(/^\/walk\/([^/]+)\/([^/?]+)/);
   if (resume) {
-    const resp = await db.record("response", resume[1]);
+    const resp = await record("response", resume[1]);
     if (resp && !resp.fields.completed) {
       const who = resp.fields.participant || t("Anonymous");
-      root.append(h("a", { class: "btn primary block big", href: `#${last}` }, t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] })));
+      root.append(
+        h(
+          "a",
+          { class: "btn primary block big", href: `#${last}` },
+          t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] }),
+        ),
+      );
     }
   }
 
   root.append(syncCard(st, view, { compact: true }));
 
   if (view.sw.state === "unavailable") {
-    root.append(h("div", { class: "card note" },
-      h("p", {}, view.sw.supported
-        ? t("Offline reload is not available yet: the app could not install itself on this phone.")
-        : t("Offline reload is not available on this connection (not a secure https address). Your answers are still kept on this phone and sent when the network is back; keep this page open while offline."))));
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h(
+          "p",
+          {},
+          view.sw.supported
+            ? t("Offline reload is not available yet: the app could not install itself on this phone.")
+            : t(
+                "Offline reload is not available on this connection (not a secure https address). Your answers are still kept on this phone and sent when the network is back; keep this page open while offline.",
+              ),
+        ),
+      ),
+    );
   }
 
   root.append(h("h2", { class: "section" }, t("Assessment rounds")));
   if (!list.length) {
-    root.append(empty(t("No assessment round yet. Start the first one: each committee member then answers the checklist on their own."), link("#/round/new", t("Start a round"), "btn primary")));
+    root.append(
+      empty(
+        t(
+          "No assessment round yet. Start the first one: each committee member then answers the checklist on their own.",
+        ),
+        link("#/round/new", t("Start a round"), "btn primary"),
+      ),
+    );
   } else {
     const ul = h("ul", { class: "list" });
     const total = cl ? totalCheckpoints(cl) : 0;
     for (const a of list) {
-      const responses = (await db.children(a.id)).filter((r) => r.type === "response");
+      const responses = await responsesOf(a.id);
       let answered = 0;
       if (cl) for (const r of responses) answered += await answeredCount(r.id, cl);
       const kind = label(KINDS(), a.fields.kind);
       const stat = label(ROUND_STATUS(), a.fields.status || "open");
-      ul.append(h("li", {}, h("a", { class: "item", href: `#/round/${a.id}` },
-        h("span", { class: "name" }, a.fields.title || kind),
-        h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
-        h("span", { class: "meta" }, tn("one participant", "%(n)s participants", responses.length, { n: responses.length })),
-        total && responses.length ? progress(answered, total * responses.length, t("Answers given")) : null)));
+      ul.append(
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            { class: "item", href: `#/round/${a.id}` },
+            h("span", { class: "name" }, a.fields.title || kind),
+            h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
+            h(
+              "span",
+              { class: "meta" },
+              tn("one participant", "%(n)s participants", responses.length, { n: responses.length }),
+            ),
+            total && responses.length ? progress(answered, total * responses.length, t("Answers given")) : null,
+          ),
+        ),
+      );
     }
     root.append(ul, link("#/round/new", t("Start a round"), "btn block"));
 
     // The current plan: the latest round that has action items.
     for (const a of list) {
-      const items = (await db.children(a.id)).filter((r) => r.type === "action_item");
+      const items = await actionItemsOf(a.id);
       if (!items.length) continue;
       const done = items.filter((i) => i.fields.status === "done").length;
       const inProgress = items.filter((i) => i.fields.status === "in_progress").length;
-      root.append(h("h2", { class: "section" }, t("Current action plan")),
-        h("a", { class: "item", href: `#/plan/${a.id}` },
+      root.append(
+        h("h2", { class: "section" }, t("Current action plan")),
+        h(
+          "a",
+          { class: "item", href: `#/plan/${a.id}` },
           h("span", { class: "name" }, a.fields.title || ""),
-          h("span", { class: "meta" }, [
-            tn("one action", "%(n)s actions", items.length, { n: items.length }),
-            `${label(STATUSES(), "in_progress")}: ${inProgress}`,
-            `${label(STATUSES(), "done")}: ${done}`].join(" · ")),
-          progress(done, items.length, t("Actions done"))));
+          h(
+            "span",
+            { class: "meta" },
+            [
+              tn("one action", "%(n)s actions", items.length, { n: items.length }),
+              `${label(STATUSES(), "in_progress")}: ${inProgress}`,
+              `${label(STATUSES(), "done")}: ${done}`,
+            ].join(" · "),
+          ),
+          progress(done, items.length, t("Actions done")),
+        ),
+      );
       break;
     }
   }
-  if (!cl) root.append(h("div", { class: "card note" }, h("p", {}, t("The checklist is not on this phone yet. Connect to the network once to download it."))));
+  if (!cl)
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h("p", {}, t("The checklist is not on this phone yet. Connect to the network once to download it.")),
+      ),
+    );
 }

@@ -1,23 +1,30 @@
 // One action of the plan: what, who, by when, cost, status. Edits work offline;
 // each field is saved on the phone as soon as it changes.
-import * as db from "../db.js";
-import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { h, field, select, toast, link, onSubmit, saveError, COSTS, STATUSES, findCheckpoint } from "./ui.js";
+import { maxLengths } from "../limits.js";
+import { create, edit } from "../outbox.js";
+import { actionItemsOf, record } from "../records.js";
 import { showValue } from "./outbox.js";
+import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast } from "./ui.js";
 
 export default async function item(root, { aid, iid }, view) {
   const isNew = iid === "new";
-  const rec = isNew ? null : await db.record("action_item", iid);
+  const rec = isNew ? null : await record("action_item", iid);
   view.title(isNew ? t("Add your own action") : t("Action"), `/plan/${aid}`);
   if (!isNew && !rec) {
     root.append(h("p", {}, t("This action is not on this phone.")), link(`#/plan/${aid}`, t("Back")));
     return;
   }
-  const f = rec ? rec.fields : { action: "", responsible: "", due_on: null, cost: "low", status: "planned", progress_note: "" };
+  const f = rec
+    ? rec.fields
+    : { action: "", responsible: "", due_on: null, cost: "low", status: "planned", progress_note: "" };
   let cl = null;
-  try { cl = await view.checklist(); } catch (_) { /* the text is in the record */ }
-  const max = await sync.maxLengths("action_item");
+  try {
+    cl = await view.checklist();
+  } catch (_) {
+    /* the text is in the record */
+  }
+  const max = await maxLengths("action_item");
 
   const inputs = {
     action: h("textarea", { name: "action", rows: "3", maxlength: max.action, required: true }),
@@ -32,38 +39,69 @@ export default async function item(root, { aid, iid }, view) {
   inputs.due_on.value = f.due_on || "";
   inputs.progress_note.value = f.progress_note || "";
   const saved = h("p", { class: "saved", role: "status" });
-  const valueOf = (k) => (k === "due_on" ? inputs[k].value || null : inputs[k].value);
+  const valueFor = (k) => (k === "due_on" ? inputs[k].value || null : inputs[k].value);
 
-  const conflicts = (rec && rec.conflicts) || [];
+  const conflicts = rec?.conflicts || [];
   const found = cl && f.checkpoint_id ? findCheckpoint(cl, f.checkpoint_id) : null;
   root.append(
-    conflicts.length ? h("div", { class: "card note" }, h("p", {}, t("Two phones changed this action differently.")), link("#/sync", t("See what to discuss"), "btn small")) : null,
-    found ? h("p", { class: "meta" }, `${f.checkpoint_id} · ${found.module.title}`) : null);
+    conflicts.length
+      ? h(
+          "div",
+          { class: "card note" },
+          h("p", {}, t("Two phones changed this action differently.")),
+          link("#/sync", t("See what to discuss"), "btn small"),
+        )
+      : null,
+    found ? h("p", { class: "meta" }, `${f.checkpoint_id} · ${found.module.title}`) : null,
+  );
 
-  const form = h("form", { class: "card", novalidate: true },
+  const form = h(
+    "form",
+    { class: "card", novalidate: true },
     field(t("What will be done"), inputs.action),
     field(t("Responsible"), inputs.responsible, t("A name or a post, for example the head nurse.")),
     field(t("Due date"), inputs.due_on),
     field(t("Cost"), inputs.cost),
     field(t("Status"), inputs.status),
     field(t("Progress"), inputs.progress_note, t("What has been done so far.")),
-    saved);
+    saved,
+  );
   root.append(form);
   for (const c of conflicts) {
     const input = inputs[c.field];
-    if (input) input.closest(".field").append(h("p", { class: "badge bad" }, t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) })));
+    if (input)
+      input
+        .closest(".field")
+        .append(
+          h(
+            "p",
+            { class: "badge bad" },
+            t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
+          ),
+        );
   }
 
   if (isNew) {
     const err = h("p", { class: "error", role: "alert" });
     form.append(err, h("button", { type: "submit", class: "btn primary block big" }, t("Add to the plan")));
     onSubmit(form, async () => {
-      if (!inputs.action.value.trim()) { err.textContent = t("Say what will be done."); inputs.action.focus(); return; }
-      const ranks = (await db.children(aid)).filter((r) => r.type === "action_item").map((r) => r.fields.rank || 0);
+      if (!inputs.action.value.trim()) {
+        err.textContent = t("Say what will be done.");
+        inputs.action.focus();
+        return;
+      }
+      const ranks = (await actionItemsOf(aid)).map((r) => r.fields.rank || 0);
       try {
-        await sync.create("action_item", {
-          assessment_id: aid, checkpoint_id: null, action: inputs.action.value.trim(), responsible: inputs.responsible.value.trim(),
-          due_on: valueOf("due_on"), cost: inputs.cost.value, status: inputs.status.value, progress_note: inputs.progress_note.value, rank: Math.max(0, ...ranks) + 1,
+        await create("action_item", {
+          assessment_id: aid,
+          checkpoint_id: null,
+          action: inputs.action.value.trim(),
+          responsible: inputs.responsible.value.trim(),
+          due_on: valueFor("due_on"),
+          cost: inputs.cost.value,
+          status: inputs.status.value,
+          progress_note: inputs.progress_note.value,
+          rank: Math.max(0, ...ranks) + 1,
         });
       } catch (e) {
         err.textContent = saveError(e);
@@ -79,12 +117,12 @@ export default async function item(root, { aid, iid }, view) {
 
   // Existing action: every field is its own change, saved when it changes.
   const last = {};
-  for (const k of Object.keys(inputs)) last[k] = valueOf(k);
+  for (const k of Object.keys(inputs)) last[k] = valueFor(k);
   const save = async (k) => {
-    const v = valueOf(k);
+    const v = valueFor(k);
     if (v === last[k]) return;
     try {
-      await sync.edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
+      await edit("action_item", iid, { [k]: typeof v === "string" && k !== "progress_note" ? v.trim() : v });
       last[k] = v;
       saved.className = "saved";
       saved.textContent = t("Saved on this phone");
@@ -94,11 +132,24 @@ export default async function item(root, { aid, iid }, view) {
     }
   };
   for (const k of Object.keys(inputs)) inputs[k].addEventListener("change", () => save(k));
-  const flush = () => { for (const k of Object.keys(inputs)) save(k); };
+  const flush = () => {
+    for (const k of Object.keys(inputs)) save(k);
+  };
   view.onleave(flush);
   window.addEventListener("pagehide", flush);
   view.onleave(() => window.removeEventListener("pagehide", flush));
-  form.addEventListener("submit", (e) => { e.preventDefault(); flush(); });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    flush();
+  });
   root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Done"), "btn primary block")));
-  if (found) root.append(h("details", { class: "more" }, h("summary", {}, t("About this checkpoint")), h("div", {}, h("p", {}, found.checkpoint.why || ""))));
+  if (found)
+    root.append(
+      h(
+        "details",
+        { class: "more" },
+        h("summary", {}, t("About this checkpoint")),
+        h("div", {}, h("p", {}, found.checkpoint.why || "")),
+      ),
+    );
 }

@@ -1,9 +1,11 @@
 // Join: exchange an enrolment code (typed or scanned from its QR) for a device token.
+import { OfflineError } from "../api.js";
 import * as db from "../db.js";
-import * as sync from "../sync.js";
+import { enrol } from "../enrol.js";
 import { t } from "../i18n.js";
-import { h, field, toast } from "./ui.js";
+import { syncNow } from "../sync.js";
 import { confirmLoss, exportData } from "./settings.js";
+import { field, h, toast } from "./ui.js";
 
 /** Pull the code out of what a QR code holds: the bare code or a link with ?code=. */
 export function codeFrom(text) {
@@ -12,17 +14,31 @@ export function codeFrom(text) {
   return (m ? m[1] : s).toUpperCase().replace(/\s+/g, "");
 }
 
-export default async function join(root, params, view) {
+export default async function join(root, _params, view) {
   const m = await db.metas(["revoked", "token", "device_name"]);
   view.title(t("Join your facility"), m.token && !m.revoked ? "/" : null);
   const outbox = await db.all("outbox");
 
   const code = h("input", {
-    type: "text", class: "code", name: "code", autocomplete: "off", autocapitalize: "characters",
-    spellcheck: false, required: true, maxlength: "40", inputmode: "text",
-    value: codeFrom(view.query.get("code") || ""), "aria-invalid": "false",
+    type: "text",
+    class: "code",
+    name: "code",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: false,
+    required: true,
+    maxlength: "40",
+    inputmode: "text",
+    value: codeFrom(view.query.get("code") || ""),
+    "aria-invalid": "false",
   });
-  const name = h("input", { type: "text", name: "device_name", maxlength: "100", value: m.device_name || "", autocomplete: "off" });
+  const name = h("input", {
+    type: "text",
+    name: "device_name",
+    maxlength: "100",
+    value: m.device_name || "",
+    autocomplete: "off",
+  });
   const err = h("p", { class: "error", role: "alert" });
   const submit = h("button", { type: "submit", class: "btn primary block big" }, t("Join"));
 
@@ -39,8 +55,13 @@ export default async function join(root, params, view) {
     submit.disabled = true;
     submit.textContent = t("Joining…");
     try {
-      const sc = await sync.enrol(value, name.value.trim() || t("Phone"), {
-        confirmLoss: (n, to) => confirmLoss(t("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }), n, t("Delete them and join")),
+      const sc = await enrol(value, name.value.trim() || t("Phone"), {
+        confirmLoss: (n, to) =>
+          confirmLoss(
+            t("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }),
+            n,
+            t("Delete them and join"),
+          ),
       });
       if (!sc) {
         err.textContent = t("Nothing was deleted: the changes not sent stay on this phone.");
@@ -48,14 +69,16 @@ export default async function join(root, params, view) {
       }
       const fac = sc.facility ? sc.facility.name : "";
       toast(t("This phone now works for %(facility)s.", { facility: fac }));
-      sync.syncNow().catch(() => {});
-      if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+      syncNow().catch(() => {});
+      if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
       view.go("/");
     } catch (ex) {
       code.setAttribute("aria-invalid", "true");
-      if (ex instanceof sync.OfflineError) err.textContent = t("No connection. Joining needs the network once; try again when you are online.");
+      if (ex instanceof OfflineError)
+        err.textContent = t("No connection. Joining needs the network once; try again when you are online.");
       else if (ex.status === 429) err.textContent = t("Too many tries. Wait a minute and try again.");
-      else if (ex.status === 404 || ex.status === 400 || ex.status === 422) err.textContent = t("This code is not valid. Check it and try again.");
+      else if (ex.status === 404 || ex.status === 400 || ex.status === 422)
+        err.textContent = t("This code is not valid. Check it and try again.");
       else if (ex.status === 410) err.textContent = t("This code has expired or was used up. Ask for a new one.");
       else err.textContent = ex.message;
     } finally {
@@ -67,7 +90,7 @@ export default async function join(root, params, view) {
   const scanArea = h("div");
   let stream = null;
   const stop = () => {
-    if (stream) stream.getTracks().forEach((tr) => tr.stop());
+    if (stream) for (const tr of stream.getTracks()) tr.stop();
     stream = null;
     scanArea.replaceChildren();
   };
@@ -79,7 +102,10 @@ export default async function join(root, params, view) {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
       const video = h("video", { class: "scan", playsinline: true, muted: true, "aria-label": t("Camera") });
       video.srcObject = stream;
-      scanArea.replaceChildren(video, h("button", { type: "button", class: "btn block", onclick: stop }, t("Stop the camera")));
+      scanArea.replaceChildren(
+        video,
+        h("button", { type: "button", class: "btn block", onclick: stop }, t("Stop the camera")),
+      );
       await video.play();
       const tick = async () => {
         if (!stream) return;
@@ -91,11 +117,13 @@ export default async function join(root, params, view) {
             doJoin();
             return;
           }
-        } catch (_) { /* frame not ready */ }
+        } catch (_) {
+          /* frame not ready */
+        }
         setTimeout(tick, 250);
       };
       tick();
-    } catch (ex) {
+    } catch (_ex) {
       stop();
       err.textContent = t("The camera could not be used. Type the code instead.");
     }
@@ -103,28 +131,49 @@ export default async function join(root, params, view) {
 
   const canScan = "BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
   const revokedCard = m.revoked
-    ? h("div", { class: "card alert", role: "alert" },
-      h("h2", {}, t("This phone was signed out")),
-      h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
-      outbox.length
-        ? [h("p", {}, t("Changes not yet sent stay on this phone. Save them as a file, or join the same facility again to send them.")),
-          h("button", { type: "button", class: "btn", onclick: exportData }, t("Save unsent changes as a file"))]
-        : null)
+    ? h(
+        "div",
+        { class: "card alert", role: "alert" },
+        h("h2", {}, t("This phone was signed out")),
+        h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
+        outbox.length
+          ? [
+              h(
+                "p",
+                {},
+                t(
+                  "Changes not yet sent stay on this phone. Save them as a file, or join the same facility again to send them.",
+                ),
+              ),
+              h("button", { type: "button", class: "btn", onclick: exportData }, t("Save unsent changes as a file")),
+            ]
+          : null,
+      )
     : null;
 
   root.append(
     revokedCard,
-    h("div", { class: "brand-hero" },
+    h(
+      "div",
+      { class: "brand-hero" },
       h("img", { class: "logo", src: "/static/icons/icon-192.png", alt: "", width: "72", height: "72" }),
       h("h2", {}, t("Welcome to HealthWISE")),
-      h("p", { class: "muted" }, t("Walk through your workplace, agree on improvements, and follow them up. Works without a network."))),
-    h("form", { class: "card", onsubmit: doJoin, novalidate: true },
+      h(
+        "p",
+        { class: "muted" },
+        t("Walk through your workplace, agree on improvements, and follow them up. Works without a network."),
+      ),
+    ),
+    h(
+      "form",
+      { class: "card", onsubmit: doJoin, novalidate: true },
       field(t("Enrolment code"), code, t("The code from your facility or trainer, like K7P-4QX.")),
       field(t("Name of this phone (optional)"), name, t("So the facility knows which phone sent what.")),
       err,
       submit,
       canScan ? h("button", { type: "button", class: "btn block", onclick: scan }, t("Scan the QR code")) : null,
-      scanArea),
+      scanArea,
+    ),
     h("p", { class: "row" }, h("a", { href: "#/settings", class: "btn ghost" }, t("Language and settings"))),
   );
   if (view.query.get("code") && !m.token) setTimeout(() => doJoin(), 0);

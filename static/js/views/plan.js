@@ -1,47 +1,27 @@
 // Action plan: the server's suggested ranking (cached for offline), the agreed
 // actions (action_item records, editable offline) and the PDF.
+import { OfflineError, planPdf } from "../api.js";
 import * as db from "../db.js";
-import * as sync from "../sync.js";
-import { t, tn, fmtDate, current as lang } from "../i18n.js";
-import { h, link, empty, toast, download, findCheckpoint, untranslated, englishBadge, label, COSTS, STATUSES } from "./ui.js";
-import { groupData, tally } from "./group.js";
-
-const fetched = new Map();
-const COST_WEIGHT = { none: 1, low: 1, medium: 0.5, high: 0 };
-
-/** A ranking worked out on the phone when the server's is not available. */
-export function localPlan(cl, data) {
-  const n = data.responses.length;
-  const suggested = [];
-  const achievements = [];
-  for (const m of cl.modules) {
-    for (const c of m.checkpoints) {
-      const s = tally(c.id, data);
-      if (!s.answered) continue;
-      if (!s.yes) {
-        if (s.no) achievements.push({ checkpoint_id: c.id, module_id: m.id });
-        continue;
-      }
-      const score = (2 * s.yes) / n + (2 * s.priority) / n + (c.severity || 1) / 3 + (COST_WEIGHT[c.cost] ?? 0.5);
-      suggested.push({
-        checkpoint_id: c.id, module_id: m.id, n_participants: n, n_action: s.yes, n_priority: s.priority,
-        severity: c.severity, cost: c.cost, score,
-        reasons: [
-          t("%(yes)s of %(n)s propose action", { yes: s.yes, n }),
-          s.priority ? tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority }) : null,
-          c.severity >= 3 ? t("prevents severe harm") : null,
-          c.cost === "low" ? t("low cost") : null,
-        ].filter(Boolean).join(", "),
-      });
-    }
-  }
-  suggested.sort((x, y) => y.score - x.score || x.checkpoint_id.localeCompare(y.checkpoint_id));
-  suggested.forEach((s, i) => { s.rank = i + 1; });
-  return { participants: n, suggested, achievements, modules: [], local: true };
-}
+import { fmtDate, current as lang, t, tn } from "../i18n.js";
+import { create } from "../outbox.js";
+import { actionItemsOf, groupData, localPlan, record, serverPlan } from "../records.js";
+import { status, syncNow } from "../sync.js";
+import {
+  COSTS,
+  download,
+  empty,
+  englishBadge,
+  findCheckpoint,
+  h,
+  label,
+  link,
+  STATUSES,
+  toast,
+  untranslated,
+} from "./ui.js";
 
 async function fetchPdf(aid) {
-  download(await sync.planPdf(aid, lang()), "action-plan.pdf");
+  download(await planPdf(aid, lang()), "action-plan.pdf");
 }
 
 /** Download the PDFs asked for while offline. */
@@ -59,24 +39,17 @@ export async function sendQueuedPdfs() {
   }
 }
 
+/** The badge colour of an action's status. */
+const BADGE = { done: "ok", in_progress: "brand", dropped: "" };
+
 export default async function plan(root, { aid }, view) {
   view.title(t("Action plan"), `/round/${aid}`);
   view.live();
-  const [a, cl, data] = await Promise.all([db.record("assessment", aid), view.checklist(), groupData(aid)]);
-  let p = await db.get("meta", `plan:${aid}`);
-  if (navigator.onLine && (!fetched.has(aid) || Date.now() - fetched.get(aid) > 60000)) {
-    fetched.set(aid, Date.now());
-    const fresh = sync.plan(aid).then((x) => { if (!x.stale) view.rerender(); }, () => null);
-    if (!p) {
-      // First visit: wait a little for the server's ranking before falling back.
-      await Promise.race([fresh, new Promise((r) => setTimeout(r, 4000))]);
-      p = await db.get("meta", `plan:${aid}`);
-    }
-  }
-  if (!p) p = localPlan(cl, data);
-
-  const items = (await db.children(aid)).filter((r) => r.type === "action_item")
-    .sort((x, y) => (x.fields.rank ?? 1e9) - (y.fields.rank ?? 1e9) || (x.created || 0) - (y.created || 0));
+  const [a, cl, data] = await Promise.all([record("assessment", aid), view.checklist(), groupData(aid)]);
+  // The server's ranking as kept (on a first visit, a few seconds' wait for it), else one
+  // worked out here; a newer one from the server shows when it comes.
+  const p = (await serverPlan(aid, { onFresh: () => view.rerender() })) || localPlan(cl, data);
+  const items = await actionItemsOf(aid);
   const inPlan = new Set(items.map((i) => i.fields.checkpoint_id).filter(Boolean));
 
   // PDF
@@ -95,11 +68,11 @@ export default async function plan(root, { aid }, view) {
     pdfBtn.textContent = t("Preparing the PDF…");
     try {
       // The PDF is made from what the server has: send this phone's changes first.
-      if ((await sync.status()).pending) await sync.syncNow().catch(() => {});
+      if ((await status()).pending) await syncNow().catch(() => {});
       await fetchPdf(aid);
       toast(t("The PDF is downloaded."));
     } catch (e) {
-      if (e instanceof sync.OfflineError) await enqueue();
+      if (e instanceof OfflineError) await enqueue();
       else toast(t("The PDF could not be made: %(reason)s", { reason: e.message }));
     } finally {
       pdfBtn.disabled = false;
@@ -111,31 +84,78 @@ export default async function plan(root, { aid }, view) {
 
   // Agreed actions
   root.append(h("h2", { class: "section" }, t("Agreed actions")));
-  if (!items.length) root.append(h("p", { class: "muted" }, t("No action in the plan yet. Add the suggestions the committee agrees on, or your own.")));
+  if (!items.length)
+    root.append(
+      h(
+        "p",
+        { class: "muted" },
+        t("No action in the plan yet. Add the suggestions the committee agrees on, or your own."),
+      ),
+    );
   const ul = h("ul", { class: "list" });
   for (const it of items) {
     const f = it.fields;
     const st = f.status || "planned";
-    ul.append(h("li", {}, h("a", { class: "item", href: `#/plan/${aid}/item/${it.id}` },
-      h("span", { class: "name" }, f.action || t("(no text)")),
-      h("span", { class: "row" },
-        h("span", { class: `badge ${st === "done" ? "ok" : st === "in_progress" ? "brand" : st === "dropped" ? "" : "warn"}` }, label(STATUSES(), st)),
-        f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
-        (it.conflicts || []).length ? h("span", { class: "badge bad" }, t("To discuss")) : null),
-      h("span", { class: "meta" }, [
-        f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
-        f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
-        f.cost ? label(COSTS(), f.cost) : null].filter(Boolean).join(" · ")))));
+    ul.append(
+      h(
+        "li",
+        {},
+        h(
+          "a",
+          { class: "item", href: `#/plan/${aid}/item/${it.id}` },
+          h("span", { class: "name" }, f.action || t("(no text)")),
+          h(
+            "span",
+            { class: "row" },
+            h("span", { class: `badge ${BADGE[st] ?? "warn"}` }, label(STATUSES(), st)),
+            f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
+            (it.conflicts || []).length ? h("span", { class: "badge bad" }, t("To discuss")) : null,
+          ),
+          h(
+            "span",
+            { class: "meta" },
+            [
+              f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
+              f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
+              f.cost ? label(COSTS(), f.cost) : null,
+            ]
+              .filter(Boolean)
+              .join(" · "),
+          ),
+        ),
+      ),
+    );
   }
-  root.append(ul, h("div", { class: "actions" }, link(`#/plan/${aid}/item/new`, t("Add your own action"), "btn block"), pdfBtn,
-    queue.includes(aid) ? h("p", { class: "meta" }, t("PDF waiting for the network.")) : null));
+  root.append(
+    ul,
+    h(
+      "div",
+      { class: "actions" },
+      link(`#/plan/${aid}/item/new`, t("Add your own action"), "btn block"),
+      pdfBtn,
+      queue.includes(aid) ? h("p", { class: "meta" }, t("PDF waiting for the network.")) : null,
+    ),
+  );
 
   // Suggestions
   root.append(h("h2", { class: "section" }, t("Suggested priorities")));
-  if (p.local) root.append(h("div", { class: "card note" }, h("p", {}, t("Worked out on this phone from the answers it has. Connect to get the committee's full ranking."))));
-  else if (p.fetched) root.append(h("p", { class: "meta" }, t("Ranking from the server, %(when)s", { when: fmtDate(p.fetched, true) })));
+  if (p.local)
+    root.append(
+      h(
+        "div",
+        { class: "card note" },
+        h("p", {}, t("Worked out on this phone from the answers it has. Connect to get the committee's full ranking.")),
+      ),
+    );
+  else if (p.fetched)
+    root.append(h("p", { class: "meta" }, t("Ranking from the server, %(when)s", { when: fmtDate(p.fetched, true) })));
   const sugg = (p.suggested || []).filter((s) => !inPlan.has(s.checkpoint_id));
-  if (!sugg.length) root.append(empty(data.responses.length ? t("No more suggestions.") : t("Suggestions appear once participants have answered.")));
+  if (!sugg.length)
+    root.append(
+      empty(
+        data.responses.length ? t("No more suggestions.") : t("Suggestions appear once participants have answered."),
+      ),
+    );
   let rank = items.reduce((m, i) => Math.max(m, i.fields.rank || 0), 0);
   const shown = sugg.slice(0, 10);
   const card = (s) => {
@@ -145,38 +165,103 @@ export default async function plan(root, { aid }, view) {
     add.addEventListener("click", async () => {
       add.disabled = true;
       rank += 1;
-      await sync.create("action_item", {
-        assessment_id: aid, checkpoint_id: s.checkpoint_id, action: c.action, responsible: "", due_on: null,
-        cost: c.cost || s.cost || "low", status: "planned", progress_note: "", rank,
+      await create("action_item", {
+        assessment_id: aid,
+        checkpoint_id: s.checkpoint_id,
+        action: c.action,
+        responsible: "",
+        due_on: null,
+        cost: c.cost || s.cost || "low",
+        status: "planned",
+        progress_note: "",
+        rank,
       });
       toast(t("Added to the plan."));
     });
-    return h("div", { class: "card" },
-      h("p", { class: "cp-head" }, h("span", {}, `#${s.rank} · `, h("span", { class: "mono" }, s.checkpoint_id)), englishBadge(cl, s.checkpoint_id)),
+    return h(
+      "div",
+      { class: "card" },
+      h(
+        "p",
+        { class: "cp-head" },
+        h("span", {}, `#${s.rank} · `, h("span", { class: "mono" }, s.checkpoint_id)),
+        englishBadge(cl, s.checkpoint_id),
+      ),
       h("p", { ...untranslated(cl, s.checkpoint_id) }, c.action),
       h("p", { class: "meta" }, s.reasons || ""),
-      add);
+      add,
+    );
   };
   root.append(shown.map(card));
   if (sugg.length > shown.length) {
-    root.append(h("details", { class: "more" }, h("summary", {}, tn("One more suggestion", "%(n)s more suggestions", sugg.length - shown.length, { n: sugg.length - shown.length })),
-      h("div", {}, sugg.slice(shown.length).map(card))));
+    root.append(
+      h(
+        "details",
+        { class: "more" },
+        h(
+          "summary",
+          {},
+          tn("One more suggestion", "%(n)s more suggestions", sugg.length - shown.length, {
+            n: sugg.length - shown.length,
+          }),
+        ),
+        h("div", {}, sugg.slice(shown.length).map(card)),
+      ),
+    );
   }
 
   // Achievements and module figures
   if ((p.achievements || []).length) {
-    root.append(h("h2", { class: "section" }, t("Already in place")),
-      h("details", { class: "more" }, h("summary", {}, tn("One good practice to build on", "%(n)s good practices to build on", p.achievements.length, { n: p.achievements.length })),
-        h("div", {}, h("ul", {}, p.achievements.map((x) => {
-          const f = findCheckpoint(cl, x.checkpoint_id);
-          return h("li", untranslated(cl, x.checkpoint_id), f ? f.checkpoint.action : x.checkpoint_id);
-        })))));
+    root.append(
+      h("h2", { class: "section" }, t("Already in place")),
+      h(
+        "details",
+        { class: "more" },
+        h(
+          "summary",
+          {},
+          tn("One good practice to build on", "%(n)s good practices to build on", p.achievements.length, {
+            n: p.achievements.length,
+          }),
+        ),
+        h(
+          "div",
+          {},
+          h(
+            "ul",
+            {},
+            p.achievements.map((x) => {
+              const f = findCheckpoint(cl, x.checkpoint_id);
+              return h("li", untranslated(cl, x.checkpoint_id), f ? f.checkpoint.action : x.checkpoint_id);
+            }),
+          ),
+        ),
+      ),
+    );
   }
   if ((p.modules || []).length) {
-    root.append(h("h2", { class: "section" }, t("By module")),
-      h("div", { class: "card bars" }, p.modules.map((m) => h("div", {},
-        h("p", { class: "small" }, h("strong", {}, m.title), " ",
-          t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
-          m.previous_share !== null && m.previous_share !== undefined ? " · " + t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) }) : "")))));
+    root.append(
+      h("h2", { class: "section" }, t("By module")),
+      h(
+        "div",
+        { class: "card bars" },
+        p.modules.map((m) =>
+          h(
+            "div",
+            {},
+            h(
+              "p",
+              { class: "small" },
+              h("strong", {}, m.title),
+              " ",
+              t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
+              m.previous_share !== null && m.previous_share !== undefined
+                ? ` · ${t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })}`
+                : "",
+            ),
+          ),
+        ),
+      ),
+    );
   }
 }

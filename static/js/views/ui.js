@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the screens.
 import { t } from "../i18n.js";
-import { LimitError } from "../sync.js";
+import { LimitError } from "../limits.js";
 
 /** h("button", {class: "btn", onclick: fn}, "text", child, [more]) -> element */
 export function h(tag, props, ...children) {
@@ -35,22 +35,53 @@ export function toast(message, action) {
   // a passing message ("Saved") neither hides it nor takes its place.
   if (!action && !box.hidden && box.querySelector("button")) return;
   box.replaceChildren(h("span", {}, message));
-  if (action) box.append(h("button", { type: "button", class: "btn small", onclick: () => { box.hidden = true; action.run(); } }, action.label));
+  if (action)
+    box.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn small",
+          onclick: () => {
+            box.hidden = true;
+            action.run();
+          },
+        },
+        action.label,
+      ),
+    );
   box.hidden = false;
   clearTimeout(toast.timer);
-  if (!action) toast.timer = setTimeout(() => { box.hidden = true; }, 4000);
+  if (!action)
+    toast.timer = setTimeout(() => {
+      box.hidden = true;
+    }, 4000);
 }
 
 /** A modal question; resolves true when the user confirms. */
 export function ask(message, { ok = t("OK"), cancel = t("Cancel"), danger = false, body = null } = {}) {
   return new Promise((resolve) => {
     const title = h("h2", { id: "dlg-title" }, message);
-    const dlg = h("dialog", { class: "dialog", "aria-labelledby": "dlg-title" },
-      title, body,
-      h("div", { class: "row end" },
+    const dlg = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": "dlg-title" },
+      title,
+      body,
+      h(
+        "div",
+        { class: "row end" },
         h("button", { type: "button", class: "btn ghost", onclick: () => dlg.close("cancel") }, cancel),
-        h("button", { type: "button", class: danger ? "btn danger" : "btn primary", onclick: () => dlg.close("ok") }, ok)));
-    dlg.addEventListener("close", () => { resolve(dlg.returnValue === "ok"); dlg.remove(); });
+        h(
+          "button",
+          { type: "button", class: danger ? "btn danger" : "btn primary", onclick: () => dlg.close("ok") },
+          ok,
+        ),
+      ),
+    );
+    dlg.addEventListener("close", () => {
+      resolve(dlg.returnValue === "ok");
+      dlg.remove();
+    });
     document.body.append(dlg);
     dlg.showModal();
   });
@@ -85,11 +116,15 @@ export function onSubmit(form, fn) {
 }
 
 /** What to tell the user when a save failed. */
-export const saveError = (e) => (e instanceof LimitError ? t("This text is too long: at most %(max)s characters.", { max: e.max }) : e.message || String(e));
+export const saveError = (e) =>
+  e instanceof LimitError
+    ? t("This text is too long: at most %(max)s characters.", { max: e.max })
+    : e.message || String(e);
 
 /** A labelled form field. */
 export function field(label, input, hint) {
-  const id = input.id || (input.id = `f${Math.random().toString(36).slice(2, 9)}`);
+  if (!input.id) input.id = `f${Math.random().toString(36).slice(2, 9)}`;
+  const id = input.id;
   const hintEl = hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
   if (hintEl) input.setAttribute("aria-describedby", hintEl.id);
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hintEl);
@@ -97,7 +132,11 @@ export function field(label, input, hint) {
 
 /** A <select> from [[value, label], ...]. */
 export function select(options, value, props = {}) {
-  return h("select", props, options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
+  return h(
+    "select",
+    props,
+    options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)),
+  );
 }
 
 /** A progress bar with its figures in text. */
@@ -105,9 +144,23 @@ export function progress(done, total, label) {
   const pct = total ? Math.round((100 * done) / total) : 0;
   const bar = h("span", { class: "bar-fill" });
   bar.style.width = `${pct}%`;
-  return h("div", { class: "progress" },
-    h("span", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": String(total), "aria-valuenow": String(done), "aria-label": label }, bar),
-    h("span", { class: "progress-text" }, t("%(done)s of %(total)s", { done, total })));
+  return h(
+    "div",
+    { class: "progress" },
+    h(
+      "span",
+      {
+        class: "bar",
+        role: "progressbar",
+        "aria-valuemin": "0",
+        "aria-valuemax": String(total),
+        "aria-valuenow": String(done),
+        "aria-label": label,
+      },
+      bar,
+    ),
+    h("span", { class: "progress-text" }, t("%(done)s of %(total)s", { done, total })),
+  );
 }
 
 /** Empty-state box. */
@@ -125,10 +178,27 @@ export const ROLES = () => [
 ];
 export const roleName = (code) => (ROLES().find(([c]) => c === code) || [null, code || ""])[1];
 
-export const KINDS = () => [["baseline", t("First assessment")], ["follow_up", t("Follow-up")]];
-export const ROUND_STATUS = () => [["open", t("Open")], ["agreed", t("Plan agreed")], ["closed", t("Closed")]];
-export const COSTS = () => [["none", t("No cost")], ["low", t("Low cost")], ["medium", t("Medium cost")], ["high", t("High cost")]];
-export const STATUSES = () => [["planned", t("Planned")], ["in_progress", t("In progress")], ["done", t("Done")], ["dropped", t("Dropped")]];
+export const KINDS = () => [
+  ["baseline", t("First assessment")],
+  ["follow_up", t("Follow-up")],
+];
+export const ROUND_STATUS = () => [
+  ["open", t("Open")],
+  ["agreed", t("Plan agreed")],
+  ["closed", t("Closed")],
+];
+export const COSTS = () => [
+  ["none", t("No cost")],
+  ["low", t("Low cost")],
+  ["medium", t("Medium cost")],
+  ["high", t("High cost")],
+];
+export const STATUSES = () => [
+  ["planned", t("Planned")],
+  ["in_progress", t("In progress")],
+  ["done", t("Done")],
+  ["dropped", t("Dropped")],
+];
 export const label = (pairs, v) => (pairs.find(([c]) => c === v) || [null, v || ""])[1];
 
 /** Download a Blob as a file. */

@@ -1,0 +1,161 @@
+// The phone's records as the screens ask for them: rounds, their participants,
+// answers and action items, the group's counts, and a round's plan (the server's,
+// kept, or one worked out on the phone). Every write goes through outbox.js.
+import { kept } from "./cache.js";
+import * as db from "./db.js";
+import { announce } from "./events.js";
+import { t, tn } from "./i18n.js";
+import { apply } from "./outbox.js";
+
+/** One record, or undefined. */
+export const record = (type, id) => db.get("records", [type, id]);
+
+/** The records of `type` whose parent (assessment, response...) is `parentId`. */
+export const childrenOf = async (type, parentId) =>
+  (await db.byIndex("records", "parent", String(parentId))).filter((r) => r.type === type);
+
+const byCreated = (a, b) => (a.created || 0) - (b.created || 0) || a.id.localeCompare(b.id);
+
+/** The rounds of this facility, newest first; a removed round is hidden on every phone. */
+export async function rounds() {
+  const list = (await db.byIndex("records", "type", "assessment")).filter((a) => !a.fields.removed);
+  const started = (a) => String(a.fields.started_on || "");
+  return list.sort((a, b) => started(b).localeCompare(started(a)) || (b.created || 0) - (a.created || 0));
+}
+
+/** A round's participants (responses), in the order they joined. */
+export const responsesOf = async (aid) => (await childrenOf("response", aid)).sort(byCreated);
+
+/** A round's agreed actions, by rank. */
+export async function actionItemsOf(aid) {
+  const rank = (x) => x.fields.rank ?? 1e9;
+  return (await childrenOf("action_item", aid)).sort(
+    (x, y) => rank(x) - rank(y) || (x.created || 0) - (y.created || 0),
+  );
+}
+
+/** This response's answers by checkpoint id. */
+export async function answersOf(responseId) {
+  return new Map((await childrenOf("answer", responseId)).map((r) => [r.fields.checkpoint_id, r]));
+}
+
+/** Whether `answers` (from answersOf) has an answer for this checkpoint. */
+export const isAnswered = (answers, cpId) => !!(answers.get(cpId) || { fields: {} }).fields.action;
+
+/** Checkpoints counted for "done", as a Set of ids: every module that is not optional. */
+export const requiredIds = (cl) =>
+  new Set(cl.modules.filter((m) => !m.optional).flatMap((m) => m.checkpoints.map((c) => c.id)));
+
+/** How many checkpoints are counted for "done". */
+export const totalCheckpoints = (cl) => requiredIds(cl).size;
+
+/** How many of the counted checkpoints this response has answered. */
+export async function answeredCount(responseId, cl) {
+  const answers = await answersOf(responseId);
+  return [...requiredIds(cl)].filter((id) => isAnswered(answers, id)).length;
+}
+
+/** Remember the checkpoint a response is at. */
+export const keepPosition = (responseId, cpId) => db.set("meta", `pos:${responseId}`, cpId);
+
+/** Where to continue: the saved position, else the first checkpoint without an answer. */
+export async function nextCheckpoint(cl, responseId, answers) {
+  const pos = await db.get("meta", `pos:${responseId}`);
+  if (pos) return pos;
+  for (const m of cl.modules) for (const c of m.checkpoints) if (!isAnswered(answers, c.id)) return c.id;
+  return cl.modules[0].checkpoints[0].id;
+}
+
+/** The round's responses and their answers (Map response id -> Map checkpoint -> answer). */
+export async function groupData(aid) {
+  const responses = await responsesOf(aid);
+  const answers = new Map();
+  for (const r of responses) answers.set(r.id, await answersOf(r.id));
+  return { responses, answers };
+}
+
+/** Count one checkpoint's answers across participants (`data` from groupData). */
+export function tally(cpId, { responses, answers }) {
+  const out = { yes: 0, no: 0, na: 0, none: 0, priority: 0, votes: [] };
+  for (const r of responses) {
+    const a = answers.get(r.id).get(cpId);
+    const f = a ? a.fields : {};
+    const action = f.action || null;
+    if (action) out[action] = (out[action] || 0) + 1;
+    else out.none++;
+    if (action === "yes" && f.priority) out.priority++;
+    out.votes.push({ response: r, action, priority: action === "yes" && !!f.priority, remark: f.remark || "" });
+  }
+  out.answered = out.yes + out.no + out.na;
+  out.disagree = out.yes > 0 && out.no > 0;
+  return out;
+}
+
+const COST_WEIGHT = { none: 1, low: 1, medium: 0.5, high: 0 };
+
+/** A ranking worked out on the phone when the server's is not available. */
+export function localPlan(cl, data) {
+  const n = data.responses.length;
+  const suggested = [];
+  const achievements = [];
+  for (const m of cl.modules) {
+    for (const c of m.checkpoints) {
+      const s = tally(c.id, data);
+      if (!s.answered) continue;
+      if (!s.yes) {
+        if (s.no) achievements.push({ checkpoint_id: c.id, module_id: m.id });
+        continue;
+      }
+      const score = (2 * s.yes) / n + (2 * s.priority) / n + (c.severity || 1) / 3 + (COST_WEIGHT[c.cost] ?? 0.5);
+      suggested.push({
+        checkpoint_id: c.id,
+        module_id: m.id,
+        n_participants: n,
+        n_action: s.yes,
+        n_priority: s.priority,
+        severity: c.severity,
+        cost: c.cost,
+        score,
+        reasons: [
+          t("%(yes)s of %(n)s propose action", { yes: s.yes, n }),
+          s.priority ? tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority }) : null,
+          c.severity >= 3 ? t("prevents severe harm") : null,
+          c.cost === "low" ? t("low cost") : null,
+        ]
+          .filter(Boolean)
+          .join(", "),
+      });
+    }
+  }
+  suggested.sort((x, y) => y.score - x.score || x.checkpoint_id.localeCompare(y.checkpoint_id));
+  suggested.forEach((s, i) => {
+    s.rank = i + 1;
+  });
+  return { participants: n, suggested, achievements, modules: [], local: true };
+}
+
+/** Plan items may come as records ({id, rev, fields}) or flat objects. */
+function asChange(item) {
+  if (item.fields) return { type: "action_item", ...item };
+  const { id, rev, conflicts, type, ...fields } = item;
+  return { type: type || "action_item", id, rev, fields, conflicts: conflicts || [] };
+}
+
+/** The plan's agreed items are records: keep them as pulled ones. */
+async function pullItems(p) {
+  if (!Array.isArray(p.items) || !p.items.length) return;
+  await apply({ results: [], changes: p.items.map(asChange) }, []);
+  announce("records");
+}
+
+/**
+ * The server's suggested plan of a round, kept for offline (its `fetched` time says
+ * how old), refreshed at most once a minute; its agreed items are kept as records.
+ * Undefined when none is kept and the server has not answered within `wait` ms (or
+ * cannot be reached). `onFresh(plan)` runs when a newer one is kept.
+ */
+export function serverPlan(assessmentId, { onFresh, wait = 4000 } = {}) {
+  const path = `/api/v1/assessments/${encodeURIComponent(assessmentId)}/plan`;
+  const opts = { every: 60000, wait, timeout: 15000, received: pullItems, onFresh };
+  return kept("meta", `plan:${assessmentId}`, path, opts).catch(() => undefined);
+}
