@@ -199,7 +199,7 @@ def test_the_quick_envelope_check_takes_every_plain_change(raw):
 
 
 class PhoneModel:
-    """The PWA's bookkeeping (``static/js/sync.js``: ``edit`` and ``apply``), over HTTP.
+    """The PWA's bookkeeping (``static/js/outbox.js``: ``edit`` and ``apply``), over HTTP.
 
     It keeps, per record, the server revision and fields it last heard of, and an
     outbox of changes that stays until their results come back.
