@@ -1,22 +1,67 @@
 """Fixtures: an app with a fresh database per test, clients, and factories.
 
+The ``app`` fixture holds no application context while a test makes requests (as
+Flask's tutorial does): each request pushes its own, as in production. A test that
+reads or writes the database itself opens one: ``with app.app_context(): ...``.
+Factories do so inside and return objects whose columns are loaded.
+
 The suite runs on SQLite by default. With ``TEST_DATABASE_URL`` set (``make test``
 sets it from ``TEST_POSTGRES_URL`` for a second pass) the same tests run on that
-database; tables are created once and emptied between tests.
+database. Either way the schema is built once per session: on SQLite into a
+template file that each test gets a copy of, on the external database once, its
+tables emptied between tests.
+
+Tests use their own instance folder (a temporary directory, set before
+:mod:`healthwise.config` is imported), never the checkout's ``instance/``, and a
+fixed secret key; the translation catalogues are compiled when they are missing or
+older than their sources.
 """
 
 import os
 import re
+import shutil
+import tempfile
 import uuid
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from healthwise import create_app
-from healthwise.extensions import db
+INSTANCE_DIR = Path(tempfile.mkdtemp(prefix="healthwise-test-instance-"))
+os.environ["HEALTHWISE_INSTANCE_DIR"] = str(INSTANCE_DIR)
+
+from healthwise import create_app  # noqa: E402  (reads HEALTHWISE_INSTANCE_DIR)
+from healthwise.extensions import db  # noqa: E402
 
 EXTERNAL_URL = os.environ.get("TEST_DATABASE_URL")
+
+#: What every test app is made with (a test may add to it, never read the developer's).
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+    "RATELIMIT_ENABLED": False,
+    "DEMO_DATA": False,
+}
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(INSTANCE_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """Compile the translation catalogues when a ``.mo`` is missing or older than its ``.po``."""
+    from healthwise.config import TRANSLATIONS_DIR
+    from healthwise.languages.catalogues import compile_all
+
+    def stale(po: Path) -> bool:
+        mo = po.with_suffix(".mo")
+        return not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
+
+    if any(stale(po) for po in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po")):
+        compile_all()
 
 
 def _empty_tables() -> None:
@@ -30,35 +75,92 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def fresh_external_schema():
-    """Start a run on an external database from an empty schema (models may have changed)."""
+def _build_schema(url: str) -> None:
+    """Create every table (and the sync clock's row) in an empty database."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def schema(tmp_path_factory):
+    """Build the schema once: return the SQLite template file, or None on an external database.
+
+    The external database starts from an empty public schema (models may have changed).
+    """
     if EXTERNAL_URL:
         from tests.live import reset_database
 
         reset_database(EXTERNAL_URL)
+        _build_schema(EXTERNAL_URL)
+        return None
+    template = tmp_path_factory.mktemp("schema") / "template.db"
+    _build_schema(f"sqlite:///{template}")
+    return template
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    """The database URL of one test: a new SQLite file, or the external database."""
-    return EXTERNAL_URL or f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(tmp_path, schema):
+    """The database URL of one test: a copy of the template, or the external database emptied.
+
+    Copying a file is far cheaper than creating every table.
+    """
+    if EXTERNAL_URL:
+        return EXTERNAL_URL
+    path = tmp_path / "test.db"
+    shutil.copyfile(schema, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_ENABLED": False,
-        "DEMO_DATA": False,
-    })
+def live_database_url(tmp_path):
+    """The database of a test that serves the app under gunicorn, which migrates it itself:
+    a new SQLite file, or the external database (``tests.live.served`` empties it)."""
+    return EXTERNAL_URL or f"sqlite:///{tmp_path / 'live.db'}"
+
+
+def new_app(database_url: str, **config):
+    """Return an app on ``database_url`` with the test settings (and ``config`` over them)."""
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **config})
+
+
+@pytest.fixture
+def app(database_url):
+    app = new_app(database_url)
+    if EXTERNAL_URL:
+        with app.app_context():
+            _empty_tables()
+    yield app
     with app.app_context():
-        db.create_all()
-        _empty_tables()
-        yield app
-        db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def loaded(app):
+    """Open an application context whose commits keep objects loaded; yield the session.
+
+    Factories create objects in it and return them: after the context, they are
+    detached, with every column and the relationships they were made with readable.
+    A test passes such an object back with ``session.add(obj)`` in a context of its own.
+    """
+    with app.app_context():
+        db.session().expire_on_commit = False
+        yield db.session
+
+
+def count(app, model, *where) -> int:
+    """Return how many rows of ``model`` the test database holds (``where`` filters them)."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def fetch(app, model, key):
+    """Return the row of ``model`` with primary key ``key``, its columns loaded, or None."""
+    with app.app_context():
+        return db.session.get(model, key)
 
 
 @pytest.fixture
@@ -77,11 +179,11 @@ def make_facility(app):
     from healthwise.facilities.models import District, Facility
 
     def make(name="Riverside Health Centre", district=None):
-        district = district or District(name="North District")
-        facility = Facility(name=name, district=district)
-        db.session.add(facility)
-        db.session.commit()
-        return facility
+        with loaded(app) as session:
+            facility = Facility(name=name, district=district or District(name="North District"))
+            session.add(facility)
+            session.commit()
+            return facility
 
     return make
 
@@ -92,9 +194,10 @@ def make_token(app):
     from healthwise.devices.service import create_device_token
 
     def make(facility, name="test phone"):
-        _, secret = create_device_token(facility.id, name)
-        db.session.commit()
-        return secret
+        with app.app_context():
+            _, secret = create_device_token(facility.id, name)
+            db.session.commit()
+            return secret
 
     return make
 
@@ -107,9 +210,12 @@ def make_workshop(app, make_user):
     from healthwise.workshops.service import create_workshop
 
     def make(name="Mombasa training", trainer=None, starts_on=date(2026, 12, 1)):
-        workshop = create_workshop(trainer or make_user("trainer"), name, starts_on)
-        db.session.commit()
-        return workshop
+        trainer = trainer or make_user("trainer")
+        with loaded(app) as session:
+            session.add(trainer)
+            workshop = create_workshop(trainer, name, starts_on)
+            session.commit()
+            return workshop
 
     return make
 
@@ -130,12 +236,13 @@ def make_user(app):
     from healthwise.auth.models import User
 
     def make(role="manager", districts=(), email=None):
-        user = User(email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-                    password_hash=_default_password_hash(), role=role,
-                    districts=list(districts))
-        db.session.add(user)
-        db.session.commit()
-        return user
+        with loaded(app) as session:
+            user = User(email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+                        password_hash=_default_password_hash(), role=role,
+                        districts=list(districts))
+            session.add(user)
+            session.commit()
+            return user
 
     return make
 
@@ -145,19 +252,16 @@ def sign_in(client, user) -> None:
     from healthwise.auth.decorators import SESSION_KEY
     from healthwise.auth.service import start_session
 
-    _, raw = start_session(user)
-    db.session.commit()
+    with loaded(client.application) as db_session:
+        db_session.add(user)
+        _, raw = start_session(user)
+        db_session.commit()
     with client.session_transaction() as session:
         session[SESSION_KEY] = raw
 
 
 def csrf_token(client) -> str:
     """Return the CSRF token of a test client's session, as a page would embed it."""
-    from flask import g
-
-    # Flask-WTF caches the token in ``g``, and the tests share one app context (one ``g``)
-    # between clients and requests: drop it so the token is made from this client's session.
-    g.pop("csrf_token", None)
     html = client.get("/manage/sign-in").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 

@@ -28,13 +28,12 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
-from healthwise import create_app
 from healthwise.access import service as access
 from healthwise.devices import service
 from healthwise.extensions import db
 from healthwise.facilities.models import District, Facility
 from healthwise.workshops.service import create_workshop
-from tests.conftest import Phone, csrf_token, new_id, sign_in
+from tests.conftest import Phone, csrf_token, loaded, new_app, new_id, sign_in
 
 ANON, PHONE_A, PHONE_B, TOKEN_D = "anonymous", "phone A", "phone B", "manager D token"
 TOKEN_ADMIN = "admin token"
@@ -89,11 +88,12 @@ class World:
 def _practise(world, app, side, facility, other, place) -> str:
     """Give one side two phones, a code and a round of its own; return the first phone's
     token."""
-    _, secret = service.create_device_token(facility.id, f"{other} committee phone")
-    device, _ = service.create_device_token(facility.id, f"{other} spare phone")
-    code, raw = service.create_enrolment_code(facility.id, uses=1000)
-    db.session.commit()
-    world.device[side], world.code[side], world.code_secret[side] = device.id, code.id, raw
+    with app.app_context():
+        _, secret = service.create_device_token(facility.id, f"{other} committee phone")
+        device, _ = service.create_device_token(facility.id, f"{other} spare phone")
+        code, raw = service.create_enrolment_code(facility.id, uses=1000)
+        db.session.commit()
+        world.device[side], world.code[side], world.code_secret[side] = device.id, code.id, raw
     phone = Phone(app.test_client(), facility, secret)
     assessment_id, _, changes = phone.round_changes(n_answers=3)
     changes[0]["fields"]["title"] = f"{other} baseline round"
@@ -107,18 +107,21 @@ def _practise(world, app, side, facility, other, place) -> str:
 
 def build_world(app, make_user) -> World:
     world = World()
+    districts = {}
     for side, other, role in (("A", "Alpha", PHONE_A), ("B", "Bravo", PHONE_B)):
-        district = District(name=f"District {'D' if side == 'A' else 'E'} {other}")
-        facility = Facility(name=f"{other} Clinic", district=district)
-        db.session.add(facility)
-        db.session.commit()
-        world.district[side] = district.id
+        with loaded(app) as session:
+            district = District(name=f"District {'D' if side == 'A' else 'E'} {other}")
+            facility = Facility(name=f"{other} Clinic", district=district)
+            session.add(facility)
+            session.commit()
+        world.district[side], districts[side] = district.id, district
         world.tokens[role] = _practise(world, app, side, facility, other, f"{other} Clinic")
     world.users = {TRAINER: make_user("trainer"), TRAINER_V: make_user("trainer")}
     for side, other, trainer in (("W", "Whiskey", TRAINER), ("V", "Victor", TRAINER_V)):
-        workshop = create_workshop(world.users[trainer], f"{other} Workshop",
-                                   date(2026, 12, 1))
-        db.session.commit()
+        with loaded(app) as session:
+            workshop = create_workshop(session.merge(world.users[trainer]),
+                                       f"{other} Workshop", date(2026, 12, 1))
+            session.commit()
         world.workshop[side] = workshop.id
         secret = _practise(world, app, side, workshop.facility, other, f"{other} Workshop")
         if side == "W":
@@ -128,13 +131,14 @@ def build_world(app, make_user) -> World:
         kind["missing"], kind["huge"] = MISSING_ID, HUGE_ID
     world.assessment["missing"], world.assessment["huge"] = new_id(), "f" * 300
     world.code_secret["missing"], world.code_secret["huge"] = "ZZZZ-ZZZZ", "Z" * 20
-    districts = {side: db.session.get(District, world.district[side]) for side in "AB"}
     world.users.update({MANAGER_D: make_user("manager", [districts["A"]]),
                         MANAGER_E: make_user("manager", [districts["B"]]),
                         ADMIN: make_user("admin")})
-    _, world.tokens[TOKEN_D] = service.create_user_token(world.users[MANAGER_D], "review")
-    _, world.tokens[TOKEN_ADMIN] = service.create_user_token(world.users[ADMIN], "script")
-    db.session.commit()
+    with app.app_context():
+        for role, name in ((TOKEN_D, "review"), (TOKEN_ADMIN, "script")):
+            person = world.users[MANAGER_D if role == TOKEN_D else ADMIN]
+            _, world.tokens[role] = service.create_user_token(db.session.merge(person), name)
+        db.session.commit()
     return world
 
 
@@ -324,8 +328,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
 
 
 def _routes() -> list[tuple[str, str, str]]:
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "DEMO_DATA": False})
+    app = new_app("sqlite://")
     return sorted((method, rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()
                   if rule.endpoint != "static"
                   for method in rule.methods - {"HEAD", "OPTIONS"})
@@ -604,15 +607,16 @@ def test_practice_facilities_are_in_no_district_list_summary_or_count(app, world
 
     practice = {world.facility["W"], world.facility["V"]}
     for role in (MANAGER_D, MANAGER_E, ADMIN):
-        user = world.users[role]
-        listed = set(db.session.scalars(access.facilities_query(user)
-                                        .with_only_columns(Facility.id)))
-        assert not listed & practice
-        assert listed == {world.facility[side] for side in REACH[role] & DISTRICTS}
-        for district in access.districts_of(user):
-            summaries = district_summary(district.id, registry())
-            assert not {s.facility_id for s in summaries} & practice
-            assert len(summaries) == 1
+        with app.app_context():
+            user = db.session.merge(world.users[role])
+            listed = set(db.session.scalars(access.facilities_query(user)
+                                            .with_only_columns(Facility.id)))
+            assert not listed & practice
+            assert listed == {world.facility[side] for side in REACH[role] & DISTRICTS}
+            for district in access.districts_of(user):
+                summaries = district_summary(district.id, registry())
+                assert not {s.facility_id for s in summaries} & practice
+                assert len(summaries) == 1
     client = app.test_client()
     sign_in(client, world.users[ADMIN])
     for side in "AB":

@@ -4,9 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from healthwise import create_app
 from healthwise.assessments.models import Assessment
 from healthwise.auth import service
 from healthwise.auth.models import User, UserSession
@@ -17,7 +16,16 @@ from healthwise.districts.disclosure import MIN_GROUP, disclose, disclosed
 from healthwise.extensions import db
 from healthwise.facilities.models import District
 from healthwise.timeutil import utcnow
-from tests.conftest import DEFAULT_PASSWORD, Phone, csrf_token, new_id, sign_in
+from tests.conftest import (
+    DEFAULT_PASSWORD,
+    Phone,
+    count,
+    csrf_token,
+    loaded,
+    new_app,
+    new_id,
+    sign_in,
+)
 
 STRONG_SECRET = "k" * 48
 
@@ -26,18 +34,13 @@ def auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 @pytest.fixture
 def other_app(database_url):
     """Return a callable making more apps on the test database; their pools are closed after."""
     made = []
 
     def make(**config):
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                          "DEMO_DATA": False, **config})
+        app = new_app(database_url, **config)
         made.append(app)
         return app
 
@@ -61,9 +64,9 @@ def limited_app(other_app, tmp_path):
 
 def test_password_too_short_is_refused(app, make_facility):
     district = make_facility().district
-    with pytest.raises(service.AccountError, match="at least 8 characters"):
+    with app.app_context(), pytest.raises(service.AccountError, match="at least 8 characters"):
         service.create_user("ana@example.org", "seven77", "manager", [district.id])
-    assert count(User) == 0
+    assert count(app, User) == 0
 
 
 @pytest.mark.parametrize("email, role, districts, message", [
@@ -76,21 +79,24 @@ def test_password_too_short_is_refused(app, make_facility):
 def test_bad_accounts_are_refused(app, make_facility, email, role, districts, message):
     own = make_facility().district.id
     ids = [own if d == "own" else d for d in districts]
-    with pytest.raises(service.AccountError, match=message):
+    with app.app_context(), pytest.raises(service.AccountError, match=message):
         service.create_user(email, "long enough", role, ids)
 
 
 def test_password_is_stored_as_scrypt_and_checked(app, make_facility):
     district = make_facility().district
-    user = service.create_user(" Ana@Example.org ", "long enough", "manager", [district.id])
-    db.session.commit()
-    assert user.email == "ana@example.org"
-    assert user.password_hash.startswith("scrypt:") and "long enough" not in user.password_hash
-    assert service.authenticate("ANA@example.org", "long enough") is user
-    assert service.authenticate("ana@example.org", "long enougH") is None
-    assert service.authenticate("nobody@example.org", "long enough") is None
-    with pytest.raises(service.AccountError, match="already an account"):
-        service.create_user("ana@example.org", "long enough", "manager", [district.id])
+    with app.app_context():
+        user = service.create_user(" Ana@Example.org ", "long enough", "manager",
+                                   [district.id])
+        db.session.commit()
+        assert user.email == "ana@example.org"
+        assert user.password_hash.startswith("scrypt:")
+        assert "long enough" not in user.password_hash
+        assert service.authenticate("ANA@example.org", "long enough") is user
+        assert service.authenticate("ana@example.org", "long enougH") is None
+        assert service.authenticate("nobody@example.org", "long enough") is None
+        with pytest.raises(service.AccountError, match="already an account"):
+            service.create_user("ana@example.org", "long enough", "manager", [district.id])
 
 
 def test_cli_creates_users(app, runner, make_facility, monkeypatch):
@@ -105,7 +111,8 @@ def test_cli_creates_users(app, runner, make_facility, monkeypatch):
     listing = runner.invoke(main, ["user", "list"]).output
     assert "boss@example.org\tadmin" in listing
     assert f"ana@example.org\tmanager\t{district.name}" in listing
-    assert service.authenticate("ana@example.org", "a long password") is not None
+    with app.app_context():
+        assert service.authenticate("ana@example.org", "a long password") is not None
 
 
 def test_cli_refuses_a_short_password_and_prompts_without_the_variable(app, runner,
@@ -118,7 +125,7 @@ def test_cli_refuses_a_short_password_and_prompts_without_the_variable(app, runn
     result = runner.invoke(main, ["user", "create", "--email", "a@example.org", "--role",
                                   "admin"], input="typed password\ntyped password\n")
     assert result.exit_code == 0, result.output
-    assert count(User) == 1
+    assert count(app, User) == 1
 
 
 def test_cli_help_has_an_example(runner):
@@ -146,12 +153,12 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_kills_it(app, client, make_faci
                   if k == "Set-Cookie" and v.startswith("healthwise_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert facility.name in client.get("/manage/").get_data(as_text=True)
-    assert count(UserSession) == 1
+    assert count(app, UserSession) == 1
     stolen = client.get_cookie("healthwise_session").value
 
     response = client.post("/manage/sign-out", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
-    assert count(UserSession) == 0
+    assert count(app, UserSession) == 0
     # The old cookie, replayed (say, by someone who copied it), opens nothing any more.
     replay = app.test_client()
     replay.set_cookie("healthwise_session", stolen)
@@ -159,12 +166,12 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_kills_it(app, client, make_faci
     assert response.status_code == 302 and "/manage/sign-in" in response.headers["Location"]
 
 
-def test_wrong_password_signs_nobody_in(client, make_user):
+def test_wrong_password_signs_nobody_in(app, client, make_user):
     user = make_user("admin")
     response = _post_sign_in(client, user.email, "wrong password")
     assert response.status_code == 200
     assert "Wrong email address or password" in response.get_data(as_text=True)
-    assert count(UserSession) == 0
+    assert count(app, UserSession) == 0
     assert client.get("/manage/").status_code == 302
 
 
@@ -193,9 +200,10 @@ def test_an_expired_session_is_refused(app, client, make_user):
     user = make_user("admin")
     sign_in(client, user)
     assert client.get("/manage/").status_code == 200
-    db.session.execute(UserSession.__table__.update().values(
-        expires_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
+    with app.app_context():
+        db.session.execute(UserSession.__table__.update().values(
+            expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
     assert client.get("/manage/").status_code == 302
 
 
@@ -205,9 +213,7 @@ def test_cookies_are_secure_in_production(other_app, monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    with app.app_context():
-        db.create_all()
-        response = app.test_client().get("/manage/sign-in", base_url="https://localhost")
+    response = app.test_client().get("/manage/sign-in", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     monkeypatch.setenv("HEALTHWISE_SECURE_COOKIES", "0")  # plain http on a workshop LAN
@@ -218,8 +224,7 @@ def test_cookies_are_secure_in_production(other_app, monkeypatch):
 @pytest.mark.parametrize("secret", ["", "dev", "change-me", "x" * 31])
 def test_production_refuses_to_start_without_a_strong_secret_key(database_url, secret):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"ENV": "production", "SECRET_KEY": secret,
-                    "SQLALCHEMY_DATABASE_URI": database_url})
+        new_app(database_url, TESTING=False, ENV="production", SECRET_KEY=secret)
 
 
 def test_production_starts_with_a_strong_secret_key(other_app):
@@ -247,7 +252,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app, clien
                                                                       make_user, make_token):
     facility = make_facility()
     secret = make_token(facility)
-    token_id = db.session.scalar(select(DeviceToken.id))
+    with app.app_context():
+        token_id = db.session.scalar(select(DeviceToken.id))
     sign_in(client, make_user("manager", [facility.district]))
     attempts = [
         (f"/manage/facilities/{facility.id}/codes", {"uses": "5", "days": "1"}),
@@ -261,8 +267,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app, clien
             response = client.post(url, data=data)
             assert response.status_code == 400, (url, token)
             assert "This form has expired" in response.get_data(as_text=True)
-    assert count(EnrolmentCode) == 0
-    assert db.session.scalar(select(func.count()).where(DeviceToken.user_id.is_not(None))) == 0
+    assert count(app, EnrolmentCode) == 0
+    assert count(app, DeviceToken, DeviceToken.user_id.is_not(None)) == 0
     assert client.get("/api/v1/me", headers=auth(secret)).status_code == 200
     assert client.get("/manage/").status_code == 200  # still signed in
 
@@ -279,11 +285,12 @@ def test_the_api_needs_no_csrf_token_and_ignores_the_session_cookie(client, phon
 def test_a_revoked_device_gets_401_at_once(app, client, make_facility, make_user):
     facility = make_facility()
     phone = Phone(app.test_client(), facility, None)
-    code_id, raw = _code(facility, uses=5)
+    code_id, raw = _code(app, facility, uses=5)
     phone.token = _redeem(phone.client, raw)["token"]
     phone.sync()
-    device_id = db.session.scalar(select(DeviceToken.id).where(DeviceToken.facility_id ==
-                                                               facility.id))
+    with app.app_context():
+        device_id = db.session.scalar(select(DeviceToken.id).where(DeviceToken.facility_id ==
+                                                                   facility.id))
     sign_in(client, make_user("manager", [facility.district]))
     page = client.get(f"/manage/facilities/{facility.id}").get_data(as_text=True)
     assert "Ana phone" in page and "Last seen" in page
@@ -297,10 +304,11 @@ def test_a_revoked_device_gets_401_at_once(app, client, make_facility, make_user
     assert "Access removed" in page and "<strong>Ana phone</strong>" not in page
 
 
-def _code(facility, uses=2, ttl=timedelta(days=1)):
-    code, raw = create_enrolment_code(facility.id, uses=uses, ttl=ttl)
-    db.session.commit()
-    return code.id, raw
+def _code(app, facility, uses=2, ttl=timedelta(days=1)):
+    with app.app_context():
+        code, raw = create_enrolment_code(facility.id, uses=uses, ttl=ttl)
+        db.session.commit()
+        return code.id, raw
 
 
 def _redeem(client, raw, expect=201):
@@ -309,9 +317,9 @@ def _redeem(client, raw, expect=201):
     return response.get_json()
 
 
-def test_enrolment_codes_have_a_use_limit(client, make_facility):
+def test_enrolment_codes_have_a_use_limit(app, client, make_facility):
     facility = make_facility()
-    _, raw = _code(facility, uses=2)
+    _, raw = _code(app, facility, uses=2)
     first = _redeem(client, raw)
     assert first["scope"] == {"kind": "facility", "facility_ids": [facility.id], "facility": {
         "id": facility.id, "name": facility.name, "kind": facility.kind,
@@ -319,19 +327,20 @@ def test_enrolment_codes_have_a_use_limit(client, make_facility):
     _redeem(client, raw.lower().replace("-", " "))  # typed loosely
     assert _redeem(client, raw, 410)["error"]["code"] == "code_used_up"
     assert _redeem(client, "ZZZZ-ZZZZ", 404)["error"]["code"] == "unknown_code"
-    assert count(DeviceToken) == 2
+    assert count(app, DeviceToken) == 2
 
 
-def test_enrolment_codes_expire(client, make_facility):
+def test_enrolment_codes_expire(app, client, make_facility):
     facility = make_facility()
-    code_id, raw = _code(facility)
-    db.session.get(EnrolmentCode, code_id).expires_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    code_id, raw = _code(app, facility)
+    with app.app_context():
+        db.session.get(EnrolmentCode, code_id).expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
     assert _redeem(client, raw, 410)["error"]["code"] == "code_expired"
-    assert count(DeviceToken) == 0
+    assert count(app, DeviceToken) == 0
 
 
-def test_a_manager_creates_a_code_with_its_qr_image_and_can_end_it(client, make_facility,
+def test_a_manager_creates_a_code_with_its_qr_image_and_can_end_it(app, client, make_facility,
                                                                    make_user):
     facility = make_facility()
     sign_in(client, make_user("manager", [facility.district]))
@@ -341,7 +350,8 @@ def test_a_manager_creates_a_code_with_its_qr_image_and_can_end_it(client, make_
     assert response.status_code == 200
     raw = re.search(r'<p class="code">([A-Z0-9]{4}-[A-Z0-9]{4})</p>', page).group(1)
     assert 'src="data:image/svg+xml' in page and f"#/join?code={raw}" in page
-    code = db.session.scalar(select(EnrolmentCode))
+    with loaded(app) as session:
+        code = session.scalar(select(EnrolmentCode))
     assert code.uses_left == 3
     assert timedelta(days=2) - (code.expires_at - utcnow()) < timedelta(minutes=1)
     assert raw not in client.get(f"/manage/facilities/{facility.id}").get_data(as_text=True)
@@ -352,7 +362,7 @@ def test_a_manager_creates_a_code_with_its_qr_image_and_can_end_it(client, make_
     assert _redeem(client, raw, 410)["error"]["code"] == "code_used_up"
 
 
-def test_a_bad_code_form_is_refused(client, make_facility, make_user):
+def test_a_bad_code_form_is_refused(app, client, make_facility, make_user):
     facility = make_facility()
     sign_in(client, make_user("admin"))
     for form in ({"uses": "0", "days": "1"}, {"uses": "5", "days": "365"},
@@ -360,7 +370,7 @@ def test_a_bad_code_form_is_refused(client, make_facility, make_user):
         response = client.post(f"/manage/facilities/{facility.id}/codes",
                                data={"csrf_token": csrf_token(client), **form})
         assert response.status_code == 422
-    assert count(EnrolmentCode) == 0
+    assert count(app, EnrolmentCode) == 0
 
 
 def test_a_manager_token_reaches_every_facility_of_their_districts(app, client, make_facility,
@@ -396,14 +406,18 @@ def test_a_manager_token_reaches_every_facility_of_their_districts(app, client, 
     refused = reviewer.sync([reviewer.change("assessment", new_id(), _assessment(a1.id))],
                             expect=403)
     assert refused["error"]["code"] == "phone_token_required"
-    assert count(Assessment) == 2
+    assert count(app, Assessment) == 2
     # Taking a district from the manager takes it from their token at once.
-    manager.districts = [b.district]
-    db.session.commit()
+    with loaded(app) as session:
+        session.add(manager)
+        manager.districts = [b.district]
+        session.commit()
     assert client.get("/api/v1/me", headers=auth(secret)).get_json()["scope"][
         "facility_ids"] == [b.id]
     # And the token is revoked like a phone's.
-    token_id = db.session.scalar(select(DeviceToken.id).where(DeviceToken.user_id == manager.id))
+    with app.app_context():
+        token_id = db.session.scalar(select(DeviceToken.id)
+                                     .where(DeviceToken.user_id == manager.id))
     client.post(f"/manage/devices/{token_id}/revoke", data={"csrf_token": csrf_token(client)})
     assert client.get("/api/v1/me", headers=auth(secret)).status_code == 401
 
@@ -414,20 +428,20 @@ def _assessment(facility_id):
             "started_on": "2026-11-20"}
 
 
-def test_trainers_get_no_api_token(client, make_user):
+def test_trainers_get_no_api_token(app, client, make_user):
     sign_in(client, make_user("trainer"))
     assert client.get("/manage/tokens").status_code == 403
     response = client.post("/manage/tokens", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 403
-    assert count(DeviceToken) == 0
+    assert count(app, DeviceToken) == 0
 
 
 # Rate limits --------------------------------------------------------------------------------
 
 
-def test_enrolment_is_rate_limited_per_address(limited_app, make_facility):
+def test_enrolment_is_rate_limited_per_address(app, limited_app, make_facility):
     facility = make_facility()
-    _, raw = _code(facility, uses=100)
+    _, raw = _code(app, facility, uses=100)
     client = limited_app(RATELIMIT_ENROL="3 per minute").test_client()
     codes = [client.post("/api/v1/enrol", json={"code": "ZZZZ-ZZZZ"}).status_code
              for _ in range(3)]
@@ -511,7 +525,8 @@ def test_the_district_summary_hides_small_groups_and_all_names(app, client, make
                                                                make_user, make_token):
     from healthwise.checklists.registry import registry
 
-    checklist = registry().get("healthwise")
+    with app.app_context():
+        checklist = registry().get("healthwise")
     sensitive = next(cp for cp in checklist.checkpoints.values() if cp["sensitive"])
     north = District(name="North")
     small, large = make_facility("Small Clinic", north), make_facility("Large Hospital", north)

@@ -221,5 +221,6 @@ def test_prepare_fills_the_cache_for_every_language(app, tmp_path, monkeypatch):
 
     monkeypatch.setattr(registry_module, "payload_cache", lambda: tmp_path)
     registry_for.cache_clear()  # as in a fresh `healthwise serve`
-    assert registry_module.prepare_payloads() == len(LANGUAGES)
+    with app.app_context():
+        assert registry_module.prepare_payloads() == len(LANGUAGES)
     assert len(list(tmp_path.glob("checklist-*.gz"))) == len(LANGUAGES)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect
 from healthwise import create_app
 from healthwise.cli import main
 from healthwise.extensions import db
+from tests.conftest import new_app
 
 
 @pytest.fixture
@@ -59,14 +60,15 @@ def test_token_and_code_commands(runner, make_facility):
     assert missing.exit_code != 0 and "no facility 999" in missing.output
 
 
-def test_tokens_are_stored_hashed(runner, make_facility):
+def test_tokens_are_stored_hashed(app, runner, make_facility):
     from sqlalchemy import select
 
     from healthwise.devices.models import DeviceToken
 
     facility = make_facility()
     secret = runner.invoke(["token", "create", "--facility", str(facility.id)]).output
-    stored = db.session.scalar(select(DeviceToken.token_hash))
+    with app.app_context():
+        stored = db.session.scalar(select(DeviceToken.token_hash))
     assert secret.strip() not in stored and len(stored) == 64
 
 
@@ -81,7 +83,7 @@ def test_facility_commands(runner):
 def test_migrations_build_exactly_the_models(tmp_path, monkeypatch):
     """`healthwise init` migrates a fresh database to what the models describe."""
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "DEMO_DATA": False})
+    app = new_app(url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -95,7 +97,7 @@ def test_migrations_build_exactly_the_models(tmp_path, monkeypatch):
 
 def test_demo_data_loads_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "DEMO_DATA": True})
+    app = new_app(url, DEMO_DATA=True)
     from flask.cli import ScriptInfo
 
     def invoke(args):

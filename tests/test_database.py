@@ -41,8 +41,9 @@ def test_ending_the_transaction_opens_the_gate(app, end):
     gate = app.extensions.get("writer_gate")
     if gate is None:
         pytest.skip("SQLite files only")
-    hold_writer_gate()
-    getattr(db.session, end)()
+    with app.app_context():
+        hold_writer_gate()
+        getattr(db.session, end)()
     entered = threading.Event()
 
     def other_thread():

@@ -13,22 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthwise import create_app
 from healthwise.devices import service
 from healthwise.districts.disclosure import MIN_GROUP, disclose
 from healthwise.extensions import db
 from healthwise.facilities.models import District
 from healthwise.plans import priority
-from tests.conftest import Phone, new_id, sign_in
+from tests.conftest import Phone, new_app, new_id, sign_in
 
 VIOLENCE = "violence"
 NAME, REMARK = "Nurse Lonely Witness", "He cornered me in the store room"
 
 
 def _checklist():
-    from healthwise.checklists.registry import registry
+    from healthwise.checklists.registry import registry_for
+    from healthwise.config import CHECKLISTS_DIR
 
-    return registry().get("healthwise")
+    return registry_for(str(CHECKLISTS_DIR)).get("healthwise")
 
 
 def _violence():
@@ -70,10 +70,11 @@ def lonely(app, make_facility, make_token, make_user):
     phone = Phone(app.test_client(), facility, make_token(facility))
     assessment_id = _round(phone, [{**{c: "yes" for c in sensitive},
                                     **{c: "no" for c in other}}])
-    manager = make_user("manager", [facility.district])
-    _, manager_token = service.create_user_token(manager, "review")
-    _, admin_token = service.create_user_token(make_user("admin"), "script")
-    db.session.commit()
+    manager, admin = make_user("manager", [facility.district]), make_user("admin")
+    with app.app_context():
+        _, manager_token = service.create_user_token(db.session.merge(manager), "review")
+        _, admin_token = service.create_user_token(db.session.merge(admin), "script")
+        db.session.commit()
     return {"facility": facility, "district": facility.district, "round": assessment_id,
             "manager": manager, "tokens": (manager_token, admin_token),
             "sensitive": sensitive, "other": other}
@@ -93,8 +94,7 @@ ABOVE_FACILITY = {
 def _above_facility_routes() -> set[str]:
     """Return the endpoints that show a district's records to a person: the managers'
     API and the district pages."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "DEMO_DATA": False})
+    app = new_app("sqlite://")
     return {rule.endpoint for rule in app.url_map.iter_rules()
             if rule.endpoint.startswith("districts_api.")
             or rule.rule.startswith("/manage/districts")}
@@ -159,11 +159,9 @@ def test_the_round_summary_ranks_without_hidden_checkpoints(app, lonely):
     assert all(s["hidden"] for s in body["sensitive"])
 
 
-def test_five_answers_count_everywhere(app, lonely):
+def test_five_answers_count_everywhere(app, lonely, make_token):
     sensitive, other = lonely["sensitive"], lonely["other"]
-    phone = Phone(app.test_client(), lonely["facility"],
-                  service.create_device_token(lonely["facility"].id)[1])
-    db.session.commit()
+    phone = Phone(app.test_client(), lonely["facility"], make_token(lonely["facility"], ""))
     follow_up = _round(phone, [{**{c: "yes" for c in sensitive}, **{c: "no" for c in other}}]
                        * MIN_GROUP, previous_id=lonely["round"])
     headers = {"Authorization": f"Bearer {lonely['tokens'][0]}"}
@@ -256,19 +254,19 @@ def test_a_disclosure_holds_no_name_remark_nor_response():
 def test_the_tokens_page_shows_when_a_manager_s_token_was_last_used(app, lonely):
     from healthwise.devices.models import DeviceToken
 
-    token = db.session.scalar(db.select(DeviceToken).where(
-        DeviceToken.user_id == lonely["manager"].id))
-    assert token.last_seen_at is None
+    def last_seen():
+        with app.app_context():
+            return db.session.scalar(db.select(DeviceToken.last_seen_at).where(
+                DeviceToken.user_id == lonely["manager"].id))
+
+    assert last_seen() is None
     headers = {"Authorization": f"Bearer {lonely['tokens'][0]}"}
     assert app.test_client().get("/api/v1/districts", headers=headers).status_code == 200
-    db.session.refresh(token)
-    assert token.last_seen_at is not None
+    assert last_seen() is not None
 
 
-def test_a_removed_round_counts_nowhere_above_facility_level(app, lonely):
-    phone = Phone(app.test_client(), lonely["facility"],
-                  service.create_device_token(lonely["facility"].id)[1])
-    db.session.commit()
+def test_a_removed_round_counts_nowhere_above_facility_level(app, lonely, make_token):
+    phone = Phone(app.test_client(), lonely["facility"], make_token(lonely["facility"], ""))
     mistaken = _round(phone, [{c: "yes" for c in lonely["other"]}] * MIN_GROUP,
                       previous_id=lonely["round"])
     removal = phone.change("assessment", mistaken, {"removed": True}, base_rev=1)

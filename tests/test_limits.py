@@ -40,8 +40,8 @@ def at_once(count: int, call) -> list:
 # Enrolment codes ----------------------------------------------------------------------------
 
 
-def test_a_code_is_never_redeemed_past_its_uses_by_concurrent_phones(tmp_path, database_url):
-    with live(database_url, tmp_path / "instance") as (server, env):
+def test_a_code_is_never_redeemed_past_its_uses_by_concurrent_phones(tmp_path, live_database_url):
+    with live(live_database_url, tmp_path / "instance") as (server, env):
         facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
         for uses in (1, 3):
             code = cli(env, "code", "create", "--facility", facility_id, "--uses",
@@ -62,8 +62,8 @@ def test_a_code_is_never_redeemed_past_its_uses_by_concurrent_phones(tmp_path, d
 # Rate limits --------------------------------------------------------------------------------
 
 
-def test_the_sign_in_limit_holds_for_the_whole_server_across_workers(tmp_path, database_url):
-    with live(database_url, tmp_path / "instance", RATELIMIT_ENABLED="1",
+def test_the_sign_in_limit_holds_for_the_whole_server_across_workers(tmp_path, live_database_url):
+    with live(live_database_url, tmp_path / "instance", RATELIMIT_ENABLED="1",
               RATELIMIT_SIGNIN_ADDRESS="10 per minute") as (server, env):
         cli(env, "user", "create", "--email", "boss@example.org", "--role", "admin")
         assert (tmp_path / "instance" / "ratelimits.db").exists() is False  # made on first use
@@ -142,8 +142,8 @@ def _chunked_post(url: str, path: str, size: int) -> int:
     return int(reply.split()[1])
 
 
-def test_a_chunked_body_over_the_limit_gets_413_from_gunicorn(tmp_path, database_url):
-    with live(database_url, tmp_path / "instance", workers=1,
+def test_a_chunked_body_over_the_limit_gets_413_from_gunicorn(tmp_path, live_database_url):
+    with live(live_database_url, tmp_path / "instance", workers=1,
               MAX_CONTENT_LENGTH="100000") as (server, _env):
         assert _chunked_post(server.url, "/api/v1/enrol", 200_000) == 413
         assert _chunked_post(server.url, "/api/v1/enrol", 1000) == 422  # under: read as usual
@@ -164,19 +164,21 @@ def test_bad_names_are_refused_everywhere(name):
 
 
 @pytest.mark.parametrize("name", BAD_NAMES[2:])
-def test_an_enrolment_with_a_bad_device_name_is_refused(client, make_facility, name):
+def test_an_enrolment_with_a_bad_device_name_is_refused(app, client, make_facility, name):
     from healthwise.devices import service
     from healthwise.devices.models import DeviceToken
     from healthwise.extensions import db
+    from tests.conftest import count
 
     facility = make_facility()
-    _, raw = service.create_enrolment_code(facility.id, uses=5)
-    db.session.commit()
+    with app.app_context():
+        _, raw = service.create_enrolment_code(facility.id, uses=5)
+        db.session.commit()
     body = json.dumps({"code": raw, "device_name": name})  # a lone surrogate as \ud800
     reply = client.post("/api/v1/enrol", data=body, content_type="application/json")
     assert reply.status_code == 422, reply.get_data(as_text=True)
     assert "device_name" in reply.get_json()["error"]["details"]
-    assert db.session.query(DeviceToken).count() == 0
+    assert count(app, DeviceToken) == 0
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -185,8 +187,9 @@ def test_a_workshop_with_a_bad_name_is_refused(app, make_user, name):
 
     from healthwise.workshops.service import WorkshopError, create_workshop
 
-    with pytest.raises(WorkshopError):
-        create_workshop(make_user("trainer"), name, date(2026, 12, 1))
+    trainer = make_user("trainer")
+    with app.app_context(), pytest.raises(WorkshopError):
+        create_workshop(trainer, name, date(2026, 12, 1))
 
 
 @pytest.mark.parametrize("name", ["Lakeside\x00", "\u202eCinilc", "\u200b"])

@@ -71,8 +71,8 @@ def send(url: str, token: str, device_id: str, batch: list[dict]) -> requests.Re
                          headers={"Authorization": f"Bearer {token}"})
 
 
-def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, database_url):
-    with served(database_url, tmp_path / "instance", workers=2) as (server, env):
+def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, live_database_url):
+    with served(live_database_url, tmp_path / "instance", workers=2) as (server, env):
         tokens, assessment_id = setup_facility(server, env, CLIENTS)
         batches = [response_batch(assessment_id) for _ in range(CLIENTS)]
         device_ids = [str(uuid.uuid4()) for _ in range(CLIENTS)]
@@ -95,12 +95,12 @@ def test_hundred_clients_resending_ten_times_store_each_change_once(tmp_path, da
     per_batch = len(batches[0])
     assert set(statuses) == {"applied", "duplicate"}
     assert statuses.count("applied") == CLIENTS * per_batch
-    assert count(database_url, Change) == CLIENTS * per_batch + 1
-    assert count(database_url, Answer) == CLIENTS * (per_batch - 1)
+    assert count(live_database_url, Change) == CLIENTS * per_batch + 1
+    assert count(live_database_url, Answer) == CLIENTS * (per_batch - 1)
 
 
-def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
-    with served(database_url, tmp_path / "instance", workers=2) as (server, env):
+def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, live_database_url):
+    with served(live_database_url, tmp_path / "instance", workers=2) as (server, env):
         tokens, assessment_id = setup_facility(server, env, 40)
         batches = [response_batch(assessment_id) for _ in range(40)]
         device_ids = [str(uuid.uuid4()) for _ in range(40)]
@@ -132,7 +132,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
                 retried += 1
                 acknowledged.update(r["change_id"] for r in reply.json()["results"])
 
-    engine = create_engine(database_url)
+    engine = create_engine(live_database_url)
     with engine.connect() as conn:
         stored = set(conn.scalars(select(Change.change_id)))
         answers = conn.scalar(select(func.count()).select_from(Answer.__table__))
@@ -140,27 +140,20 @@ def test_kill_9_mid_burst_loses_no_acknowledged_change(tmp_path, database_url):
     every = {c["change_id"] for batch in batches for c in batch}
     assert acknowledged <= stored and every <= stored
     assert answers == 40 * (len(batches[0]) - 1)  # no half batch, nothing twice
-    if database_url.startswith("sqlite"):
-        path = database_url.removeprefix("sqlite:///")
+    if live_database_url.startswith("sqlite"):
+        path = live_database_url.removeprefix("sqlite:///")
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     print(f"acknowledged before the kill: {len(acknowledged)} changes; batches retried: {retried}")
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    from tests.conftest import EXTERNAL_URL
-
-    return EXTERNAL_URL or f"sqlite:///{tmp_path / 'live.db'}"
-
-
-def test_no_sqlite_leftovers_after_restart(tmp_path, database_url):
+def test_no_sqlite_leftovers_after_restart(tmp_path, live_database_url):
     """A restarted server on the same file keeps WAL mode and full sync."""
-    if not database_url.startswith("sqlite"):
+    if not live_database_url.startswith("sqlite"):
         pytest.skip("SQLite pragmas only")
-    with served(database_url, tmp_path / "instance", workers=1):
+    with served(live_database_url, tmp_path / "instance", workers=1):
         pass
-    engine = create_engine(database_url)
+    engine = create_engine(live_database_url)
     with engine.connect() as conn:
         assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
     engine.dispose()

@@ -3,11 +3,11 @@
 import io
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from healthwise.assessments.models import Answer, Change
 from healthwise.extensions import db
-from tests.conftest import csrf_token, new_id, sign_in
+from tests.conftest import count, csrf_token, new_id, sign_in
 
 
 def export_of(phone, changes, facility_id=None) -> bytes:
@@ -29,7 +29,7 @@ def upload(client, facility_id, content: bytes, name="healthwise-2026-12-01.json
         content_type="multipart/form-data")
 
 
-def test_a_manager_brings_back_a_phones_file_and_it_syncs_once(client, phone, make_user):
+def test_a_manager_brings_back_a_phones_file_and_it_syncs_once(app, client, phone, make_user):
     _, _, changes = phone.round_changes(n_answers=4)
     manager = make_user("manager", [phone.facility.district])
     sign_in(client, manager)
@@ -39,17 +39,18 @@ def test_a_manager_brings_back_a_phones_file_and_it_syncs_once(client, phone, ma
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "File synced" in html
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
-    actors = set(db.session.scalars(select(Change.actor)))
+    assert count(app, Answer) == 4
+    with app.app_context():
+        actors = set(db.session.scalars(select(Change.actor)))
     assert actors == {f"file via {manager.email}"}
     # Twice, or the phone syncing the same changes itself: stored once.
     upload(client, phone.facility.id, export_of(phone, changes))
     assert {r["status"] for r in phone.sync(changes)["results"]} == {"duplicate"}
-    assert db.session.scalar(select(func.count()).select_from(Change)) == 6
+    assert count(app, Change) == 6
 
 
-def test_a_file_of_another_facility_or_not_an_export_changes_nothing(client, phone, make_user,
-                                                                     make_facility):
+def test_a_file_of_another_facility_or_not_an_export_changes_nothing(app, client, phone,
+                                                                     make_user, make_facility):
     sign_in(client, make_user("manager", [phone.facility.district]))
     _, _, changes = phone.round_changes(n_answers=1)
     other = make_facility("Elsewhere", phone.facility.district)
@@ -58,21 +59,21 @@ def test_a_file_of_another_facility_or_not_an_export_changes_nothing(client, pho
         response = upload(client, phone.facility.id, content)
         assert response.status_code == 422, content[:20]
         assert 'role="alert"' in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(Change)) == 0
+    assert count(app, Change) == 0
 
 
-def test_a_file_with_broken_changes_syncs_the_good_ones(client, phone, make_user):
+def test_a_file_with_broken_changes_syncs_the_good_ones(app, client, phone, make_user):
     sign_in(client, make_user("admin"))
     _, _, changes = phone.round_changes(n_answers=2)
     broken = [{"change_id": "nope", "type": "answer"}, {"change_id": new_id(), "type": "x",
                                                         "id": new_id(), "fields": {}}]
     response = upload(client, phone.facility.id, export_of(phone, changes + broken))
     assert response.status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 2
+    assert count(app, Answer) == 2
     assert "Refused changes" in response.get_data(as_text=True)
 
 
-def test_only_those_who_manage_the_facility_may_bring_a_file(client, phone, make_user,
+def test_only_those_who_manage_the_facility_may_bring_a_file(app, client, phone, make_user,
                                                              make_facility):
     from healthwise.facilities.models import District
 
@@ -81,4 +82,4 @@ def test_only_those_who_manage_the_facility_may_bring_a_file(client, phone, make
     _, _, changes = phone.round_changes(n_answers=1)
     assert client.get(f"/manage/facilities/{phone.facility.id}/phone-file").status_code == 404
     assert upload(client, phone.facility.id, export_of(phone, changes)).status_code == 404
-    assert db.session.scalar(select(func.count()).select_from(Change)) == 0
+    assert count(app, Change) == 0

@@ -40,10 +40,12 @@ def test_the_api_survives_generated_requests(app, make_facility, make_token, mak
     phone = Phone(app.test_client(), facility, secret)
     assessment_id, _, changes = phone.round_changes(n_answers=5)
     phone.sync(changes)
-    service.create_enrolment_code(facility.id, uses=5)
-    # The managers' API takes a manager's token (a phone's gets 403 there).
-    _, manager_secret = service.create_user_token(make_user("manager", [facility.district]))
-    db.session.commit()
+    manager = make_user("manager", [facility.district])
+    with app.app_context():
+        service.create_enrolment_code(facility.id, uses=5)
+        # The managers' API takes a manager's token (a phone's gets 403 there).
+        _, manager_secret = service.create_user_token(db.session.merge(manager))
+        db.session.commit()
     real_ids = (("assessment_id", assessment_id), ("checklist_id", "healthwise"),
                 ("district_id", facility.district_id), ("facility_id", facility.id))
 

@@ -1,18 +1,18 @@
 """The sync endpoint: every status, the scope rule, every whole-request error."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from healthwise.assessments.models import Answer, Change
 from healthwise.extensions import db
-from tests.conftest import Phone, new_id
+from tests.conftest import Phone, count, new_app, new_id
 
 
 def statuses(body):
     return [r["status"] for r in body["results"]]
 
 
-def test_applied_creates_records_and_pull_returns_them(phone):
+def test_applied_creates_records_and_pull_returns_them(app, phone):
     assessment_id, response_id, changes = phone.round_changes(n_answers=3)
     body = phone.sync(changes)
     assert statuses(body) == ["applied"] * 5
@@ -24,18 +24,18 @@ def test_applied_creates_records_and_pull_returns_them(phone):
     assert pulled[assessment_id]["fields"]["title"] == "Baseline"
     assert pulled[response_id]["fields"]["participant"] == "Amina"
     assert body["more"] is False and body["cursor"]
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 3
+    assert count(app, Answer) == 3
 
 
-def test_duplicate_batch_is_stored_once_and_returns_first_result(phone):
+def test_duplicate_batch_is_stored_once_and_returns_first_result(app, phone):
     _, _, changes = phone.round_changes(n_answers=4)
     first = phone.sync(changes)
     for _ in range(3):
         again = phone.sync(changes)
         assert statuses(again) == ["duplicate"] * 6
         assert [r["rev"] for r in again["results"]] == [r["rev"] for r in first["results"]]
-    assert db.session.scalar(select(func.count()).select_from(Change)) == 6
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
+    assert count(app, Change) == 6
+    assert count(app, Answer) == 4
 
 
 def test_same_change_twice_in_one_batch_is_a_duplicate(phone):
@@ -106,7 +106,8 @@ def test_conflict_winner_does_not_depend_on_arrival_order(app, client, make_faci
     assert results[0] == results[1] == ("role b", ["role a"])
 
 
-def test_older_state_change_is_superseded_and_kept_in_history(phone, client, make_token):
+def test_older_state_change_is_superseded_and_kept_in_history(app, phone, client,
+                                                              make_token):
     _, response_id, changes = phone.round_changes(n_answers=0)
     phone.sync(changes)
     phone.sync([phone.change("response", response_id, {"role": "v2"}, base_rev=1)])
@@ -118,8 +119,9 @@ def test_older_state_change_is_superseded_and_kept_in_history(phone, client, mak
     assert statuses(body) == ["merged"] and body["results"][0]["superseded"] == ["role"]
     record = next(c for c in body["changes"] if c["id"] == response_id)
     assert record["fields"]["role"] == "v3"
-    kept = db.session.scalar(select(Change.fields).where(
-        Change.change_id == change["change_id"]))
+    with app.app_context():
+        kept = db.session.scalar(select(Change.fields).where(
+            Change.change_id == change["change_id"]))
     assert kept == {"role": "old"}
 
 
@@ -131,7 +133,7 @@ def test_older_state_change_is_superseded_and_kept_in_history(phone, client, mak
     ({"colour": "red"}, "invalid"),
     ({}, "empty_change"),
 ])
-def test_rejected_changes_do_not_affect_the_rest_of_the_batch(phone, fields, code):
+def test_rejected_changes_do_not_affect_the_rest_of_the_batch(app, phone, fields, code):
     _, response_id, changes = phone.round_changes(n_answers=1)
     bad = phone.change("answer", new_id(), {"response_id": response_id,
                                             "checkpoint_id": "HZ-01", **fields})
@@ -141,7 +143,7 @@ def test_rejected_changes_do_not_affect_the_rest_of_the_batch(phone, fields, cod
     assert statuses(body) == ["applied"] * 3 + ["rejected"]
     error = body["results"][-1]["error"]
     assert error["code"] == code and error["message"]
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 1
+    assert count(app, Answer) == 1
 
 
 def test_rejected_when_creating_without_required_fields_or_parent(phone):
@@ -203,13 +205,14 @@ def test_pull_pages_with_cursor(app, phone):
     assert phone.sync(cursor=cursor)["changes"] == []
 
 
-def test_history_records_every_accepted_value_with_who_and_device(phone):
+def test_history_records_every_accepted_value_with_who_and_device(app, phone):
     _, response_id, changes = phone.round_changes(n_answers=0)
     phone.sync(changes)
     phone.sync([phone.change("response", response_id, {"role": "midwife"}, base_rev=1)])
-    rows = db.session.execute(select(Change.fields, Change.device_id, Change.actor)
-                              .where(Change.record_id == response_id)
-                              .order_by(Change.seq)).all()
+    with app.app_context():
+        rows = db.session.execute(select(Change.fields, Change.device_id, Change.actor)
+                                  .where(Change.record_id == response_id)
+                                  .order_by(Change.seq)).all()
     values = [item for r in rows for item in r.fields.items()]
     assert ("role", "nurse") in values and ("role", "midwife") in values
     assert {r.device_id for r in rows} == {phone.device_id}
@@ -229,12 +232,13 @@ def test_401_without_a_valid_token(client, headers):
     assert set(response.get_json()["error"]) == {"code", "message", "details"}
 
 
-def test_401_once_revoked(phone):
+def test_401_once_revoked(app, phone):
     from healthwise.devices.service import find_token, revoke
 
     phone.sync()
-    revoke(find_token(phone.token))
-    db.session.commit()
+    with app.app_context():
+        revoke(find_token(phone.token))
+        db.session.commit()
     phone.sync(expect=401)
 
 
@@ -250,13 +254,13 @@ def test_401_once_revoked(phone):
     (b'{"device_id": "6f1c8a52-3b8e-4a3e-9a40-0c0d7b8e8c11", "changes": [1]}', 422),
     (b'{"device_id": "6f1c8a52-3b8e-4a3e-9a40-0c0d7b8e8c11", "changes": [{"id": 1}]}', 422),
 ])
-def test_whole_request_errors(phone, body, status):
+def test_whole_request_errors(app, phone, body, status):
     response = phone.client.post("/api/v1/sync", data=body, content_type="application/json",
                                  headers=auth(phone.token))
     assert response.status_code == status
     error = response.get_json()["error"]
     assert error["code"] and error["message"] and "details" in error
-    assert db.session.scalar(select(func.count()).select_from(Change)) == 0
+    assert count(app, Change) == 0
 
 
 def test_413_over_the_body_limit(app, phone):
@@ -278,10 +282,7 @@ def test_422_over_the_change_limit(app, phone):
 
 
 def test_429_when_a_token_syncs_too_often(app, phone, database_url):
-    from healthwise import create_app
-
-    limited = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                          "RATELIMIT_SYNC": "3 per minute", "DEMO_DATA": False})
+    limited = new_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_SYNC="3 per minute")
     client = limited.test_client()
     codes = [client.post("/api/v1/sync", json={"device_id": new_id()},
                          headers=auth(phone.token)).status_code for _ in range(5)]
@@ -301,7 +302,7 @@ def test_429_when_a_token_syncs_too_often(app, phone, database_url):
     {"type": "photo"},
     {"extra": 1},
 ])
-def test_malformed_envelopes_are_rejected_with_a_reason(phone, envelope):
+def test_malformed_envelopes_are_rejected_with_a_reason(app, phone, envelope):
     _, response_id, changes = phone.round_changes(n_answers=0)
     bad = {**phone.change("answer", new_id(), {"response_id": response_id,
                                                "checkpoint_id": "HZ-01"}), **envelope}
@@ -314,7 +315,7 @@ def test_malformed_envelopes_are_rejected_with_a_reason(phone, envelope):
     result = body.get_json()["results"][-1]
     assert result["status"] == "rejected" and result["error"]["code"] == "invalid"
     assert result["error"]["message"]
-    assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert count(app, Answer) == 0
 
 
 def test_phone_up_to_date_gets_only_what_others_changed(phone, client, make_token):
@@ -332,12 +333,15 @@ def test_phone_up_to_date_gets_only_what_others_changed(phone, client, make_toke
     assert phone.sync(cursor=body["cursor"])["changes"] == []
 
 
-def test_last_seen_is_kept_to_the_minute_without_a_write_per_pull(phone):
+def test_last_seen_is_kept_to_the_minute_without_a_write_per_pull(app, phone):
     from healthwise.devices.service import find_token
 
+    def last_seen():
+        with app.app_context():
+            return find_token(phone.token).last_seen_at
+
     phone.sync()
-    first = find_token(phone.token).last_seen_at
+    first = last_seen()
     assert first is not None
-    db.session.rollback()
     phone.sync()
-    assert find_token(phone.token).last_seen_at == first
+    assert last_seen() == first

@@ -6,7 +6,6 @@ on action items and strict types. Each runs on SQLite and on PostgreSQL."""
 import json
 
 import pytest
-from sqlalchemy import func, select
 
 from healthwise.assessments import merge
 from healthwise.assessments.models import ActionItem, Change
@@ -15,8 +14,7 @@ from healthwise.assessments.schemas import (
     MAX_DEVICES_PER_TOKEN,
     MAX_INT,
 )
-from healthwise.extensions import db
-from tests.conftest import Phone, new_id
+from tests.conftest import Phone, count, fetch, new_id
 
 
 def statuses(body):
@@ -53,7 +51,7 @@ def round_(phone):
     r'"ok\u0000"',  # a NUL byte: PostgreSQL refuses it in text
     r'"\udfff trailing"',
 ])
-def test_an_unstorable_text_is_rejected_alone_and_the_rest_applied(phone, round_, bad):
+def test_an_unstorable_text_is_rejected_alone_and_the_rest_applied(app, phone, round_, bad):
     good = phone.change("response", round_["response"], {"role": "midwife"}, base_rev=1)
     text = json.dumps({"device_id": phone.device_id, "changes": [
         {"change_id": new_id(), "type": "action_item", "id": round_["item"], "base_rev": 1,
@@ -62,7 +60,7 @@ def test_an_unstorable_text_is_rejected_alone_and_the_rest_applied(phone, round_
     assert statuses(body) == ["rejected", "applied"]
     error = body["results"][0]["error"]
     assert error["code"] == "invalid" and "cannot be stored" in error["message"]
-    assert db.session.get(ActionItem, round_["item"]).responsible == ""
+    assert fetch(app, ActionItem, round_["item"]).responsible == ""
 
 
 @pytest.mark.parametrize("number", ["9" * 4300, str(MAX_INT + 1), "1e3", "2.0"])
@@ -137,8 +135,8 @@ def test_a_phone_up_to_date_gets_nothing_back_for_its_own_edits(phone, round_):
 # Case 5: merge keys the phone does not control ---------------------------------------------
 
 
-def test_a_base_rev_above_the_revision_is_rejected_and_pins_nothing(phone, round_, client,
-                                                                   make_token):
+def test_a_base_rev_above_the_revision_is_rejected_and_pins_nothing(app, phone, round_,
+                                                                   client, make_token):
     body = phone.sync([phone.change("action_item", round_["item"], {"status": "done"},
                                     base_rev=999)])
     assert statuses(body) == ["rejected"]
@@ -147,13 +145,13 @@ def test_a_base_rev_above_the_revision_is_rejected_and_pins_nothing(phone, round
     honest = other.sync([other.change("action_item", round_["item"], {"status": "in_progress"},
                                       base_rev=1)])
     assert statuses(honest) == ["applied"]
-    assert db.session.get(ActionItem, round_["item"]).status == "in_progress"
+    assert fetch(app, ActionItem, round_["item"]).status == "in_progress"
 
 
 @pytest.mark.parametrize("greedy", ["ffffffff-ffff-4fff-bfff-ffffffffffff",
                                     "00000000-0000-4000-8000-000000000000"])
-def test_the_tie_break_is_the_token_not_the_device_id_sent(phone, round_, client, make_token,
-                                                           greedy):
+def test_the_tie_break_is_the_token_not_the_device_id_sent(app, phone, round_, client,
+                                                           make_token, greedy):
     first = Phone(client, phone.facility, make_token(phone.facility),
                   device_id="77777777-0000-4000-8000-000000000000")
     second = Phone(client, phone.facility, make_token(phone.facility), device_id=greedy)
@@ -161,7 +159,7 @@ def test_the_tie_break_is_the_token_not_the_device_id_sent(phone, round_, client
                                base_rev=1)])
     first.sync([first.change("action_item", round_["item"], {"responsible": "first"},
                              base_rev=1)])
-    record = db.session.get(ActionItem, round_["item"])
+    record = fetch(app, ActionItem, round_["item"])
     # The later token wins whatever id its phone claims; the other value is kept.
     assert record.responsible == "second"
     assert [(c["value"], c["device_id"]) for c in record.conflicts] == [
@@ -178,18 +176,16 @@ def test_a_token_syncs_from_a_bounded_number_of_phones(phone):
     assert body["error"]["code"] == "too_many_devices"
 
 
-def test_open_conflicts_per_field_are_bounded_and_history_keeps_all(phone, round_, client,
-                                                                   make_token):
+def test_open_conflicts_per_field_are_bounded_and_history_keeps_all(app, phone, round_,
+                                                                   client, make_token):
     phones = [Phone(client, phone.facility, make_token(phone.facility)) for _ in range(15)]
     for number, other in enumerate(phones):
         other.sync([other.change("action_item", round_["item"], {"responsible": f"p{number}"},
                                  base_rev=1)])
-    record = db.session.get(ActionItem, round_["item"])
+    record = fetch(app, ActionItem, round_["item"])
     assert len(record.conflicts) == merge.MAX_WRITERS - 1
     assert record.responsible == "p14"  # the greatest token always stays, and wins
-    written = db.session.scalar(select(func.count()).select_from(Change)
-                                .where(Change.record_id == round_["item"]))
-    assert written == 16
+    assert count(app, Change, Change.record_id == round_["item"]) == 16
 
 
 # Case 6: cursors the server never issued ---------------------------------------------------
@@ -203,17 +199,15 @@ def test_a_cursor_ahead_of_the_clock_is_refused_and_null_pulls_everything(phone,
     assert len(phone.sync()["changes"]) == 4
 
 
-def test_a_cursor_from_another_history_is_refused(phone, round_, client, make_token):
+def test_a_cursor_from_another_history_is_refused(app, phone, round_, client, make_token,
+                                                   make_facility):
     """After a restore the clock may pass the phone's cursor again, with other changes."""
     from tests.conftest import _empty_tables
 
     cursor = phone.cursor
-    _empty_tables()  # the database restored from a backup older than the phone's cursor
-    from healthwise.facilities.models import District, Facility
-
-    facility = Facility(name="Restored", district=District(name="D"))
-    db.session.add(facility)
-    db.session.commit()
+    with app.app_context():
+        _empty_tables()  # the database restored from a backup older than the phone's cursor
+    facility = make_facility("Restored")
     again = Phone(client, facility, make_token(facility))
     _, _, changes = again.round_changes(n_answers=3)
     again.sync(changes)
@@ -285,7 +279,7 @@ def test_a_round_can_be_removed_and_every_phone_hears_of_it(phone, round_, clien
 # Case 12: action items per round are capped ------------------------------------------------
 
 
-def test_action_items_per_round_are_capped(phone, round_):
+def test_action_items_per_round_are_capped(app, phone, round_):
     items = [phone.change("action_item", new_id(), {"assessment_id": round_["assessment"],
                                                     "action": f"item {n}"})
              for n in range(MAX_ACTION_ITEMS_PER_ROUND)]  # one exists already
@@ -299,8 +293,7 @@ def test_action_items_per_round_are_capped(phone, round_):
     edit = phone.sync([phone.change("action_item", round_["item"], {"status": "done"},
                                     base_rev=1)])
     assert statuses(edit) == ["applied"]
-    assert db.session.scalar(select(func.count()).select_from(ActionItem)) \
-        == MAX_ACTION_ITEMS_PER_ROUND
+    assert count(app, ActionItem) == MAX_ACTION_ITEMS_PER_ROUND
 
 
 # Case 14: strict types ---------------------------------------------------------------------

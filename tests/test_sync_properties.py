@@ -108,8 +108,13 @@ def setup_records(scope, facility_id):
     assert {r["status"] for r in results} == {"applied"}, results
 
 
-def run(deliveries, facility_id):
+def run(app, deliveries, facility_id):
     """Apply deliveries to an empty database; return the final state of every record."""
+    with app.app_context():
+        return _run(deliveries, facility_id)
+
+
+def _run(deliveries, facility_id):
     _empty_tables()
     from healthwise.facilities.models import District, Facility
 
@@ -145,8 +150,8 @@ def test_any_delivery_converges_and_history_keeps_every_value(app, case):
     made, deliveries = case
     # The reference delivery: each phone sends everything once, one phone after another.
     reference = [(d, made[d]) for d in DEVICES]
-    expected_state, _ = run(reference, 1)
-    state, history = run(deliveries, 1)
+    expected_state, _ = run(app, reference, 1)
+    state, history = run(app, deliveries, 1)
     assert state == expected_state
     for device in DEVICES:
         for change in made[device]:
@@ -160,8 +165,8 @@ def test_any_delivery_converges_and_history_keeps_every_value(app, case):
 @given(scenario())
 def test_reversed_phone_order_converges(app, case):
     made, _ = case
-    forward, _ = run([(d, made[d]) for d in DEVICES], 1)
-    backward, _ = run([(d, made[d]) for d in reversed(DEVICES)], 1)
+    forward, _ = run(app, [(d, made[d]) for d in DEVICES], 1)
+    backward, _ = run(app, [(d, made[d]) for d in reversed(DEVICES)], 1)
     assert forward == backward
 
 
@@ -260,13 +265,14 @@ class PhoneModel:
         self.cursor = body["cursor"]
 
 
-def server_records() -> dict:
+def server_records(app) -> dict:
     """Return every record on the server: ``{id: (type, rev, fields)}``."""
     found = {}
-    for record_type, model in RECORD_MODELS.items():
-        for row in db.session.execute(select(model.__table__)).mappings():
-            found[row["id"]] = (record_type, row["rev"],
-                                {k: row[k] for k in envelope.wire_fields(record_type)})
+    with app.app_context():
+        for record_type, model in RECORD_MODELS.items():
+            for row in db.session.execute(select(model.__table__)).mappings():
+                found[row["id"]] = (record_type, row["rev"],
+                                    {k: row[k] for k in envelope.wire_fields(record_type)})
     return found
 
 
@@ -274,10 +280,10 @@ def held(phone: PhoneModel) -> dict:
     return {i: (r["type"], r["rev"], r["server"]) for i, r in phone.records.items()}
 
 
-def agrees(phone: PhoneModel) -> bool:
+def agrees(app, phone: PhoneModel) -> bool:
     """Return True if the phone holds every record at the server's revision with the
     server's fields (a field of a record it created and never heard of is the default)."""
-    server = server_records()
+    server = server_records(app)
     if phone.records.keys() != server.keys():
         return False
     for record_id, record in phone.records.items():
@@ -341,17 +347,18 @@ def test_phones_that_lose_replies_still_hold_the_server_fields(app, client, even
     from healthwise.devices.service import create_device_token
     from healthwise.facilities.models import District, Facility
 
-    _empty_tables()
-    facility = Facility(name="F", district=District(name="D"))
-    db.session.add(facility)
-    db.session.flush()
-    setup_records(Scope(frozenset({facility.id})), facility.id)
-    phones = [PhoneModel(client, create_device_token(facility.id, f"p{n}")[1], device)
-              for n, device in enumerate(DEVICES)]
-    db.session.commit()
+    with app.app_context():
+        _empty_tables()
+        facility = Facility(name="F", district=District(name="D"))
+        db.session.add(facility)
+        db.session.flush()
+        setup_records(Scope(frozenset({facility.id})), facility.id)
+        phones = [PhoneModel(client, create_device_token(facility.id, f"p{n}")[1], device)
+                  for n, device in enumerate(DEVICES)]
+        db.session.commit()
     for phone in phones:
         phone.sync()
-        assert agrees(phone), (held(phone), server_records())
+        assert agrees(app, phone), (held(phone), server_records(app))
 
     bogus = set()
     for kind, number, *rest in events:
@@ -372,10 +379,10 @@ def test_phones_that_lose_replies_still_hold_the_server_fields(app, client, even
             results = phone.sync(lost=kind == "lost")
             assert {r["change_id"] for r in results if r["status"] == "rejected"} <= bogus
             if kind == "sync" and not phone.outbox:
-                assert agrees(phone), (held(phone), server_records())
+                assert agrees(app, phone), (held(phone), server_records(app))
 
     for phone in phones:  # everything sent, then everyone pulls
         phone.sync()
     for phone in phones:
         phone.sync()
-        assert agrees(phone), (held(phone), server_records())
+        assert agrees(app, phone), (held(phone), server_records(app))

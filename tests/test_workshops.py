@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pypdf
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from healthwise.access import service as access
 from healthwise.access.service import Scope
@@ -16,7 +16,7 @@ from healthwise.devices.models import DeviceToken, EnrolmentCode
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility, Workshop
 from healthwise.workshops import service
-from tests.conftest import Phone, csrf_token, sign_in
+from tests.conftest import Phone, count, csrf_token, loaded, sign_in
 
 DAY = date(2026, 12, 1)
 
@@ -25,14 +25,11 @@ def auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 # The service --------------------------------------------------------------------------------
 
 
-def test_a_workshop_has_its_own_practice_facility_in_no_district(make_user, make_workshop):
+def test_a_workshop_has_its_own_practice_facility_in_no_district(app, make_user,
+                                                                  make_workshop):
     trainer = make_user("trainer")
     workshop = make_workshop("  Mombasa   training ", trainer=trainer)
     assert workshop.name == "Mombasa training" and workshop.trainer is trainer
@@ -40,7 +37,8 @@ def test_a_workshop_has_its_own_practice_facility_in_no_district(make_user, make
     practice = workshop.facility
     assert practice.district_id is None and practice.district is None
     assert practice.name == "Mombasa training" and practice.kind == service.PRACTICE_KIND
-    assert access.workshop_of(practice.id) is workshop
+    with app.app_context():
+        assert access.workshop_of(practice.id).id == workshop.id
     assert make_workshop("Another", trainer=trainer).facility_id != practice.id
 
 
@@ -52,35 +50,39 @@ def test_a_workshop_has_its_own_practice_facility_in_no_district(make_user, make
     ("trainer", "Training", DAY - timedelta(days=1), "cannot end before it starts"),
     ("trainer", "Training", DAY + timedelta(days=367), "at most 366 days"),
 ])
-def test_bad_workshops_are_refused(make_user, role, name, ends_on, message):
-    with pytest.raises(service.WorkshopError, match=message):
-        service.create_workshop(make_user(role), name, DAY, ends_on)
-    assert count(Workshop) == 0 and count(Facility) == 0
+def test_bad_workshops_are_refused(app, make_user, role, name, ends_on, message):
+    person = make_user(role)
+    with app.app_context(), pytest.raises(service.WorkshopError, match=message):
+        service.create_workshop(db.session.merge(person), name, DAY, ends_on)
+    assert count(app, Workshop) == 0 and count(app, Facility) == 0
 
 
-def test_find_trainer(make_user):
+def test_find_trainer(app, make_user):
     trainer = make_user("trainer", email="tom@example.org")
     make_user("manager", email="amina@example.org")
-    assert service.find_trainer(" Tom@Example.org") is trainer
-    with pytest.raises(service.WorkshopError, match="no account for ana@example.org"):
-        service.find_trainer("ana@example.org")
-    with pytest.raises(service.WorkshopError, match="not a trainer"):
-        service.find_trainer("amina@example.org")
+    with app.app_context():
+        assert service.find_trainer(" Tom@Example.org").id == trainer.id
+        with pytest.raises(service.WorkshopError, match="no account for ana@example.org"):
+            service.find_trainer("ana@example.org")
+        with pytest.raises(service.WorkshopError, match="not a trainer"):
+            service.find_trainer("amina@example.org")
 
 
-def test_a_participant_token_reaches_its_workshop_only(make_workshop):
+def test_a_participant_token_reaches_its_workshop_only(app, make_workshop):
     workshop = make_workshop()
-    token, _ = devices.create_device_token(workshop.facility_id, "participant")
-    assert access.scope_of(token) == Scope(frozenset({workshop.facility_id}))
+    with app.app_context():
+        token, _ = devices.create_device_token(workshop.facility_id, "participant")
+        assert access.scope_of(token) == Scope(frozenset({workshop.facility_id}))
 
 
 # Joining a workshop, as the phone does ------------------------------------------------------
 
 
-def test_a_join_code_makes_a_workshop_participant(client, make_workshop):
+def test_a_join_code_makes_a_workshop_participant(app, client, make_workshop):
     workshop = make_workshop("Mombasa training")
-    _, raw = devices.create_enrolment_code(workshop.facility_id, uses=100)
-    db.session.commit()
+    with app.app_context():
+        _, raw = devices.create_enrolment_code(workshop.facility_id, uses=100)
+        db.session.commit()
     response = client.post("/api/v1/enrol", json={"code": raw, "device_name": "Participant 7"})
     assert response.status_code == 201
     scope = {"kind": "workshop",
@@ -93,7 +95,8 @@ def test_a_join_code_makes_a_workshop_participant(client, make_workshop):
     token = response.get_json()["token"]
     me = client.get("/api/v1/me", headers=auth(token)).get_json()
     assert me["scope"] == scope and me["device"]["name"] == "Participant 7"
-    assert db.session.scalar(select(DeviceToken.facility_id)) == workshop.facility_id
+    with app.app_context():
+        assert db.session.scalar(select(DeviceToken.facility_id)) == workshop.facility_id
 
     # The real walk-through, on the practice facility: a round, its plan and the PDF.
     phone = Phone(client, workshop.facility, token)
@@ -126,7 +129,8 @@ def test_a_trainer_runs_a_workshop_from_the_pages(app, client, make_user):
         "csrf_token": csrf_token(client), "name": "Nakuru training",
         "starts_on": "2026-12-01", "ends_on": "2026-12-03"})
     assert response.status_code == 303
-    workshop = db.session.scalar(select(Workshop))
+    with loaded(app) as session:
+        workshop = session.scalar(select(Workshop))
     assert response.headers["Location"] == f"/manage/workshops/{workshop.id}"
     assert (workshop.trainer_id, workshop.starts_on, workshop.ends_on) == (
         trainer.id, DAY, date(2026, 12, 3))
@@ -137,7 +141,8 @@ def test_a_trainer_runs_a_workshop_from_the_pages(app, client, make_user):
         "csrf_token": csrf_token(client), "uses": "40", "days": "2"}).get_data(as_text=True)
     raw = re.search(r'<p class="code">([A-Z0-9]{4}-[A-Z0-9]{4})</p>', page).group(1)
     assert 'src="data:image/svg+xml' in page and f"#/join?code={raw}" in page
-    code = db.session.scalar(select(EnrolmentCode))
+    with loaded(app) as session:
+        code = session.scalar(select(EnrolmentCode))
     assert (code.facility_id, code.uses_left) == (workshop.facility_id, 40)
     joined = app.test_client().post("/api/v1/enrol", json={"code": raw,
                                                            "device_name": "Wanjiru phone"})
@@ -150,7 +155,8 @@ def test_a_trainer_runs_a_workshop_from_the_pages(app, client, make_user):
     assert "Wanjiru phone" in page and raw not in page
     assert response.headers["Cache-Control"] == "no-store"
     assert "<script" not in page and " style=" not in page
-    device_id = db.session.scalar(select(DeviceToken.id))
+    with app.app_context():
+        device_id = db.session.scalar(select(DeviceToken.id))
     response = client.post(f"/manage/devices/{device_id}/revoke",
                            data={"csrf_token": csrf_token(client)})
     assert response.headers["Location"] == f"/manage/workshops/{workshop.id}"
@@ -162,13 +168,14 @@ def test_a_trainer_runs_a_workshop_from_the_pages(app, client, make_user):
     assert again.status_code == 410
 
 
-def test_a_blank_last_day_makes_a_one_day_workshop(client, make_user):
+def test_a_blank_last_day_makes_a_one_day_workshop(app, client, make_user):
     sign_in(client, make_user("trainer"))
     response = client.post("/manage/workshops/", data={
         "csrf_token": csrf_token(client), "name": "One day", "starts_on": "2026-12-01",
         "ends_on": ""})
     assert response.status_code == 303
-    assert db.session.scalar(select(Workshop.ends_on)) == DAY
+    with app.app_context():
+        assert db.session.scalar(select(Workshop.ends_on)) == DAY
 
 
 @pytest.mark.parametrize("form", [
@@ -179,21 +186,21 @@ def test_a_blank_last_day_makes_a_one_day_workshop(client, make_user):
     {"name": "Training", "starts_on": "2026-12-03", "ends_on": "2026-12-01"},
     {"name": "Training", "starts_on": "2026-12-01", "ends_on": "2028-12-01"},
 ])
-def test_a_bad_workshop_form_is_refused(client, make_user, form):
+def test_a_bad_workshop_form_is_refused(app, client, make_user, form):
     sign_in(client, make_user("trainer"))
     response = client.post("/manage/workshops/", data={"csrf_token": csrf_token(client), **form})
     assert response.status_code == 422
     assert "Give the workshop a name" in response.get_data(as_text=True)
-    assert count(Workshop) == 0 and count(Facility) == 0
+    assert count(app, Workshop) == 0 and count(app, Facility) == 0
 
 
-def test_a_bad_join_code_form_is_refused(client, make_workshop):
+def test_a_bad_join_code_form_is_refused(app, client, make_workshop):
     workshop = make_workshop()
     sign_in(client, workshop.trainer)
     response = client.post(f"/manage/workshops/{workshop.id}/codes",
                            data={"csrf_token": csrf_token(client), "uses": "0", "days": "1"})
     assert response.status_code == 422
-    assert count(EnrolmentCode) == 0
+    assert count(app, EnrolmentCode) == 0
 
 
 def test_workshop_forms_without_their_csrf_token_change_nothing(app, client, make_workshop):
@@ -204,7 +211,7 @@ def test_workshop_forms_without_their_csrf_token_change_nothing(app, client, mak
         for token in (None, "forged", csrf_token(app.test_client())):
             data = dict(form, **({"csrf_token": token} if token else {}))
             assert client.post(url, data=data).status_code == 400, (url, token)
-    assert count(Workshop) == 1 and count(EnrolmentCode) == 0
+    assert count(app, Workshop) == 1 and count(app, EnrolmentCode) == 0
 
 
 def test_an_admin_sees_every_workshop_with_its_trainer(client, make_user, make_workshop):
@@ -231,7 +238,8 @@ def test_cli_creates_and_lists_workshops(app, runner, monkeypatch):
                                   "--name", "Mombasa training", "--starts", "2026-12-01",
                                   "--ends", "2026-12-03"])
     assert result.exit_code == 0, result.output
-    workshop = db.session.scalar(select(Workshop))
+    with loaded(app) as session:
+        workshop = session.scalar(select(Workshop))
     assert result.output == (f'Created workshop {workshop.id} "Mombasa training" for '
                              f"tom@example.org, practice facility {workshop.facility_id}.\n")
     listing = runner.invoke(main, ["workshop", "list"]).output
@@ -245,12 +253,13 @@ def test_cli_creates_and_lists_workshops(app, runner, monkeypatch):
     assert joined.get_json()["scope"]["workshop"]["id"] == workshop.id
 
 
-def test_cli_workshop_starts_today_by_default(runner, make_user):
+def test_cli_workshop_starts_today_by_default(app, runner, make_user):
     make_user("trainer", email="tom@example.org")
     result = runner.invoke(main, ["workshop", "create", "--trainer", "tom@example.org",
                                   "--name", "Today"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(Workshop.starts_on)) == date.today()
+    with app.app_context():
+        assert db.session.scalar(select(Workshop.starts_on)) == date.today()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -260,9 +269,9 @@ def test_cli_workshop_starts_today_by_default(runner, make_user):
       "2026-12-01"], "cannot end before it starts"),
     (["--trainer", "tom@example.org", "--name", "X", "--starts", "tomorrow"], "tomorrow"),
 ])
-def test_cli_refuses_bad_workshops(runner, make_user, make_facility, args, message):
+def test_cli_refuses_bad_workshops(app, runner, make_user, make_facility, args, message):
     make_user("trainer", email="tom@example.org")
     make_user("manager", [make_facility().district], email="amina@example.org")
     result = runner.invoke(main, ["workshop", "create", *args])
     assert result.exit_code != 0 and message in result.output
-    assert count(Workshop) == 0
+    assert count(app, Workshop) == 0

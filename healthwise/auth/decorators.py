@@ -17,12 +17,9 @@ SESSION_KEY = "sid"
 def current_user():
     """Return the signed-in user of this request, or None; sets ``g.user_session``.
 
-    The session row is looked up once per request (keyed by the request itself,
-    since tests reuse one app context, and so one ``g``, for many requests).
+    The session row is looked up once per request (``g`` lives as long as the request).
     """
-    current = request._get_current_object()
-    if g.get("user_session_of") is not current:
-        g.user_session_of = current
+    if "user_session" not in g:
         g.user_session = find_session(session.get(SESSION_KEY))
     return g.user_session.user if g.user_session is not None else None
 

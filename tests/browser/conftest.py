@@ -114,8 +114,9 @@ def enrolment(app, make_facility):
     from healthwise.extensions import db
 
     facility = make_facility()
-    _, code = create_enrolment_code(facility.id, uses=20, ttl=timedelta(hours=1))
-    db.session.commit()
+    with app.app_context():
+        _, code = create_enrolment_code(facility.id, uses=20, ttl=timedelta(hours=1))
+        db.session.commit()
     return facility.id, code
 
 
@@ -126,8 +127,9 @@ def other_enrolment(app, make_facility):
     from healthwise.extensions import db
 
     facility = make_facility("Hilltop Clinic")
-    _, code = create_enrolment_code(facility.id, uses=20, ttl=timedelta(hours=1))
-    db.session.commit()
+    with app.app_context():
+        _, code = create_enrolment_code(facility.id, uses=20, ttl=timedelta(hours=1))
+        db.session.commit()
     return facility.id, code
 
 
@@ -148,15 +150,37 @@ def phones(browser, live_server, enrolment):
         phone.close()
 
 
-def server_rows(model, **filters):
-    """Rows of a model as the server has them now (a fresh session, no stale snapshot)."""
+@pytest.fixture
+def server_rows(app):
+    """Return a callable: the rows of a model as the server has them now, read in a context
+    of their own (detached, their columns loaded)."""
     from sqlalchemy import select
 
     from healthwise.extensions import db
 
-    db.session.remove()
-    query = select(model).filter_by(**filters)
-    return list(db.session.scalars(query))
+    def rows(model, **filters):
+        with app.app_context():
+            return list(db.session.scalars(select(model).filter_by(**filters)))
+
+    return rows
+
+
+@pytest.fixture
+def revoke_every_token(app):
+    """Return a callable that revokes every device token, as a manager would."""
+    from sqlalchemy import select
+
+    from healthwise.devices.models import DeviceToken
+    from healthwise.devices.service import revoke
+    from healthwise.extensions import db
+
+    def revoke_all():
+        with app.app_context():
+            for token in db.session.scalars(select(DeviceToken)):
+                revoke(token)
+            db.session.commit()
+
+    return revoke_all
 
 
 # JavaScript run in the page: read IndexedDB directly (the app has no test hooks).

@@ -5,25 +5,18 @@ import json
 
 from healthwise.assessments.files import read_phone_file
 from healthwise.assessments.models import Assessment, Response
-from healthwise.devices.models import DeviceToken
-from healthwise.devices.service import revoke
-from healthwise.extensions import db
-
-from .conftest import server_rows
 
 WIRE_KEYS = {"change_id", "type", "id", "base_rev", "fields"}
 
 
-def make_unsent_work(phone):
+def make_unsent_work(phone, revoke_every_token):
     """A round and a participant made offline; then the server signs the phone out."""
     phone.join()
     phone.wait_checklist()
     phone.set_offline(True)
     aid = phone.start_round("Made offline")
     rid = phone.join_round("Ana")
-    for token in server_rows(DeviceToken):
-        revoke(token)
-    db.session.commit()
+    revoke_every_token()
     phone.set_offline(False)
     phone.goto("/")
     phone.page.get_by_role("heading", name="This phone was signed out").wait_for()
@@ -37,10 +30,10 @@ def enter_code(phone, code):
 
 
 def test_joining_another_facility_asks_before_unsent_work_is_deleted(
-    phones, enrolment, other_enrolment
+    phones, enrolment, other_enrolment, revoke_every_token
 ):
     phone = phones()
-    aid, rid = make_unsent_work(phone)
+    aid, rid = make_unsent_work(phone, revoke_every_token)
     before = phone.idb("outbox")
     assert len(before) == 2
 
@@ -72,9 +65,10 @@ def test_joining_another_facility_asks_before_unsent_work_is_deleted(
     phone.assert_no_errors()
 
 
-def test_an_exported_file_is_brought_back_and_synced(phones, enrolment, other_enrolment, tmp_path):
+def test_an_exported_file_is_brought_back_and_synced(phones, enrolment, other_enrolment, tmp_path,
+                                                     server_rows, revoke_every_token):
     phone = phones()
-    aid, rid = make_unsent_work(phone)
+    aid, rid = make_unsent_work(phone, revoke_every_token)
     phone.goto("/join")
     with phone.page.expect_download() as download:
         phone.page.get_by_role("button", name="Save unsent changes as a file").click()

@@ -2,10 +2,8 @@
 
 from healthwise.assessments.models import Answer, Assessment, Response
 
-from .conftest import server_rows
 
-
-def test_full_walkthrough_offline(phones, enrolment):
+def test_full_walkthrough_offline(phones, enrolment, server_rows):
     phone = phones()
     phone.join("Ana's phone")
     phone.wait_sw()

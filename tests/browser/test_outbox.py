@@ -8,8 +8,6 @@ from playwright.sync_api import expect
 
 from healthwise.assessments.models import ActionItem, Answer, Assessment
 
-from .conftest import server_rows
-
 LONG = "Repair the sluice room door and fit a lock; " * 30  # about 1,300 characters
 
 
@@ -33,7 +31,7 @@ def card_says(phone, text):
     expect(phone.page.get_by_role("region", name="Sync status").locator(".q")).to_have_text(text)
 
 
-def test_a_change_the_server_fails_on_is_set_aside_and_can_be_discarded(phones):
+def test_a_change_the_server_fails_on_is_set_aside_and_can_be_discarded(phones, server_rows):
     # No service worker: every request comes from the page, where the route sees it.
     phone = phones(service_workers="block")
     phone.join()
@@ -84,7 +82,7 @@ def test_a_change_the_server_fails_on_is_set_aside_and_can_be_discarded(phones):
     phone.assert_no_errors()
 
 
-def test_changes_wait_behind_a_participant_the_server_fails_on(phones):
+def test_changes_wait_behind_a_participant_the_server_fails_on(phones, server_rows):
     """Its answers are not sent (the server would refuse them) until it goes through."""
     phone = phones(service_workers="block")
     phone.join()
@@ -157,7 +155,7 @@ def test_limits_come_from_the_server_and_hold_offline(phones):
     phone.assert_no_errors()
 
 
-def test_a_rejected_create_takes_the_fix_and_the_card_never_says_all_sent(phones):
+def test_a_rejected_create_takes_the_fix_and_the_card_never_says_all_sent(phones, server_rows):
     """The phone's limits are older than the server's: the server rejects the action."""
     phone = phones()
     phone.context.route("**/api/v1/limits", lambda route: route.fulfill(json={
@@ -192,7 +190,7 @@ def test_a_rejected_create_takes_the_fix_and_the_card_never_says_all_sent(phones
     phone.assert_no_errors()
 
 
-def test_a_cursor_the_server_never_issued_is_dropped(phones):
+def test_a_cursor_the_server_never_issued_is_dropped(phones, server_rows):
     ana, ben = phones(), phones()
     ana.join()
     ben.join()

@@ -5,8 +5,6 @@ import json
 
 from healthwise.assessments.models import Response
 
-from .conftest import server_rows
-
 
 def test_one_id_two_types_stay_two_records(phones):
     """Even if the server sent a record of another type with the id of one of ours."""
@@ -87,7 +85,7 @@ READ_ALL = """async () => {
 }"""
 
 
-def test_upgrade_from_the_store_keyed_by_id_loses_nothing(phones):
+def test_upgrade_from_the_store_keyed_by_id_loses_nothing(phones, server_rows):
     phone = phones(service_workers="block")
     phone.join()
     phone.wait_checklist()

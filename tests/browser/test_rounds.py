@@ -5,10 +5,8 @@ from playwright.sync_api import expect
 
 from healthwise.assessments.models import Assessment, Response
 
-from .conftest import server_rows
 
-
-def test_double_tap_on_start_the_round_makes_one_round(phones):
+def test_double_tap_on_start_the_round_makes_one_round(phones, server_rows):
     phone = phones()
     phone.join()
     phone.goto("/round/new")
@@ -22,7 +20,7 @@ def test_double_tap_on_start_the_round_makes_one_round(phones):
     phone.assert_no_errors()
 
 
-def test_double_tap_on_start_my_checklist_makes_one_participant(phones):
+def test_double_tap_on_start_my_checklist_makes_one_participant(phones, server_rows):
     phone = phones()
     phone.join()
     aid = phone.start_round()
@@ -48,7 +46,7 @@ def test_double_tap_on_start_my_checklist_makes_one_participant(phones):
     phone.assert_no_errors()
 
 
-def test_closing_and_removing_a_round_ask_first(phones):
+def test_closing_and_removing_a_round_ask_first(phones, server_rows):
     phone = phones()
     phone.join()
     aid = phone.start_round("Started by mistake")

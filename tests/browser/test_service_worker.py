@@ -7,8 +7,6 @@ import re
 from healthwise.assessments.models import Answer
 from healthwise.pwa import views as pwa_views
 
-from .conftest import server_rows
-
 CACHE_PATHS = """async (name) => {
   const names = name ? [name] : await caches.keys();
   const keys = (await Promise.all(names.map(async (n) => (await caches.open(n)).keys()))).flat();
@@ -47,7 +45,7 @@ def test_service_worker_precaches_the_shell_and_serves_it_offline(phones):
     phone.assert_no_errors()
 
 
-def test_new_version_takes_over_without_losing_data(phones, monkeypatch):
+def test_new_version_takes_over_without_losing_data(phones, monkeypatch, server_rows):
     phone = phones()
     phone.join()
     phone.wait_sw()
@@ -78,7 +76,7 @@ def test_new_version_takes_over_without_losing_data(phones, monkeypatch):
     phone.assert_no_errors()
 
 
-def test_without_service_worker_data_is_kept_and_synced(phones):
+def test_without_service_worker_data_is_kept_and_synced(phones, server_rows):
     phone = phones(lan=True)
     phone.join()
     assert phone.page.evaluate("[window.isSecureContext, 'serviceWorker' in navigator]") == [

@@ -2,12 +2,6 @@
 
 import json
 
-from healthwise.devices.models import DeviceToken
-from healthwise.devices.service import revoke
-from healthwise.extensions import db
-
-from .conftest import server_rows
-
 
 def test_export_and_sign_out_warns_about_unsent_changes(phones):
     phone = phones()
@@ -34,15 +28,13 @@ def test_export_and_sign_out_warns_about_unsent_changes(phones):
     phone.assert_no_errors()
 
 
-def test_phone_signed_out_by_the_server_keeps_unsent_data(phones):
+def test_phone_signed_out_by_the_server_keeps_unsent_data(phones, revoke_every_token):
     phone = phones()
     phone.join()
     phone.wait_checklist()
     phone.set_offline(True)
     phone.start_round("Made before the token was revoked")
-    for token in server_rows(DeviceToken):
-        revoke(token)
-    db.session.commit()
+    revoke_every_token()
     phone.set_offline(False)
     phone.goto("/")
     phone.page.get_by_role("heading", name="This phone was signed out").wait_for()

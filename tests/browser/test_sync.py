@@ -2,10 +2,8 @@
 
 from healthwise.assessments.models import Answer, Assessment, Response
 
-from .conftest import server_rows
 
-
-def test_two_phones_answer_the_same_round_offline(phones):
+def test_two_phones_answer_the_same_round_offline(phones, server_rows):
     ana, ben = phones(), phones()
     ana.join("Ana's phone")
     ben.join("Ben's phone")
@@ -52,7 +50,7 @@ def test_two_phones_answer_the_same_round_offline(phones):
     ben.assert_no_errors()
 
 
-def test_conflict_is_shown_to_discuss_and_resolved(phones):
+def test_conflict_is_shown_to_discuss_and_resolved(phones, server_rows):
     """Two phones set one field offline: the loser is "to discuss"; a pick resolves it."""
     ana, ben = phones(), phones()
     ana.join()

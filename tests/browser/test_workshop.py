@@ -4,18 +4,19 @@ from datetime import date, timedelta
 
 from healthwise.assessments.models import Answer, Assessment
 
-from .conftest import PhoneApp, server_rows
+from .conftest import PhoneApp
 
 
-def test_a_participant_joins_a_workshop_and_practises_a_round(browser, live_server,
-                                                             make_workshop):
+def test_a_participant_joins_a_workshop_and_practises_a_round(app, browser, live_server,
+                                                             make_workshop, server_rows):
     from healthwise.devices.service import create_enrolment_code
     from healthwise.extensions import db
 
     workshop = make_workshop("Mombasa training", starts_on=date.today())
     practice_id = workshop.facility_id
-    _, code = create_enrolment_code(practice_id, uses=100, ttl=timedelta(hours=1))
-    db.session.commit()
+    with app.app_context():
+        _, code = create_enrolment_code(practice_id, uses=100, ttl=timedelta(hours=1))
+        db.session.commit()
     phone = PhoneApp(browser, live_server, code)
     try:
         phone.join("Participant 7")
