@@ -393,11 +393,25 @@ def test_the_security_doc_says_what_the_matrix_holds(heading, columns, kinds):
             assert cell == expected, f"{method} {path}, {column}: {cell!r}, not {expected!r}"
 
 
-def test_the_matrix_is_large():
-    cases = sum(len(ROLES) * len(POLICIES[(m, e)].objects) for m, _, e in ROUTES
-                if (m, e) in POLICIES)
-    assert cases >= len(ROUTES) * len(ROLES)
-    print(f"access matrix: {len(ROUTES)} routes x {len(ROLES)} roles -> {cases} requests")
+@pytest.mark.parametrize("method, rule, endpoint", ROUTES,
+                         ids=[f"{m} {r}" for m, r, _ in ROUTES])
+def test_the_matrix_tries_every_route_with_every_kind_of_object(method, rule, endpoint):
+    """A route that names an object in its URL is tried, by every role, with an object of a
+    side the caller reaches, one it does not, one that does not exist and one that cannot."""
+    policy = POLICIES[(method, endpoint)]
+    variables = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+    if not variables and policy.param is None:
+        assert policy.objects == (None,)
+        return
+    assert policy.param is not None, f"{rule}: the matrix tries no object id"
+    assert not variables or policy.param in variables
+    assert policy.objects == policy.sides
+    assert {"missing", "huge"} <= set(policy.sides)
+    real = set(policy.sides) & policy.reach
+    assert len(real) >= 2, f"{rule}: tried with {sorted(real)} only"
+    reached = {side for role in ROLES for side in real & policy.reaches(role)}
+    unreached = {side for role in ROLES for side in real - policy.reaches(role)}
+    assert reached and unreached, f"{rule}: no role is both let in and kept out"
 
 
 def _text(response) -> str:
