@@ -238,7 +238,7 @@ def write_sets(draw):
             for seq in seqs]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_any_arrival_order_ends_in_the_same_entry_and_conflicts(data):
     writes = data.draw(write_sets())
