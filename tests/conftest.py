@@ -17,6 +17,7 @@ fixed secret key; the translation catalogues are compiled when they are missing 
 older than their sources.
 """
 
+import atexit
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ from sqlalchemy import func, select, text
 
 INSTANCE_DIR = Path(tempfile.mkdtemp(prefix="healthwise-test-instance-"))
 os.environ["HEALTHWISE_INSTANCE_DIR"] = str(INSTANCE_DIR)
+atexit.register(shutil.rmtree, INSTANCE_DIR, ignore_errors=True)  # also when a script imports it
 
 from healthwise import create_app  # noqa: E402  (reads HEALTHWISE_INSTANCE_DIR)
 from healthwise.extensions import db  # noqa: E402
@@ -44,10 +46,6 @@ TEST_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "DEMO_DATA": False,
 }
-
-
-def pytest_unconfigure(config):
-    shutil.rmtree(INSTANCE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
