@@ -79,8 +79,13 @@ class SQLiteStorage(Storage):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             # Counters need no fsync at each hit: WAL with synchronous=NORMAL stays
-            # consistent through a crash and may at worst forget the last hits.
-            conn.execute("PRAGMA journal_mode=WAL")
+            # consistent through a crash and may at worst forget the last hits. Asking
+            # for WAL on every new connection failed now and then with "database is
+            # locked" while many threads started at once (seen under load in the tests);
+            # the file stays in WAL once switched, so only a connection that finds it
+            # otherwise asks.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(SCHEMA)
             local.conn, local.pid = conn, os.getpid()
