@@ -1,5 +1,8 @@
 """Plan endpoints: ranking with reasons, follow-up comparison, PDF in every language."""
 
+import io
+import unicodedata
+
 import pytest
 from pypdf import PdfReader
 
@@ -7,14 +10,14 @@ from healthwise.config import LANGUAGES
 from tests.conftest import Phone, new_id
 
 
-def committee_round(phone, votes, kind="baseline", previous_id=None):
+def committee_round(phone, votes, kind="baseline", previous_id=None, title="Walk-through"):
     """Create a round whose participants answer as ``votes`` says; return its id.
 
     :param votes: one dict per participant: {checkpoint_id: (action, priority)}.
     """
     assessment_id = new_id()
     fields = {"facility_id": phone.facility.id, "checklist_id": "healthwise",
-              "checklist_version": 1, "title": "Walk-through", "kind": kind,
+              "checklist_version": 1, "title": title, "kind": kind,
               "started_on": "2026-11-20"}
     if previous_id:
         fields["previous_id"] = previous_id
@@ -112,3 +115,127 @@ def test_pdf_renders_past_the_servers_slots_wait_then_get_503(app, phone):
     assert busy.get_json()["error"]["code"] == "busy"
     assert "busy" in busy.get_json()["error"]["message"]
     assert get(phone, path).status_code == 200  # free again
+
+
+def add_item(phone, assessment_id, checkpoint_id, **fields):
+    item_id = new_id()
+    results = phone.sync([phone.change("action_item", item_id, {
+        "assessment_id": assessment_id, "checkpoint_id": checkpoint_id,
+        "action": f"Act on {checkpoint_id}", **fields})])["results"]
+    assert results[0]["status"] == "applied"
+    return item_id
+
+
+def pdf_table_numbers(data: bytes) -> list[str]:
+    """Return the numbers printed in the first column of the action table, top to bottom."""
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        if text.strip().isdigit() and x < 70:
+            found.append(text.strip())
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_plan_numbers_items_1_to_n_in_the_order_shown(phone):
+    baseline = committee_round(phone, [{"HZ-01": ("yes", True), "HZ-02": ("yes", False)}])
+    carried = add_item(phone, baseline, "HZ-02", status="planned", rank=1)
+    follow_up = committee_round(phone, [{"HZ-01": ("yes", True)}], kind="follow_up",
+                                previous_id=baseline)
+    # The phone's ranks repeat and go missing: 1, 1, none.
+    first = add_item(phone, follow_up, "HZ-01", status="planned", rank=1)
+    second = add_item(phone, follow_up, "IC-01", status="planned", rank=1)
+    unranked = add_item(phone, follow_up, "ER-01", status="planned")
+    body = get(phone, f"/api/v1/assessments/{follow_up}/plan").get_json()
+    assert [(i["id"], i["number"]) for i in body["items"]] == [(first, 1), (second, 2),
+                                                               (unranked, 3)]
+    assert [(i["id"], i["number"]) for i in body["carried_forward"]] == [(carried, 4)]
+    pdf = get(phone, f"/api/v1/assessments/{follow_up}/plan.pdf").data
+    assert pdf_table_numbers(pdf) == ["1", "2", "3", "4"]
+
+
+def test_an_open_action_is_never_already_good(phone):
+    # Nobody proposes action on ER-01 or IC-01, but the committee took up both.
+    votes = [{"ER-01": ("no", False), "IC-01": ("no", False), "WT-01": ("no", False)}] * 2
+    assessment_id = committee_round(phone, votes)
+    add_item(phone, assessment_id, "ER-01", status="in_progress", rank=1)
+    add_item(phone, assessment_id, "IC-01", status="planned", rank=2)
+    add_item(phone, assessment_id, "WT-01", status="done", rank=3)
+    body = get(phone, f"/api/v1/assessments/{assessment_id}/plan").get_json()
+    assert [a["checkpoint_id"] for a in body["achievements"]] == ["WT-01"]
+    pdf = get(phone, f"/api/v1/assessments/{assessment_id}/plan.pdf").data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    good = text.split("What is already good", 1)[1]
+    assert "WT-01" in good and "ER-01" not in good and "IC-01" not in good
+
+
+def test_a_module_nobody_answered_is_not_answered(phone):
+    baseline = committee_round(phone, [{"VH-01": ("yes", False), "VH-02": ("no", False),
+                                        "HZ-01": ("yes", False)}])
+    follow_up = committee_round(phone, [{"HZ-01": ("no", False)}], kind="follow_up",
+                                previous_id=baseline)
+    body = get(phone, f"/api/v1/assessments/{follow_up}/plan?lang=fr").get_json()
+    violence = next(m for m in body["modules"] if m["id"] == "violence")
+    assert violence["share"] is None and violence["previous_share"] == 0.5
+    response = get(phone, f"/api/v1/assessments/{follow_up}/plan.pdf?lang=fr")
+    text = "".join(page.extract_text() for page in PdfReader(
+        io.BytesIO(response.data)).pages)
+    assert "sans réponse" in text
+
+
+def test_overdue_items_stand_out_in_the_json_and_the_pdf(phone):
+    baseline = committee_round(phone, [{"HZ-02": ("yes", False)}])
+    late_carried = add_item(phone, baseline, "HZ-02", status="in_progress", rank=1,
+                            due_on="2020-01-31")
+    follow_up = committee_round(phone, [{"HZ-01": ("yes", True)}], kind="follow_up",
+                                previous_id=baseline)
+    late = add_item(phone, follow_up, "HZ-01", status="planned", rank=1, due_on="2020-02-01")
+    done_late = add_item(phone, follow_up, "IC-01", status="done", rank=2, due_on="2020-02-01")
+    later = add_item(phone, follow_up, "ER-01", status="planned", rank=3, due_on="2999-01-01")
+    undated = add_item(phone, follow_up, "WT-01", status="planned", rank=4)
+    body = get(phone, f"/api/v1/assessments/{follow_up}/plan").get_json()
+    overdue = {i["id"]: i["overdue"] for i in [*body["items"], *body["carried_forward"]]}
+    assert overdue == {late: True, done_late: False, later: False, undated: False,
+                       late_carried: True}
+    for lang, word in (("en", "Overdue"), ("fr", "En retard"), ("ar", "متأخر")):
+        response = get(phone, f"/api/v1/assessments/{follow_up}/plan.pdf?lang={lang}")
+        text = unicodedata.normalize("NFKC", "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(
+                response.data)).pages))
+        assert text.count(word) == 2, lang
+
+
+@pytest.mark.parametrize(("facility", "title", "lang", "ascii_name", "real_name"), [
+    ("Riverside Health Centre", "Baseline 2026", "fr",
+     "Riverside-Health-Centre_Baseline-2026_2026-11-20_fr.pdf", None),
+    ("Centre de santé Léo", "Suivi n°2", "fr",
+     "Centre-de-sante-Leo_Suivi-n-2_2026-11-20_fr.pdf",
+     "Centre-de-santé-Léo_Suivi-n-2_2026-11-20_fr.pdf"),
+    ("مركز صحي الزرقاء", "الجولة الأولى", "ar",
+     "action-plan_2026-11-20_ar.pdf", "مركز-صحي-الزرقاء_الجولة-الأولى_2026-11-20_ar.pdf"),
+])
+def test_pdf_is_named_after_facility_round_and_date(client, make_facility, make_token, facility,
+                                                    title, lang, ascii_name, real_name):
+    from email.message import EmailMessage
+    from urllib.parse import unquote
+
+    place = make_facility(facility)
+    phone = Phone(client, place, make_token(place))
+    assessment_id = committee_round(phone, [{"HZ-01": ("yes", True)}], title=title)
+    response = get(phone, f"/api/v1/assessments/{assessment_id}/plan.pdf?lang={lang}")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.isascii()
+    message = EmailMessage()
+    message["Content-Disposition"] = disposition
+    params = dict(message["Content-Disposition"].params)
+    assert message.get_content_disposition() == "attachment"
+    if real_name is None:
+        assert params["filename"] == ascii_name and "filename*" not in disposition
+    else:
+        # RFC 6266: filename for every browser, filename* (RFC 5987) with the real name.
+        assert f'filename="{ascii_name}"' in disposition
+        encoded = disposition.split("filename*=UTF-8''", 1)[1]
+        assert unquote(encoded) == real_name

@@ -31,7 +31,11 @@ class ChartRow:
 
 @dataclass(frozen=True, slots=True)
 class ActionItem:
-    """One row of the prioritised action plan."""
+    """One row of the prioritised action plan.
+
+    ``rank`` is the row's number as printed, 1..n in the order shown; ``overdue``
+    says the item is still open and its due date has passed.
+    """
 
     rank: int
     checkpoint_id: str
@@ -41,6 +45,7 @@ class ActionItem:
     due: str = ""
     cost: str = ""
     status: str = ""
+    overdue: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,19 @@ class ReasonedSuggestionSchema(SuggestionSchema):
                             metadata={"description": "Why it ranks here, in the language asked"})
 
 
+class PlanItemSchema(PulledRecordSchema):
+    """An action item as the plan lists it: the synced record, its number, overdue or not."""
+
+    number = fields.Integer(required=True, metadata={"description": (
+        "The item's number in the plan, 1..n in the order shown (the PDF prints the same): "
+        "this round's items by their rank (a missing rank last, equal ranks in the order "
+        "created), then the items carried forward. The phone-set rank may repeat or be "
+        "missing; this number never does")})
+    overdue = fields.Boolean(required=True, metadata={"description": (
+        "True when the item is still open (planned or in progress) and its due date "
+        "(due_on) is before the server's today; healthwise.plans.actions.is_overdue")})
+
+
 class AchievementSchema(Schema):
     checkpoint_id = fields.String(required=True)
     module_id = fields.String(required=True)
@@ -36,9 +49,13 @@ class PlanModuleSchema(Schema):
     title = fields.String(required=True)
     share = fields.Float(allow_none=True, required=True,
                          metadata={"description": "Share of answered checkpoints that need "
-                                                  "action"})
+                                                  "action; null when nobody answered any "
+                                                  "checkpoint of the module (show \"not "
+                                                  "answered\", never 0 %)"})
     previous_share = fields.Float(allow_none=True, required=True,
-                                  metadata={"description": "The same in the previous round"})
+                                  metadata={"description": "The same in the previous round; "
+                                                           "null when there is none or "
+                                                           "nobody answered the module"})
 
 
 class PlanSchema(Schema):
@@ -48,10 +65,13 @@ class PlanSchema(Schema):
     kind = fields.String(required=True)
     participants = fields.Integer(required=True)
     suggested = fields.List(fields.Nested(ReasonedSuggestionSchema), required=True)
-    achievements = fields.List(fields.Nested(AchievementSchema), required=True)
+    achievements = fields.List(fields.Nested(AchievementSchema), required=True, metadata={
+        "description": "Answered checkpoints nobody proposes action on, leaving out any "
+                       "that an open action item (this round's or carried forward) is about"})
     modules = fields.List(fields.Nested(PlanModuleSchema), required=True)
-    items = fields.List(fields.Nested(PulledRecordSchema), required=True,
-                        metadata={"description": "This round's action items"})
-    carried_forward = fields.List(fields.Nested(PulledRecordSchema), required=True, metadata={
-        "description": "The previous round's open action items not taken into this one"})
+    items = fields.List(fields.Nested(PlanItemSchema), required=True, metadata={
+        "description": "This round's action items, in the order shown (numbers 1..k)"})
+    carried_forward = fields.List(fields.Nested(PlanItemSchema), required=True, metadata={
+        "description": "The previous round's open action items not taken into this one, "
+                       "numbered on after this round's (k+1..n)"})
 

@@ -4,6 +4,8 @@ The ranking and the PDF are pure (``priority.py``, ``pdf``); this module only
 gathers their input, scoped to what the caller may see.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,11 +17,10 @@ from healthwise.assessments.models import ActionItem, Answer, Assessment, Respon
 from healthwise.assessments.pull import record_to_wire
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
-from healthwise.plans import priority
+from healthwise.plans import actions, priority
 from healthwise.plans.document import AchievementLine, ChartRow, PlanDocument
 from healthwise.plans.document import ActionItem as PlanLine
 
-OPEN_STATUSES = ("planned", "in_progress")
 # The method suggests checking again some months later.
 REVIEW_AFTER = timedelta(days=180)
 
@@ -72,9 +73,11 @@ def load_round(assessment_id: str, scope: Scope, depth: int = 1) -> Round | None
                 "action": answer["action"], "priority": answer["priority"],
                 "remark": answer["remark"]}
     items_table = ActionItem.__table__
-    items = [record_to_wire("action_item", dict(row)) for row in db.session.execute(
+    # Ordered in Python: SQLite sorts a missing rank first, PostgreSQL last.
+    rows = db.session.execute(
         select(items_table).where(items_table.c.assessment_id == assessment_id)
-        .order_by(items_table.c.rank, items_table.c.created_at)).mappings()]
+        .order_by(items_table.c.created_at, items_table.c.id)).mappings()
+    items = actions.display_order(record_to_wire("action_item", dict(row)) for row in rows)
     previous = None
     if depth > 0 and assessment["previous_id"]:
         previous = load_round(assessment["previous_id"], scope, depth - 1)
@@ -88,7 +91,7 @@ def carried_forward(round_: Round) -> list[dict]:
         return []
     taken = {item["fields"]["checkpoint_id"] for item in round_.items}
     return [item for item in round_.previous.items
-            if item["fields"]["status"] in OPEN_STATUSES
+            if actions.is_open(item["fields"])
             and item["fields"]["checkpoint_id"] not in taken]
 
 
@@ -102,13 +105,38 @@ def _modules(round_: Round, checklist) -> tuple[list, dict, dict]:
     return shares, before, {m["id"]: m["title"] for m in checklist["modules"]}
 
 
-def plan_json(round_: Round, checklist, gettext, ngettext) -> dict:
+def achievements(round_: Round, checklist) -> list[priority.Achievement]:
+    """Return what is already good in a round, leaving out what an open action is about.
+
+    A checkpoint with an action planned or in progress (this round's or one carried
+    forward) is not yet good, whatever the answers say.
+    """
+    pending = actions.open_checkpoints([*round_.items, *carried_forward(round_)])
+    return [a for a in priority.achievements(checklist, round_.responses)
+            if a.checkpoint_id not in pending]
+
+
+def plan_lines(round_: Round, today: date) -> list[dict]:
+    """Return the plan's action items as shown, numbered 1..n, each marked overdue or not.
+
+    This round's items come first, by their rank, then those carried forward.
+
+    :param today: the day against which due dates are overdue.
+    """
+    return [{**item, "number": number, "overdue": actions.is_overdue(item["fields"], today)}
+            for number, item in actions.numbered(round_.items, carried_forward(round_))]
+
+
+def plan_json(round_: Round, checklist, gettext, ngettext, today: date | None = None) -> dict:
     """Return the plan of a round for the API: suggestions with reasons, items, modules.
 
     :param checklist: the localised checklist dict (module titles in the reader's language).
+    :param today: the day due dates are compared with (the server's today by default).
     """
     suggestions = priority.prioritise(checklist, round_.responses)
     shares, before, titles = _modules(round_, checklist)
+    lines = plan_lines(round_, today or date.today())
+    n_items = len(round_.items)
     return {
         "assessment_id": round_.assessment["id"],
         "kind": round_.assessment["kind"],
@@ -119,36 +147,38 @@ def plan_json(round_: Round, checklist, gettext, ngettext) -> dict:
             "n_priority": s.n_priority, "severity": s.severity, "cost": s.cost,
             "score": round(s.score, 2), "reasons": priority.describe(s, gettext, ngettext),
         } for s in suggestions],
-        "achievements": priority.achievements(checklist, round_.responses),
+        "achievements": achievements(round_, checklist),
         "modules": [{"id": s.module_id, "title": titles.get(s.module_id, s.module_id),
                      "share": s.share, "previous_share": before.get(s.module_id)}
                     for s in shares],
-        "items": round_.items,
-        "carried_forward": carried_forward(round_),
+        "items": lines[:n_items],
+        "carried_forward": lines[n_items:],
     }
 
 
-def plan_document(round_: Round, checklist, lang: str) -> PlanDocument:
+def plan_document(round_: Round, checklist, lang: str, today: date | None = None
+                  ) -> PlanDocument:
     """Return the printable plan of a round, with its text in the reader's language.
 
     :param checklist: the localised checklist dict.
     :param lang: the reader's language, for dates.
+    :param today: the day due dates are compared with (the server's today by default).
     """
+    today = today or date.today()
     checkpoints = {cp["id"]: cp for m in checklist["modules"] for cp in m["checkpoints"]}
     shares, before, titles = _modules(round_, checklist)
-    items = [*round_.items, *carried_forward(round_)]
     lines = []
-    for number, item in enumerate(items, start=1):
-        fields = item["fields"]
+    for line in plan_lines(round_, today):
+        fields = line["fields"]
         checkpoint = checkpoints.get(fields["checkpoint_id"] or "")
         lines.append(PlanLine(
-            rank=fields["rank"] or number,
+            rank=line["number"],
             checkpoint_id=fields["checkpoint_id"] or "",
             checkpoint_text=checkpoint["action"] if checkpoint else "",
             action=fields["action"] or "", responsible=fields["responsible"] or "",
             due=_date(fields["due_on"], lang), cost=fields["cost"] or "",
-            status=fields["status"] or ""))
-    started = _parse_date(round_.assessment["started_on"]) or date.today()
+            status=fields["status"] or "", overdue=line["overdue"]))
+    started = _parse_date(round_.assessment["started_on"]) or today
     return PlanDocument(
         facility=round_.facility.name,
         # A workshop's practice facility is in no district.
@@ -162,12 +192,40 @@ def plan_document(round_: Round, checklist, lang: str) -> PlanDocument:
         items=tuple(lines),
         achievements=tuple(AchievementLine(a.checkpoint_id,
                                            checkpoints[a.checkpoint_id]["action"])
-                           for a in priority.achievements(checklist, round_.responses)
+                           for a in achievements(round_, checklist)
                            if a.checkpoint_id in checkpoints),
         next_review=format_date(started + REVIEW_AFTER, "long", locale=lang),
-        generated_at=format_date(date.today(), "long", locale=lang),
+        generated_at=format_date(today, "long", locale=lang),
         checklist_title=checklist["title"],
     )
+
+
+def pdf_filename(round_: Round, lang: str, ascii_only: bool = False) -> str:
+    """Name a round's PDF after its facility, its round and its date, and the language.
+
+    ``Riverside-Health-Centre_Baseline-2026_2026-09-14_fr.pdf``: words joined by
+    hyphens, the parts by underscores. The date is the round's (the one the PDF's
+    header shows), in ISO form so that files sort by it.
+
+    :param lang: the PDF's language.
+    :param ascii_only: keep only ASCII letters and digits (accents dropped, other
+        scripts left out), for the ``filename`` that every browser reads; a name left
+        empty becomes "action-plan".
+    """
+    day = _parse_date(round_.assessment["started_on"]) or date.today()
+    parts = [_slug(round_.facility.name, ascii_only),
+             _slug(round_.assessment["title"] or "", ascii_only)]
+    named = [part for part in parts if part] or ["action-plan"]
+    return "_".join([*named, day.isoformat(), lang]) + ".pdf"
+
+
+def _slug(text: str, ascii_only: bool) -> str:
+    """Keep a name's letters and digits, words joined by hyphens (never a path or quote)."""
+    words = re.split(r"[\W_]+", unicodedata.normalize("NFC", text))
+    if ascii_only:
+        words = [unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+                 for word in words]
+    return "-".join(word for word in words if word)[:60].strip("-")
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -1,6 +1,7 @@
 """Plan API: the suggested ranking with reasons, and the printable PDF."""
 
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Response, current_app, g
 
@@ -32,6 +33,13 @@ def _checklist(round_: service.Round, lang: str) -> dict:
     if checklist is None:
         raise Conflict("This round uses a checklist this server lacks.", "unknown_checklist")
     return checklist.localised(lang)
+
+
+def _attachment(ascii_name: str, name: str) -> str:
+    """Say "download as": an ASCII name, and the real one as RFC 6266/5987 ``filename*``."""
+    if name == ascii_name:
+        return f'attachment; filename="{ascii_name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/assessments/<uuid:assessment_id>/plan")
@@ -67,7 +75,7 @@ def plan_pdf(assessment_id, lang: str):
     with render_slot(Path(current_app.instance_path), current_app.config["PDF_RENDER_SLOTS"],
                      current_app.config["PDF_RENDER_WAIT"]):
         pdf = render_plan(document, lang, gettext, ngettext)
-    filename = f"action-plan-{str(assessment_id)[:8]}-{lang}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": _attachment(service.pdf_filename(round_, lang, ascii_only=True),
+                                           service.pdf_filename(round_, lang)),
         "Cache-Control": "no-store"})

@@ -53,7 +53,7 @@ def scale(width: float, rtl: bool, percent: Callable[[float], str]) -> Drawing:
 
 def bars(
     row: ChartRow, width: float, follow_up: bool, rtl: bool, percent: Callable[[float], str]
-) -> Drawing:
+) -> list[Drawing | None]:
     """Draw one module's bar (two for a follow-up: before, then now) with their values.
 
     :param row: the module's shares, now and in the previous round.
@@ -61,15 +61,33 @@ def bars(
     :param follow_up: whether the chart compares with a previous round.
     :param rtl: whether bars grow from the right.
     :param percent: formats a share as a percentage in the plan's language.
+    :returns: one drawing a bar, top to bottom; ``None`` where the round has no share
+        (nobody answered the module), for the caller to say so in words.
     """
-    usable = width - _LABEL_ROOM
     shown = (
         [(row.previous, BAR_BEFORE), (row.share, BAR_NOW)]
         if follow_up
         else [(row.share, BAR_NOW)]
     )
     bar_height, gap = (6.5, 2) if follow_up else (9, 0)
-    height = len(shown) * bar_height + (len(shown) - 1) * gap + 4
+    return [
+        None if share is None else _bar(share, colour, width, bar_height, gap, rtl, percent)
+        for share, colour in shown
+    ]
+
+
+def _bar(
+    share: float,
+    colour: Color,
+    width: float,
+    bar_height: float,
+    gap: float,
+    rtl: bool,
+    percent: Callable[[float], str],
+) -> Drawing:
+    """Draw one bar with its value, over the chart's grid."""
+    usable = width - _LABEL_ROOM
+    height = bar_height + gap + 2
     drawing = blank_drawing(width, height)
     for tick_share in (0.25, 0.5, 0.75):
         x = _tick_x(tick_share, usable, width, rtl)
@@ -78,26 +96,23 @@ def bars(
         )
     axis = width if rtl else 0
     drawing.add(Line(axis, 0, axis, height, strokeColor=MUTED, strokeWidth=0.6))
-    y = height - 2 - bar_height
-    for share, colour in shown:
-        if share is not None:
-            x, length = _bar_x(share, usable, rtl)
-            if rtl:
-                x += width - usable
-            drawing.add(Rect(x, y, length, bar_height, fillColor=colour, strokeColor=None))
-            label_x = x - 3 if rtl else x + length + 3
-            drawing.add(
-                String(
-                    label_x,
-                    y + bar_height / 2 - 2.4,
-                    percent(share),
-                    fontName=SANS_BOLD if colour is BAR_NOW else SANS,
-                    fontSize=7,
-                    fillColor=INK if colour is BAR_NOW else MUTED,
-                    textAnchor="end" if rtl else "start",
-                )
-            )
-        y -= bar_height + gap
+    y = (height - bar_height) / 2
+    x, length = _bar_x(share, usable, rtl)
+    if rtl:
+        x += width - usable
+    drawing.add(Rect(x, y, length, bar_height, fillColor=colour, strokeColor=None))
+    label_x = x - 3 if rtl else x + length + 3
+    drawing.add(
+        String(
+            label_x,
+            y + bar_height / 2 - 2.4,
+            percent(share),
+            fontName=SANS_BOLD if colour is BAR_NOW else SANS,
+            fontSize=7,
+            fillColor=INK if colour is BAR_NOW else MUTED,
+            textAnchor="end" if rtl else "start",
+        )
+    )
     return drawing
 
 

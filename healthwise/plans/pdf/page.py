@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
-from healthwise.plans.document import PlanDocument
+from healthwise.plans.document import ActionItem, PlanDocument
 from healthwise.plans.pdf.drawings import bars, scale, swatch, tick
 from healthwise.plans.pdf.flowables import BidiText, CachedParagraph
 from healthwise.plans.pdf.fonts import SANS, SANS_BOLD
@@ -33,6 +33,8 @@ from healthwise.plans.pdf.styles import (
     KICKER,
     LABEL,
     MAX_ROW_HEIGHT,
+    NOT_ANSWERED,
+    OVERDUE,
     RULE,
     SMALL,
     TITLE,
@@ -217,15 +219,19 @@ class Renderer:
     def chart(self) -> list[Flowable]:
         """Build the bar chart: per module, the share of checkpoints where action is proposed."""
         _ = self._
-        rows = [row for row in self.doc.chart if row.share is not None or row.previous is not None]
-        if not rows:
+        rows = list(self.doc.chart)
+        if all(row.share is None and row.previous is None for row in rows):
             return []
         follow_up = any(row.previous is not None for row in rows)
         label_width = FRAME_WIDTH * 0.36
         bar_width = FRAME_WIDTH - label_width
         data = [self.row([Spacer(0, 0), scale(bar_width, self.rtl, self.percent)])]
         for row in rows:
-            drawn = bars(row, bar_width, follow_up, self.rtl, self.percent)
+            # A module nobody answered says so: no bar would read as 0 %, as progress.
+            drawn = [
+                bar or self.text(_("not answered"), NOT_ANSWERED)
+                for bar in bars(row, bar_width, follow_up, self.rtl, self.percent)
+            ]
             data.append(self.row([self.text(row.title, CELL), drawn]))
         table = Table(data, colWidths=self.row([label_width, bar_width]))
         table.setStyle(
@@ -318,7 +324,7 @@ class Renderer:
                 checkpoint,
                 [self.text(item.action, CELL)],
                 [self.text(item.responsible, CELL)],
-                [self.text(item.due, CELL)],
+                self.due(item),
                 [self.text(self.cost_label(item.cost), CELL)],
                 [self.text(self.status_label(item.status), CELL)],
             ]
@@ -328,7 +334,7 @@ class Renderer:
                 f"{item.checkpoint_id} {item.checkpoint_text}",
                 item.action,
                 item.responsible,
-                item.due,
+                f"{item.due} {_('Overdue')}" if item.overdue else item.due,
                 item.cost,
                 item.status,
             ]
@@ -351,6 +357,13 @@ class Renderer:
                             col_widths=self.row(widths), style=style,
                             h_align="RIGHT" if self.rtl else "LEFT")
         return heading + [table, Spacer(0, 14)]
+
+    def due(self, item: ActionItem) -> list[Flowable]:
+        """Build the due date's cell: an overdue item says so in words, in red and bold."""
+        cell = [self.text(item.due, CELL)]
+        if item.overdue:
+            cell.append(self.text(self._("Overdue"), OVERDUE))
+        return cell
 
     def achievements(self) -> list[Flowable]:
         """List what is already good: HealthWISE builds on achievements."""

@@ -30,6 +30,8 @@ BAR_BEFORE = colors.HexColor("#b7c4c2")
 RULE = colors.HexColor("#c9d3d1")
 ZEBRA = colors.HexColor("#f5f8f7")
 GOOD = colors.HexColor("#2e7d32")
+# Overdue actions: a dark red that keeps 7:1 contrast on white and on the stripes.
+ALERT = colors.HexColor("#b71c1c")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ VALUE = Style(10.5, 13.5, bold=True)
 KICKER = Style(9, 12, bold=True, color=ACCENT)
 TITLE = Style(20, 25, bold=True)
 HEADING = Style(13, 17, bold=True, color=ACCENT)
+OVERDUE = Style(8.5, 11, bold=True, color=ALERT)
+NOT_ANSWERED = Style(7, 9, color=MUTED)
 
 
 def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
