@@ -2,8 +2,9 @@
 
 No Flask: the renderer is pure. Arabic text read back from a PDF comes out
 in presentation forms (shaped glyphs), so it is NFKC-normalised before
-comparing. The Arabic test words avoid lam-alef: that mandatory ligature has
-no Unicode code point of its own and extracts as a private-use character.
+comparing. Glyphs with no character of their own (the halves of lam-alef)
+extract as the letters they stand for, through the fonts' ToUnicode CMaps;
+tests/test_plans_api.py checks the demo plan with pdftotext and pypdf.
 """
 
 from __future__ import annotations
@@ -407,3 +408,21 @@ def test_arabic_name_in_an_english_plan_is_shaped_and_embedded(make_plan):
     pdf = render(make_plan("en", facility="مركز صحي الزرقاء"), "en")
     assert "مركز صحي الزرقاء" in "\n".join(page_texts(pdf))
     assert b"NotoNaskhArabic-Bold" in pdf
+
+
+def test_lam_alef_and_vowel_marks_extract_as_the_letters_put_in(make_plan):
+    # Each of these has a lam-alef ligature, drawn with glyphs outside the font's cmap.
+    words = ("السلامة", "الأساسي", "لإصلاح", "الآلات", "علاجًا")
+    doc = make_plan("ar", facility=" ".join(words), district="لا")
+    pdf = render(doc, "ar")
+    raw = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert not [char for char in raw if 0xE000 <= ord(char) <= 0xF8FF]
+    assert " ".join(words) in " ".join(page_texts(pdf))
+
+
+def test_to_unicode_cmap_maps_a_glyph_to_several_characters():
+    from healthwise.plans.pdf.fonts import to_unicode_cmap
+
+    cmap = to_unicode_cmap("AAAAAA+Font", [0, 0x41, 0xE000], {0xE000: "\u0644\u0627"})
+    assert "<01> <0041>" in cmap and "<02> <06440627>" in cmap
+    assert "3 beginbfchar" in cmap and "<00> <02>" in cmap

@@ -1,6 +1,7 @@
 """Plan endpoints: ranking with reasons, follow-up comparison, PDF in every language."""
 
 import io
+import re
 import unicodedata
 
 import pytest
@@ -239,3 +240,85 @@ def test_pdf_is_named_after_facility_round_and_date(client, make_facility, make_
         assert f'filename="{ascii_name}"' in disposition
         encoded = disposition.split("filename*=UTF-8''", 1)[1]
         assert unquote(encoded) == real_name
+
+
+# What the two extractors give back from an Arabic PDF (poppler 22.12's pdftotext,
+# pypdf 5), seen on the demo plan: pdftotext orders whole lines logically from the
+# glyphs' positions and wraps runs in bidi embedding controls, but puts a vowel mark
+# before the letter it sits on ("ُتستخدم") and moves a space to the other side of
+# an Arabic comma ("العدوى ،مع"); pypdf turns each piece drawn in one font and one
+# direction into logical order with its marks in place, but keeps the pieces of a
+# line in drawing order (left to right). So the test asserts, for every text put
+# in: Latin text whole, with pypdf; every word with its vowel marks, with pypdf;
+# with pdftotext, every word that carries no vowel mark, letters in logical order
+# (found in the text, not as a word: pdftotext may drop the space between an Arabic
+# word and a Latin one, "IC-07افحص").
+# A word with a mark comes out of pdftotext scrambled around it ("علاجًا" gives
+# "عل ًاجا"): reportlab raises a mark with the text rise (Ts), which pdftotext
+# takes for another line.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                       "\u2066\u2067\u2068\u2069"))
+
+
+def folded(text: str) -> str:
+    """Fold text as extracted: NFKC, no bidi controls, one space, no line-end hyphen break."""
+    text = unicodedata.normalize("NFKC", text).translate(BIDI_CONTROLS)
+    return re.sub(r"-\s+", "-", " ".join(text.split()))
+
+
+VOWEL_MARKS = "\u064b-\u065f\u0670"
+
+
+def words(text: str) -> set[str]:
+    """Return a text's words, without the punctuation at their ends."""
+    edges = rf"^[^\w{VOWEL_MARKS}]+|[^\w{VOWEL_MARKS}]+$"
+    return {re.sub(edges, "", word) for word in folded(text).split()} - {""}
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_text_extracted_from_the_demo_pdf_is_the_text_put_in(app, lang):
+    import shutil
+    import subprocess
+
+    from healthwise import demo
+    from healthwise.access.service import Scope
+    from healthwise.checklists.registry import registry
+    from healthwise.extensions import db
+    from healthwise.languages.service import gettext_for
+    from healthwise.plans import service
+    from healthwise.plans.pdf import render_plan
+    from healthwise.plans.pdf.text import bounded
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+    ids = demo.load(registry())
+    db.session.commit()
+    round_ = service.load_round(ids["assessment_id"], Scope(frozenset(ids["facility_ids"])))
+    checklist = registry().get(round_.assessment["checklist_id"]).localised(lang)
+    doc = service.plan_document(round_, checklist, lang)
+    gettext, ngettext = gettext_for(lang)
+    pdf = render_plan(doc, lang, gettext, ngettext)
+    doc = bounded(doc)
+    texts = [doc.facility, doc.district, doc.round_title, *(row.title for row in doc.chart),
+             *(text for item in doc.items
+               for text in (item.checkpoint_text, item.action, item.responsible)),
+             *(line.text for line in doc.achievements),
+             *map(gettext, ("Prioritised action plan", "What is already good", "Action agreed",
+                            "Responsible", "Agreed by the committee", "Chair of the committee",
+                            "Name, signature and date"))]
+    # The lam-alef ligature, once lost ("السمة" for "السلامة"), is among them.
+    assert lang != "ar" or any("لا" in text or "لأ" in text for text in texts)
+    poppler = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
+                             capture_output=True, check=True).stdout.decode()
+    pypdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for extracted in (poppler, pypdf_text):
+        assert not [c for c in extracted if 0xE000 <= ord(c) <= 0xF8FF or c == "\ufffd"]
+    # pdftotext joins a word hyphenated at a line's end without its hyphen.
+    poppler_text, pypdf_words = folded(poppler).replace("-", ""), words(pypdf_text)
+    for text in texts:
+        missing = {word for word in words(text) if not re.search(f"[{VOWEL_MARKS}]", word)
+                   and word.replace("-", "") not in poppler_text}
+        assert not missing, (text, missing)
+        assert words(text) <= pypdf_words, (text, words(text) - pypdf_words)
+        if not re.search("[\u0590-\u08ff]", text):
+            assert folded(text) in folded(pypdf_text), text

@@ -17,6 +17,12 @@ Right to left: reportlab shapes Arabic with uharfbuzz but cannot order it
 goes through :class:`BidiText`: lines break in logical order, then each
 line is ordered (:mod:`.bidi`), shaped and drawn (:mod:`.lines`).
 
+Searchable text: each shaped glyph maps back to the characters it stands for
+in the fonts' ToUnicode CMaps (:class:`.fonts.ShapedTTFont`), so text copied
+or extracted from a PDF is the text put in (in presentation forms, which NFKC
+folds). An ActualText span was tried instead: pypdf ignores it and poppler
+22.12's pdftotext reverses an Arabic one.
+
 The modules, one job each, lowest first:
 
 - :mod:`.text`: clean, escape, detect right-to-left, clip to printable length.

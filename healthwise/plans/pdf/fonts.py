@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeStr
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.pdfbase.ttfonts import SUBSETN, ShapedStr, TTFont, shapeStr
 
 from healthwise.plans.pdf.bidi import reverse_run
 
@@ -32,6 +34,87 @@ _ARABIC_BLOCKS = (
 )
 
 
+# reportlab gives a shaped glyph that no character of the font's cmap maps to
+# (Noto Naskh's lam-alef halves "uniFEDF.rlig" and "_1008", for instance) a code
+# point of the private use area, and its ToUnicode CMap maps the glyph to that
+# code point, so a text extractor reads "السمة" for "السلامة".
+_PRIVATE_USE = range(0xE000, 0xF900)
+
+
+class ShapedTTFont(TTFont):
+    """A TTFont whose ToUnicode CMap maps each shaped glyph back to the text it stands for.
+
+    :func:`shaped` records, for every private-use code point reportlab hands
+    out, the characters of the cluster harfbuzz drew with it (several for a
+    ligature); :meth:`addObjects` writes those into the CMap of every subset
+    that uses one, so that searching, copying and extracting the PDF's text
+    give the letters that were put in.
+    """
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename)
+        # private-use code point -> the characters its glyph stands for
+        self.sources: dict[int, str] = {}
+
+    def addObjects(self, doc: PDFDocument) -> None:  # noqa: N802 - reportlab's name
+        """Write the font's subsets, then give their shaped glyphs their source text."""
+        state = self.state.get(doc)
+        subsets = [list(subset) for subset in state.subsets] if state else []
+        super().addObjects(doc)
+        for number, subset in enumerate(subsets):
+            if not any(code in self.sources for code in subset):
+                continue
+            # The subset's font name, as reportlab's addObjects spells it.
+            base_font = b"".join(
+                (SUBSETN(number), b"+", self.face.name, self.face.subfontNameX)
+            ).decode("pdfdoc")
+            stream = doc.idToObject.get("toUnicodeCMap:" + base_font)
+            if stream is not None:
+                stream.content = to_unicode_cmap(base_font, subset, self.sources)
+
+
+def to_unicode_cmap(font_name: str, subset: list[int], sources: dict[int, str]) -> str:
+    """Make a subset's ToUnicode CMap, each code mapped to the text its glyph stands for.
+
+    Like reportlab's ``makeToUnicodeCMap``, but a destination may hold
+    several characters (UTF-16BE, as the PDF reference allows for ligatures).
+
+    :param font_name: the subset's base font name.
+    :param subset: the code point each code of the subset stands for.
+    :param sources: private-use code points -> their glyphs' source text.
+    """
+
+    def utf16(text: str) -> str:
+        return text.encode("utf-16-be").hex().upper()
+
+    entries = [
+        f"<{code:02X}> <{utf16(sources.get(point) or chr(point))}>"
+        for code, point in enumerate(subset)
+    ]
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        f"<< /Registry ({font_name})",
+        f"/Ordering ({font_name})",
+        "/Supplement 0",
+        ">> def",
+        f"/CMapName /{font_name} def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>",
+        "endcodespacerange",
+        f"{len(subset)} beginbfchar",
+        *entries,
+        "endbfchar",
+        "endcmap",
+        "CMapName currentdict /CMap defineresource pop",
+        "end",
+        "end",
+    ])
+
+
 @functools.cache
 def init_fonts() -> None:
     """Register the bundled TTF fonts with reportlab, once per process.
@@ -42,7 +125,7 @@ def init_fonts() -> None:
     :raises OSError: when a font file is missing from :data:`FONTS_DIR`.
     """
     for name, filename in _FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / filename)))
+        pdfmetrics.registerFont(ShapedTTFont(name, str(FONTS_DIR / filename)))
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD
     )
@@ -109,11 +192,39 @@ def shaped(text: str, font: str, size: float) -> tuple[str, float]:
     """
     result = shapeStr(text, font, size)
     if isinstance(result, ShapedStr):
+        _record_sources(text, result, font)
         width = sum(data.x_advance for data in result.__shapeData__) * size / 1000
         return result, width
     # reportlab hands the text back as it was when shaping changes nothing
     # (or uharfbuzz is missing): it is still in logical order.
     return reverse_run(text), pdfmetrics.stringWidth(text, font, size)
+
+
+def _record_sources(text: str, glyphs: ShapedStr, font: str) -> None:
+    """Note the source text of each private-use glyph reportlab drew, for the ToUnicode CMap.
+
+    harfbuzz numbers each glyph's cluster by the index of its first source
+    character (clusters rise in logical order, whatever the drawing order),
+    so a glyph stands for the characters from its cluster to the next one.
+    The first glyph of a cluster carries its text; reportlab's font keeps one
+    private-use code point a glyph, so a glyph seen again keeps its text.
+    """
+    registered = pdfmetrics.getFont(font)
+    sources = getattr(registered, "sources", None)
+    if sources is None:
+        return
+    data = glyphs.__shapeData__
+    starts = sorted({d.cluster for d in data if 0 <= d.cluster <= len(text)} | {len(text)})
+    seen: set[int] = set()
+    for index in sorted(range(len(data)), key=lambda i: data[i].cluster):
+        code, cluster = ord(glyphs[index]), data[index].cluster
+        if code not in _PRIVATE_USE or code in sources or cluster in seen:
+            seen.add(cluster)
+            continue
+        seen.add(cluster)
+        end = starts[bisect.bisect_right(starts, cluster)] if cluster < len(text) else cluster
+        if cluster < end:
+            sources[code] = text[cluster:end]
 
 
 def measure(text: str, font: str, size: float) -> float:
