@@ -291,11 +291,12 @@ def test_text_extracted_from_the_demo_pdf_is_the_text_put_in(app, lang):
 
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
-    ids = demo.load(registry())
-    db.session.commit()
-    round_ = service.load_round(ids["assessment_id"], Scope(frozenset(ids["facility_ids"])))
-    checklist = registry().get(round_.assessment["checklist_id"]).localised(lang)
-    doc = service.plan_document(round_, checklist, lang)
+    with app.app_context():
+        ids = demo.load(registry())
+        db.session.commit()
+        round_ = service.load_round(ids["assessment_id"], Scope(frozenset(ids["facility_ids"])))
+        checklist = registry().get(round_.assessment["checklist_id"]).localised(lang)
+        doc = service.plan_document(round_, checklist, lang)
     gettext, ngettext = gettext_for(lang)
     pdf = render_plan(doc, lang, gettext, ngettext)
     doc = bounded(doc)
