@@ -51,7 +51,23 @@ def test_plan_ranks_with_reasons(phone):
     top = body["suggested"][0]
     assert (top["n_action"], top["n_priority"], top["n_participants"]) == (3, 2, 3)
     assert "3 of 3" in top["reasons"]
+    assert top["reason_codes"][:2] == [{"code": "action_proposed", "count": 3, "total": 3},
+                                       {"code": "priority", "count": 2, "total": 3}]
     assert [a["checkpoint_id"] for a in body["achievements"]] == ["ER-01"]
+    # IC-01: one proposes action, two say no. ER-01: "no" against "n/a" is no disagreement.
+    assert body["disagreements"] == [{
+        "checkpoint_id": "IC-01", "module_id": body["suggested"][1]["module_id"],
+        "n_answered": 3, "n_action": 1, "n_priority": 0, "n_no": 2, "n_na": 0}]
+
+
+def test_plan_reasons_in_french_and_disagreement_with_not_applicable(phone):
+    votes = [{"HZ-01": ("yes", True)}, {"HZ-01": ("na", False)}]
+    assessment_id = committee_round(phone, votes)
+    body = get(phone, f"/api/v1/assessments/{assessment_id}/plan?lang=fr").get_json()
+    assert body["suggested"][0]["reasons"].startswith("1 sur 2 propose d'agir, 1 en fait")
+    (disagreement,) = body["disagreements"]
+    assert (disagreement["checkpoint_id"], disagreement["n_action"], disagreement["n_na"]) == (
+        "HZ-01", 1, 1)
 
 
 def test_follow_up_compares_modules_and_carries_open_items(phone):

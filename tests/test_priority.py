@@ -130,11 +130,12 @@ def test_ranking_scores_and_counts(walk):
     # HZ-02: 3 answered, 3 yes, 1 priority, severity 2, high
     #        40 + 10 + 10 + 0 = 60
     # HZ-03: nobody proposes action -> not ranked; VI-02: all "na" -> not ranked
-    # Tie HZ-01 / VI-01: same severity, same cost -> checklist order, HZ-01 first.
+    # Tie HZ-01 / VI-01: same severity, same cost -> checklist order, HZ-01 first,
+    # and they share rank 1 (the rule cannot tell them apart); the next is 3.
     ranked = prioritise(cl, responses)
     assert [(s.rank, s.checkpoint_id, s.score) for s in ranked] == [
         (1, "HZ-01", 66.67),
-        (2, "VI-01", 66.67),
+        (1, "VI-01", 66.67),
         (3, "HZ-02", 60.0),
     ]
     first = ranked[0]
@@ -395,7 +396,13 @@ def test_ranking_is_ordered_complete_and_independent_of_response_order(votes, se
     shuffled = responses[:]
     random.Random(seed).shuffle(shuffled)
     assert prioritise(cl, shuffled) == ranked
-    assert [s.rank for s in ranked] == list(range(1, len(ranked) + 1))
+    # Competition ranks: the first is 1; a rank repeats only for an equal score,
+    # severity and cost, and otherwise is the position.
+    for position, (before, after) in enumerate(itertools.pairwise(ranked), start=2):
+        same = (before.exact_score, before.severity, before.cost) == (
+            after.exact_score, after.severity, after.cost)
+        assert after.rank == (before.rank if same else position)
+    assert not ranked or ranked[0].rank == 1
     assert all(s.n_action >= 1 and 0 <= s.score <= 100 for s in ranked)
     assert all(a.score >= b.score for a, b in itertools.pairwise(ranked))
     # Every answered checkpoint is either ranked, already good, or all "na"/unanswered.

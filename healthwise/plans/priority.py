@@ -36,7 +36,21 @@ A checkpoint that all 6 want acted on but nobody marks as a priority,
 severity 2, cost high, scores 40 + 0 + 10 + 0 = 50, so it comes after HZ-03.
 
 Ties (equal scores, compared exactly with fractions, not floats) are broken
-by higher severity, then lower cost, then the order of the checklist.
+by higher severity, then lower cost, then the order of the checklist. Ranks
+count the checkpoints ahead: 1, 2, 3... Two checkpoints that the rule cannot
+tell apart (the same score, severity and cost; only the checklist order
+lists one first) share a rank, and the next rank skips (1, 2, 2, 4): the
+committee sees that the method leaves that choice to them.
+
+Disagreements
+-------------
+
+A checkpoint is *disagreed on* when at least one participant proposes
+action and at least one other answers that no action is needed or that it
+does not apply here (see :func:`disagrees`).
+
+The phone (``static/js/priority.js``) runs an exact port of this module;
+``tests/cases/ranking.json`` holds the cases both must pass.
 """
 
 from __future__ import annotations
@@ -49,6 +63,8 @@ from typing import Any
 
 __all__ = [
     "Achievement",
+    "Disagreement",
+    "Message",
     "ModuleShare",
     "Reason",
     "ReasonCode",
@@ -57,10 +73,13 @@ __all__ = [
     "achievements",
     "compare",
     "describe",
+    "disagreements",
+    "disagrees",
     "fill",
     "module_shares",
     "needs_action",
     "prioritise",
+    "reason_messages",
 ]
 
 ACTION_POINTS = 40
@@ -110,6 +129,34 @@ class Suggestion:
     cost: str
     score: float
     reasons: tuple[Reason, ...]
+    #: The score exactly; ``score`` is it rounded to 2 decimals, for display.
+    exact_score: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One reason as a message to translate: what ``describe`` hands to gettext.
+
+    ``msgid_plural`` is set for a message with plural forms, chosen by
+    ``values["count"]``; ``values`` fill its ``%(name)d`` placeholders.
+    """
+
+    msgid: str
+    msgid_plural: str | None
+    values: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A checkpoint where participants disagree about the workplace (see disagrees())."""
+
+    checkpoint_id: str
+    module_id: str
+    n_answered: int
+    n_action: int
+    n_priority: int
+    n_no: int
+    n_na: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +208,32 @@ class _Tally:
     answered: int
     yes: int
     no: int
+    na: int
     priority: int
+
+    @property
+    def disagree(self) -> bool:
+        """Tell whether these answers disagree (see :func:`disagrees`)."""
+        return disagrees(self.yes, self.no, self.na)
+
+
+def disagrees(n_action: int, n_no: int, n_na: int) -> bool:
+    """Tell whether a checkpoint's answers disagree about the workplace.
+
+    They do when at least one participant proposes action and at least one
+    answers "no" (nothing to do, it is in place) or "not applicable" (it
+    does not arise here). Both of the latter say the workplace needs nothing
+    on this point, which is exactly what the one proposing action denies: the
+    committee has to look again together (HealthWISE: compare, then agree).
+    "No" against "not applicable" is not a disagreement: nobody wants action,
+    so there is nothing to settle. A priority mark is not an answer of its
+    own, and an empty answer is no view at all; neither makes a disagreement.
+
+    :param n_action: participants proposing action ("yes").
+    :param n_no: participants answering "no".
+    :param n_na: participants answering "not applicable".
+    """
+    return n_action > 0 and n_no + n_na > 0
 
 
 def _checkpoints(checklist: Checklist) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
@@ -172,13 +244,21 @@ def _checkpoints(checklist: Checklist) -> Iterator[tuple[Mapping[str, Any], Mapp
                 yield module, checkpoint
 
 
+def _tallies(
+    checklist: Checklist, responses: Sequence[Response]
+) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any], _Tally]]:
+    """Yield (module, checkpoint, tally) in checklist order, skipping withdrawn ones."""
+    for module, checkpoint in _checkpoints(checklist):
+        yield module, checkpoint, _tally(checkpoint["id"], responses)
+
+
 def _tally(checkpoint_id: str, responses: Iterable[Response]) -> _Tally:
     """Count the answers given to one checkpoint across all responses.
 
     Incomplete responses count too: an answer given before a participant
     stopped is still that participant's view.
     """
-    answered = yes = no = priority = 0
+    answered = yes = no = na = priority = 0
     for response in responses:
         answer = (response.get("answers") or {}).get(checkpoint_id)
         if not answer:
@@ -194,7 +274,9 @@ def _tally(checkpoint_id: str, responses: Iterable[Response]) -> _Tally:
                 priority += 1
         elif action == "no":
             no += 1
-    return _Tally(answered=answered, yes=yes, no=no, priority=priority)
+        else:
+            na += 1
+    return _Tally(answered=answered, yes=yes, no=no, na=na, priority=priority)
 
 
 def _score(tally: _Tally, severity: int, cost: str) -> Fraction:
@@ -247,13 +329,12 @@ def prioritise(checklist: Checklist, responses: Sequence[Response]) -> list[Sugg
     :param responses: one dict per participant, with ``answers`` keyed by
         checkpoint id; each answer has ``action`` (``"yes"``, ``"no"``,
         ``"na"`` or ``None``) and ``priority``.
-    :returns: suggestions, best first, ranked 1, 2, 3...; the order is
-        deterministic (see the module docstring for the formula and the
-        tie-break).
+    :returns: suggestions, best first; the order is deterministic and ranks
+        are shared only where the rule cannot tell checkpoints apart (see the
+        module docstring for the formula, the tie-break and the ranks).
     """
     candidates = []
-    for order, (module, checkpoint) in enumerate(_checkpoints(checklist)):
-        tally = _tally(checkpoint["id"], responses)
+    for order, (module, checkpoint, tally) in enumerate(_tallies(checklist, responses)):
         if not tally.yes:
             continue
         severity, cost = _severity(checkpoint), _cost(checkpoint)
@@ -261,23 +342,87 @@ def prioritise(checklist: Checklist, responses: Sequence[Response]) -> list[Sugg
         key = (-score, -severity, COST_RANK[cost], order)
         candidates.append((key, module, checkpoint, tally, severity, cost, score))
     candidates.sort(key=lambda candidate: candidate[0])
-    return [
-        Suggestion(
-            rank=rank,
-            checkpoint_id=checkpoint["id"],
-            module_id=module["id"],
-            n_participants=tally.answered,
-            n_action=tally.yes,
-            n_priority=tally.priority,
-            severity=severity,
-            cost=cost,
-            score=round(float(score), 2),
-            reasons=_reasons(tally, severity, cost),
+    suggestions: list[Suggestion] = []
+    rank = 0
+    for position, (key, module, checkpoint, tally, severity, cost, score) in enumerate(
+        candidates, start=1
+    ):
+        # The checklist order (key[3]) only lists; it does not rank.
+        if position == 1 or key[:3] != candidates[position - 2][0][:3]:
+            rank = position
+        suggestions.append(
+            Suggestion(
+                rank=rank,
+                checkpoint_id=checkpoint["id"],
+                module_id=module["id"],
+                n_participants=tally.answered,
+                n_action=tally.yes,
+                n_priority=tally.priority,
+                severity=severity,
+                cost=cost,
+                score=round(float(score), 2),
+                reasons=_reasons(tally, severity, cost),
+                exact_score=score,
+            )
         )
-        for rank, (_, module, checkpoint, tally, severity, cost, score) in enumerate(
-            candidates, start=1
+    return suggestions
+
+
+def _say(reason: Reason, gettext: Callable[..., Any], ngettext: Callable[..., Any]) -> Any:
+    """Hand one reason's message to gettext or ngettext and return what they give.
+
+    The one place where the reasons' msgids are written (static/js/priority.js
+    writes the same ones for the phone).
+    """
+    match reason.code:
+        case ReasonCode.ACTION_PROPOSED:
+            return ngettext(
+                "%(count)d of %(total)d proposes action",
+                "%(count)d of %(total)d propose action",
+                reason.count or 0,
+            )
+        case ReasonCode.PRIORITY:
+            return ngettext(
+                "%(count)d marks it a priority",
+                "%(count)d mark it a priority",
+                reason.count or 0,
+            )
+        case ReasonCode.SEVERE_HARM:
+            return gettext("severe harm")
+        case ReasonCode.SERIOUS_HARM:
+            return gettext("serious harm")
+        case ReasonCode.MINOR_HARM:
+            return gettext("minor harm")
+        case ReasonCode.QUICK_WIN:
+            return gettext("low cost: a quick win")
+        case ReasonCode.MEDIUM_COST:
+            return gettext("medium cost")
+        case _:
+            return gettext("high cost")
+
+
+def _values(reason: Reason) -> dict[str, int]:
+    """Return the placeholder values of a reason's message (none for words alone)."""
+    if reason.count is None:
+        return {}
+    return {"count": reason.count, "total": reason.total or 0}
+
+
+def reason_messages(suggestion: Suggestion) -> tuple[Message, ...]:
+    """Return the reasons of a suggestion as messages to translate, in order.
+
+    What :func:`describe` translates and joins; a client that words them in
+    its own language (the phone's ``t()``/``tn()``) uses the same msgids.
+
+    :param suggestion: a suggestion from :func:`prioritise`.
+    """
+    return tuple(
+        Message(
+            *_say(reason, lambda msgid: (msgid, None), lambda one, many, _n: (one, many)),
+            values=_values(reason),
         )
-    ]
+        for reason in suggestion.reasons
+    )
 
 
 def describe(
@@ -298,41 +443,9 @@ def describe(
         does no formatting, like ``Translations.ngettext``.
     :returns: the localised sentence.
     """
-    parts = []
-    for reason in suggestion.reasons:
-        values = {"count": reason.count, "total": reason.total}
-        match reason.code:
-            case ReasonCode.ACTION_PROPOSED:
-                text = fill(
-                    ngettext(
-                        "%(count)d of %(total)d proposes action",
-                        "%(count)d of %(total)d propose action",
-                        reason.count or 0,
-                    ),
-                    values,
-                )
-            case ReasonCode.PRIORITY:
-                text = fill(
-                    ngettext(
-                        "%(count)d marks it a priority",
-                        "%(count)d mark it a priority",
-                        reason.count or 0,
-                    ),
-                    values,
-                )
-            case ReasonCode.SEVERE_HARM:
-                text = gettext("severe harm")
-            case ReasonCode.SERIOUS_HARM:
-                text = gettext("serious harm")
-            case ReasonCode.MINOR_HARM:
-                text = gettext("minor harm")
-            case ReasonCode.QUICK_WIN:
-                text = gettext("low cost: a quick win")
-            case ReasonCode.MEDIUM_COST:
-                text = gettext("medium cost")
-            case _:
-                text = gettext("high cost")
-        parts.append(text)
+    parts = [
+        fill(_say(reason, gettext, ngettext), _values(reason)) for reason in suggestion.reasons
+    ]
     # TRANSLATORS: separator between the reasons of a suggestion, e.g. ", " or "، ".
     return gettext(", ").join(parts)
 
@@ -365,19 +478,29 @@ def achievements(checklist: Checklist, responses: Sequence[Response]) -> list[Ac
     :param responses: the participants' responses (see :func:`prioritise`).
     :returns: achievements in checklist order.
     """
-    found = []
-    for module, checkpoint in _checkpoints(checklist):
-        tally = _tally(checkpoint["id"], responses)
-        if tally.answered and not tally.yes and tally.no:
-            found.append(
-                Achievement(
-                    checkpoint_id=checkpoint["id"],
-                    module_id=module["id"],
-                    n_participants=tally.answered,
-                    n_in_place=tally.no,
-                )
-            )
-    return found
+    return [
+        Achievement(checkpoint["id"], module["id"], n_participants=t.answered, n_in_place=t.no)
+        for module, checkpoint, t in _tallies(checklist, responses)
+        if t.answered and not t.yes and t.no
+    ]
+
+
+def disagreements(checklist: Checklist, responses: Sequence[Response]) -> list[Disagreement]:
+    """List the checkpoints participants disagree on, for the committee to discuss.
+
+    One proposes action while another says none is needed or that it does
+    not apply here (see :func:`disagrees` for why both count).
+
+    :param checklist: the checklist as loaded from its data files.
+    :param responses: the participants' responses (see :func:`prioritise`).
+    :returns: disagreements in checklist order.
+    """
+    return [
+        Disagreement(checkpoint["id"], module["id"], n_answered=t.answered, n_action=t.yes,
+                     n_priority=t.priority, n_no=t.no, n_na=t.na)
+        for module, checkpoint, t in _tallies(checklist, responses)
+        if t.disagree
+    ]
 
 
 def needs_action(n_action: int, n_answered: int) -> bool:

@@ -130,6 +130,11 @@ def plan_lines(round_: Round, today: date) -> list[dict]:
 def plan_json(round_: Round, checklist, gettext, ngettext, today: date | None = None) -> dict:
     """Return the plan of a round for the API: suggestions with reasons, items, modules.
 
+    Suggestions carry their reasons worded in the reader's language and as codes
+    (``reason_codes``) that the phone words itself (``static/js/priority.js``);
+    ``disagreements`` lists the checkpoints where one participant proposes action
+    and another says none is needed or it does not apply (``priority.disagrees``).
+
     :param checklist: the localised checklist dict (module titles in the reader's language).
     :param today: the day due dates are compared with (the server's today by default).
     """
@@ -146,8 +151,11 @@ def plan_json(round_: Round, checklist, gettext, ngettext, today: date | None = 
             "n_participants": s.n_participants, "n_action": s.n_action,
             "n_priority": s.n_priority, "severity": s.severity, "cost": s.cost,
             "score": round(s.score, 2), "reasons": priority.describe(s, gettext, ngettext),
+            "reason_codes": [{"code": str(r.code), "count": r.count, "total": r.total}
+                             for r in s.reasons],
         } for s in suggestions],
         "achievements": achievements(round_, checklist),
+        "disagreements": priority.disagreements(checklist, round_.responses),
         "modules": [{"id": s.module_id, "title": titles.get(s.module_id, s.module_id),
                      "share": s.share, "previous_share": before.get(s.module_id)}
                     for s in shares],

@@ -4,8 +4,8 @@
 import { kept } from "./cache.js";
 import * as db from "./db.js";
 import { announce } from "./events.js";
-import { t, tn } from "./i18n.js";
 import { apply } from "./outbox.js";
+import * as priority from "./priority.js";
 
 /** One record, or undefined. */
 export const record = (type, id) => db.get("records", [type, id]);
@@ -74,64 +74,48 @@ export async function groupData(aid) {
   return { responses, answers };
 }
 
-/** Count one checkpoint's answers across participants (`data` from groupData). */
+/** The round's answers as priority.js reads them: [{answers: {checkpoint id: fields}}]. */
+export const sheets = ({ responses, answers }) =>
+  responses.map((r) => ({ answers: Object.fromEntries([...answers.get(r.id)].map(([id, a]) => [id, a.fields])) }));
+
+/**
+ * One checkpoint's answers across participants (`data` from groupData): priority.js's
+ * counts (yes, no, na, answered, priority, disagree), `none` and each participant's vote.
+ */
 export function tally(cpId, { responses, answers }) {
-  const out = { yes: 0, no: 0, na: 0, none: 0, priority: 0, votes: [] };
-  for (const r of responses) {
-    const a = answers.get(r.id).get(cpId);
-    const f = a ? a.fields : {};
+  const votes = responses.map((r) => {
+    const f = answers.get(r.id).get(cpId)?.fields || {};
     const action = f.action || null;
-    if (action) out[action] = (out[action] || 0) + 1;
-    else out.none++;
-    if (action === "yes" && f.priority) out.priority++;
-    out.votes.push({ response: r, action, priority: action === "yes" && !!f.priority, remark: f.remark || "" });
-  }
-  out.answered = out.yes + out.no + out.na;
-  out.disagree = out.yes > 0 && out.no > 0;
-  return out;
+    return { response: r, action, priority: action === "yes" && !!f.priority, remark: f.remark || "" };
+  });
+  const out = priority.tally(
+    cpId,
+    votes.map((v) => ({ answers: { [cpId]: v } })),
+  );
+  return { ...out, none: votes.length - out.answered, votes };
 }
 
-const COST_WEIGHT = { none: 1, low: 1, medium: 0.5, high: 0 };
-
-/** A ranking worked out on the phone when the server's is not available. */
-export function localPlan(cl, data) {
-  const n = data.responses.length;
-  const suggested = [];
-  const achievements = [];
-  for (const m of cl.modules) {
-    for (const c of m.checkpoints) {
-      const s = tally(c.id, data);
-      if (!s.answered) continue;
-      if (!s.yes) {
-        if (s.no) achievements.push({ checkpoint_id: c.id, module_id: m.id });
-        continue;
-      }
-      const score = (2 * s.yes) / n + (2 * s.priority) / n + (c.severity || 1) / 3 + (COST_WEIGHT[c.cost] ?? 0.5);
-      suggested.push({
-        checkpoint_id: c.id,
-        module_id: m.id,
-        n_participants: n,
-        n_action: s.yes,
-        n_priority: s.priority,
-        severity: c.severity,
-        cost: c.cost,
-        score,
-        reasons: [
-          t("%(yes)s of %(n)s propose action", { yes: s.yes, n }),
-          s.priority ? tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority }) : null,
-          c.severity >= 3 ? t("prevents severe harm") : null,
-          c.cost === "low" ? t("low cost") : null,
-        ]
-          .filter(Boolean)
-          .join(", "),
-      });
-    }
-  }
-  suggested.sort((x, y) => y.score - x.score || x.checkpoint_id.localeCompare(y.checkpoint_id));
-  suggested.forEach((s, i) => {
-    s.rank = i + 1;
-  });
-  return { participants: n, suggested, achievements, modules: [], local: true };
+/**
+ * The round's plan worked out on the phone by the server's rule (priority.js), for
+ * when the server's is not available; `previous`: the previous round's groupData.
+ */
+export function localPlan(cl, data, previous) {
+  const answered = sheets(data);
+  const before = previous ? priority.moduleShares(cl, sheets(previous)) : [];
+  return {
+    participants: data.responses.length,
+    // Worded where shown, from reason_codes, like the server's plan.
+    suggested: priority.prioritise(cl, answered),
+    achievements: priority.achievements(cl, answered),
+    disagreements: priority.disagreements(cl, answered),
+    modules: priority.moduleShares(cl, answered).map((m, i) => ({
+      id: m.module_id,
+      title: cl.modules[i].title,
+      share: m.share,
+      previous_share: before.find((b) => b.module_id === m.module_id)?.share ?? null,
+    })),
+    local: true,
+  };
 }
 
 /** Plan items may come as records ({id, rev, fields}) or flat objects. */

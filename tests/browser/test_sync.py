@@ -44,7 +44,7 @@ def test_two_phones_answer_the_same_round_offline(phones, server_rows):
     votes = first.locator(".vote").all_inner_texts()
     assert any("Ana" in v and "Yes" in v and "★" in v for v in votes), votes
     assert any("Ben" in v and "No" in v for v in votes), votes
-    assert "1 of 2 propose action" in first.inner_text()
+    assert "1 of 2 proposes action" in first.inner_text()
     assert first.get_by_text("Disagree").is_visible()
     ana.assert_no_errors()
     ben.assert_no_errors()

@@ -1,6 +1,7 @@
 // Group view: every participant's answers side by side, computed on the phone
 // from the records it has pulled, so the committee can agree even offline.
 import { t, tn } from "../i18n.js";
+import { describe } from "../priority.js";
 import { groupData, record, tally } from "../records.js";
 import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
 
@@ -95,12 +96,12 @@ export default async function group(root, { aid }, view) {
           h(
             "p",
             { class: "gp-sum" },
-            h("span", {}, t("%(yes)s of %(n)s propose action", { yes: s.yes, n: s.votes.length })),
+            h("span", {}, describe([{ code: "action_proposed", count: s.yes, total: s.answered }], t, tn)),
             s.priority
               ? h(
                   "span",
                   { class: "star" },
-                  `★ ${tn("one marks it a priority", "%(n)s mark it a priority", s.priority, { n: s.priority })}`,
+                  `★ ${describe([{ code: "priority", count: s.priority, total: s.answered }], t, tn)}`,
                 )
               : null,
             s.disagree ? h("span", { class: "badge warn" }, t("Disagree")) : null,

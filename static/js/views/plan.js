@@ -4,6 +4,7 @@ import { OfflineError, planPdf } from "../api.js";
 import * as db from "../db.js";
 import { fmtDate, current as lang, t, tn } from "../i18n.js";
 import { create } from "../outbox.js";
+import { describe } from "../priority.js";
 import { actionItemsOf, groupData, localPlan, record, serverPlan } from "../records.js";
 import { status, syncNow } from "../sync.js";
 import {
@@ -188,7 +189,8 @@ export default async function plan(root, { aid }, view) {
         englishBadge(cl, s.checkpoint_id),
       ),
       h("p", { ...untranslated(cl, s.checkpoint_id) }, c.action),
-      h("p", { class: "meta" }, s.reasons || ""),
+      // The reasons in this phone's language, from their codes (the server's plan too).
+      h("p", { class: "meta" }, s.reason_codes ? describe(s.reason_codes, t, tn) : s.reasons || ""),
       add,
     );
   };
