@@ -339,3 +339,28 @@ def test_text_extracted_from_the_demo_pdf_is_the_text_put_in(app, lang):
         assert words(text) <= pypdf_words, (text, words(text) - pypdf_words)
         if not re.search("[\u0590-\u08ff]", text):
             assert folded(text) in folded(pypdf_text), text
+
+
+@pytest.mark.parametrize("lang, heading", [("en", "To discuss"), ("fr", "À discuter")])
+def test_the_pdf_lists_what_participants_disagree_on(phone, lang, heading):
+    # HZ-01: yes against n/a, a disagreement; IC-01: all no, none; ER-01: no against n/a.
+    votes = [{"HZ-01": ("yes", False), "IC-01": ("no", False), "ER-01": ("no", False)},
+             {"HZ-01": ("na", False), "IC-01": ("no", False), "ER-01": ("na", False)},
+             {"HZ-01": ("yes", True), "IC-01": ("no", False), "ER-01": ("no", False)}]
+    assessment_id = committee_round(phone, votes)
+    pdf = get(phone, f"/api/v1/assessments/{assessment_id}/plan.pdf?lang={lang}").data
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    section = text.split(heading, 1)[1]
+    section = section.split("What is already good" if lang == "en" else "Ce qui va déjà bien",
+                            1)[0]
+    assert "HZ-01" in section and "IC-01" not in section and "ER-01" not in section
+    assert ("Propose action: 2 · No: 0 · Not applicable: 1" if lang == "en"
+            else "Action proposée : 2 · Non : 0 · Sans objet : 1") in " ".join(section.split())
+
+
+def test_the_pdf_has_no_discussion_section_when_everyone_agrees(phone):
+    assessment_id = committee_round(phone, [{"HZ-01": ("yes", False)}] * 2)
+    pdf = get(phone, f"/api/v1/assessments/{assessment_id}/plan.pdf?lang=en").data
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Prioritised action plan" in text
+    assert "To discuss" not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["AchievementLine", "ActionItem", "ChartRow", "PlanDocument"]
+__all__ = ["AchievementLine", "ActionItem", "ChartRow", "DiscussLine", "PlanDocument"]
 
 Kind = Literal["baseline", "follow_up"]
 Cost = Literal["none", "low", "medium", "high", ""]
@@ -57,6 +57,17 @@ class AchievementLine:
 
 
 @dataclass(frozen=True, slots=True)
+class DiscussLine:
+    """A checkpoint participants disagree on, to look at again together."""
+
+    checkpoint_id: str
+    text: str
+    n_action: int
+    n_no: int
+    n_na: int
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDocument:
     """Everything the printed plan shows; all text is plain (never markup)."""
 
@@ -69,6 +80,7 @@ class PlanDocument:
     chart: tuple[ChartRow, ...] = ()
     items: tuple[ActionItem, ...] = ()
     achievements: tuple[AchievementLine, ...] = ()
+    discuss: tuple[DiscussLine, ...] = ()
     next_review: str = ""
     generated_at: str = ""
     checklist_title: str = field(default="")

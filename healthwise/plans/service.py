@@ -18,7 +18,7 @@ from healthwise.assessments.pull import record_to_wire
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
 from healthwise.plans import actions, priority
-from healthwise.plans.document import AchievementLine, ChartRow, PlanDocument
+from healthwise.plans.document import AchievementLine, ChartRow, DiscussLine, PlanDocument
 from healthwise.plans.document import ActionItem as PlanLine
 
 # The method suggests checking again some months later.
@@ -202,6 +202,10 @@ def plan_document(round_: Round, checklist, lang: str, today: date | None = None
                                            checkpoints[a.checkpoint_id]["action"])
                            for a in achievements(round_, checklist)
                            if a.checkpoint_id in checkpoints),
+        discuss=tuple(DiscussLine(d.checkpoint_id, checkpoints[d.checkpoint_id]["action"],
+                                  d.n_action, d.n_no, d.n_na)
+                      for d in priority.disagreements(checklist, round_.responses)
+                      if d.checkpoint_id in checkpoints),
         next_review=format_date(started + REVIEW_AFTER, "long", locale=lang),
         generated_at=format_date(today, "long", locale=lang),
         checklist_title=checklist["title"],

@@ -165,6 +165,7 @@ class Renderer:
         story = self.header()
         story += self.chart()
         story += self.action_table()
+        story += self.discuss()
         story += self.achievements()
         story += self.signatures()
         return story
@@ -364,6 +365,22 @@ class Renderer:
         if item.overdue:
             cell.append(self.text(self._("Overdue"), OVERDUE))
         return cell
+
+    def discuss(self) -> list[Flowable]:
+        """List what participants disagree on (``priority.disagrees``), if anything."""
+        _ = self._
+        if not self.doc.discuss:
+            return []
+        story = [self.text(_("To discuss"), HEADING), Spacer(0, 2),
+                 self.text(_("Participants answered these differently: look at them again "
+                             "together."), BODY), Spacer(0, 4)]
+        for line in self.doc.discuss:
+            counts = fill(_("Propose action: %(yes)d · No: %(no)d · Not applicable: %(na)d"),
+                          {"yes": line.n_action, "no": line.n_no, "na": line.n_na})
+            story.append(KeepTogether([
+                self.text(f"{clean(line.checkpoint_id)} \u2013 {clean(line.text)}", CELL),
+                self.text(counts, CELL), Spacer(0, 3)]))
+        return [*story, Spacer(0, 10)]
 
     def achievements(self) -> list[Flowable]:
         """List what is already good: HealthWISE builds on achievements."""
