@@ -2,7 +2,12 @@
 // from the records it has pulled, so the committee can agree even offline.
 import { t, tn } from "../i18n.js";
 import { groupData, record, tally } from "../records.js";
+import { syncNow } from "../sync.js";
+import { discussCount } from "./discuss.js";
 import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+
+/** While the group view is open: ask the server for new answers this often. */
+const POLL_MS = 5000;
 
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
@@ -10,6 +15,12 @@ export default async function group(root, { aid }, view) {
   const a = await record("assessment", aid);
   view.title(t("Group view"), `/round/${aid}`);
   view.live();
+  // Answers arrive while the committee looks: sync quietly every few seconds while the
+  // screen is visible and online; view.live() re-renders only when something came.
+  const poll = setInterval(() => {
+    if (document.visibilityState === "visible" && navigator.onLine) syncNow({ quiet: true }).catch(() => {});
+  }, POLL_MS);
+  view.onleave(() => clearInterval(poll));
   const [cl, data] = await Promise.all([view.checklist(), groupData(aid)]);
   if (!a || !data.responses.length) {
     root.append(empty(t("No answers yet. They appear here once participants have answered and synced.")));
@@ -28,8 +39,10 @@ export default async function group(root, { aid }, view) {
       if (s.yes) counts.action++;
     }
   }
+  const toDiscuss = await discussCount(aid, cl);
   root.append(
     h("p", { class: "meta" }, a.fields.title || ""),
+    toDiscuss ? link(`#/discuss/${aid}`, `${t("To discuss")} (${toDiscuss})`, "btn block") : null,
     h(
       "details",
       { class: "more" },
