@@ -123,10 +123,11 @@ async function route(keepScroll = false) {
         clearTimeout(timer);
         timer = setTimeout(() => my === seq && route(true), 250);
       };
-      bus.addEventListener("records", fn);
+      // "status" too: a sync that brought nothing new announces no "records".
+      for (const type of ["records", "status"]) bus.addEventListener(type, fn);
       cleanups.push(() => {
         clearTimeout(timer);
-        bus.removeEventListener("records", fn);
+        for (const type of ["records", "status"]) bus.removeEventListener(type, fn);
       });
     },
   };
