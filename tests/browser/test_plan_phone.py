@@ -13,8 +13,17 @@ SET_LANG = """async (code) => (await import('/static/js/i18n.js')).setLang(code)
 
 def action(phone, aid, text, **fields):
     """Add an action to round ``aid`` through the app's own outbox; return its id."""
-    base = {"assessment_id": aid, "checkpoint_id": None, "action": text, "responsible": "",
-            "due_on": None, "cost": "low", "status": "planned", "progress_note": "", "rank": 1}
+    base = {
+        "assessment_id": aid,
+        "checkpoint_id": None,
+        "action": text,
+        "responsible": "",
+        "due_on": None,
+        "cost": "low",
+        "status": "planned",
+        "progress_note": "",
+        "rank": 1,
+    }
     return phone.page.evaluate(CREATE, {**base, **fields})["id"]
 
 
@@ -42,8 +51,15 @@ def test_language_switch_rerenders_plan_and_pill_in_that_language(phones):
         "() => !document.querySelector('#main').innerText.includes('propose action')"
     )
     text = phone.page.locator("#main").inner_text()
-    for english in ("propose action", "need action", "Agreed actions", "Suggested priorities",
-                    "By module", "Ranking from the server", "Add to the plan"):
+    for english in (
+        "propose action",
+        "need action",
+        "Agreed actions",
+        "Suggested priorities",
+        "By module",
+        "Ranking from the server",
+        "Add to the plan",
+    ):
         assert english not in text, english
     pill = phone.page.locator("#pill")
     phone.page.wait_for_function("() => document.querySelector('#pill').lang === 'fr'")
@@ -108,8 +124,10 @@ def test_overdue_actions_stand_out_offline(phones):
     action(phone, aid, "Not due yet", due_on="2999-12-31", status="in_progress")
     phone.goto(f"/plan/{aid}")
     phone.page.get_by_text("Late and open").wait_for()
-    lines = {li.locator(".name").inner_text(): li.inner_text()
-             for li in phone.page.locator("ul.list li").all()}
+    lines = {
+        li.locator(".name").inner_text(): li.inner_text()
+        for li in phone.page.locator("ul.list li").all()
+    }
     assert "Overdue" in lines["Late and open"]
     assert "Overdue" not in lines["Late but done"]
     assert "Overdue" not in lines["Not due yet"]
@@ -126,9 +144,16 @@ def test_modules_nobody_answered_read_not_answered(phones):
     aid = phone.start_round("Baseline")
     phone.wait_synced()
     phone.set_offline(True)
-    plan = {"participants": 2, "suggested": [], "achievements": [], "fetched": 1,
-            "modules": [{"id": "m1", "title": "One", "share": None, "previous_share": 0.25},
-                        {"id": "m2", "title": "Two", "share": 0.5, "previous_share": None}]}
+    plan = {
+        "participants": 2,
+        "suggested": [],
+        "achievements": [],
+        "fetched": 1,
+        "modules": [
+            {"id": "m1", "title": "One", "share": None, "previous_share": 0.25},
+            {"id": "m2", "title": "Two", "share": 0.5, "previous_share": None},
+        ],
+    }
     phone.idb_put("meta", f"plan:{aid}:en", plan)
     phone.goto(f"/plan/{aid}")
     bars = phone.page.locator(".bars")
@@ -177,9 +202,9 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
     ben.goto(f"/plan/{aid}")
     ben.page.get_by_role("link", name=re.compile(r"^To discuss \(\d+\)")).click()
     ben.page.wait_for_url(f"**/#/discuss/{aid}")
-    ben.page.get_by_role("heading", name="Participants disagree on one checkpoint").wait_for()
+    ben.page.get_by_role("heading", name="Where participants disagree (1)").wait_for()
     assert ben.page.get_by_text("one proposes action, one says no action is needed").count()
-    ben.page.get_by_role("heading", name="Phones wrote 2 values differently").wait_for()
+    ben.page.get_by_role("heading", name="Where phones wrote differently (2)").wait_for()
     cards = ben.page.locator(".card.conflict")
     text = cards.all_inner_texts()
     assert any("Status" in c and "In progress" in c and "Done" in c for c in text), text
@@ -197,7 +222,7 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
     (row,) = server_rows(ActionItem, id=iid)
     assert row.responsible == "Joseph"
     ben.goto(f"/discuss/{aid}")
-    ben.page.get_by_role("heading", name="Phones wrote one value differently").wait_for()
+    ben.page.get_by_role("heading", name="Where phones wrote differently (1)").wait_for()
     ana.assert_no_errors()
     ben.assert_no_errors()
 

@@ -80,7 +80,7 @@ def test_conflict_is_shown_to_discuss_and_resolved(phones, server_rows):
     phone.page.get_by_role("link", name="One item to discuss").first.click()
     # The sync screen sends to the round's one place to discuss.
     phone.page.get_by_role("link", name="Baseline: one value to discuss").click()
-    phone.page.get_by_role("heading", name="Phones wrote one value differently").wait_for()
+    phone.page.get_by_role("heading", name="Where phones wrote differently (1)").wait_for()
     use = phone.page.get_by_role("button", name="Use “")
     picked = {"“Plan agreed”": "agreed", "“Closed”": "closed"}[
         use.inner_text().removeprefix("Use ")

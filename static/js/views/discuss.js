@@ -5,10 +5,10 @@
 import { deviceId } from "../enrol.js";
 import { fmtDate, t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
-import { groupData, record, roundIdOf, tally } from "../records.js";
+import { carriedForward, groupData, record, roundIdOf, tally } from "../records.js";
 import { status } from "../sync.js";
 import { describe, FIELD, showValue } from "./outbox.js";
-import { h, link, toast, untranslated } from "./ui.js";
+import { counted, h, link, toast, untranslated } from "./ui.js";
 
 /** What participants disagree on in a round: [{checkpoint, module, s}] (s from tally). */
 export function disagreements(cl, data) {
@@ -21,10 +21,15 @@ export function disagreements(cl, data) {
   return out;
 }
 
-/** A round's open conflicts, from status().conflicts. */
+/**
+ * A round's open conflicts, from status().conflicts: its own records', and those of the
+ * previous round's actions it carries forward (updated from this round's plan).
+ */
 export async function conflictsOf(aid, st) {
+  const carried = new Set((await carriedForward(await record("assessment", aid))).map((i) => i.id));
   const out = [];
-  for (const x of (st || (await status())).conflicts) if ((await roundIdOf(x.record)) === aid) out.push(x);
+  for (const x of (st || (await status())).conflicts)
+    if (carried.has(x.record.id) || (await roundIdOf(x.record)) === aid) out.push(x);
   return out;
 }
 
@@ -118,13 +123,7 @@ export default async function discuss(root, { aid }, view) {
 
   // What participants disagree on.
   const dis = cl ? disagreements(cl, data) : [];
-  root.append(
-    h(
-      "h2",
-      { class: "section", id: "disagree" },
-      tn("Participants disagree on one checkpoint", "Participants disagree on %(n)s checkpoints", dis.length),
-    ),
-  );
+  root.append(h("h2", { class: "section", id: "disagree" }, counted(t("Where participants disagree"), dis.length)));
   if (!dis.length) root.append(h("p", { class: "muted" }, t("No disagreements.")));
   for (const { checkpoint: c, s } of dis) {
     root.append(
@@ -142,11 +141,7 @@ export default async function discuss(root, { aid }, view) {
   // What phones wrote differently.
   const conflicts = await conflictsOf(aid, st);
   root.append(
-    h(
-      "h2",
-      { class: "section", id: "conflicts" },
-      tn("Phones wrote one value differently", "Phones wrote %(n)s values differently", conflicts.length),
-    ),
+    h("h2", { class: "section", id: "conflicts" }, counted(t("Where phones wrote differently"), conflicts.length)),
   );
   if (!conflicts.length) root.append(h("p", { class: "muted" }, t("Nothing to discuss.")));
   for (const { record: rec, conflict } of conflicts)

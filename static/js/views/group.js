@@ -4,7 +4,7 @@ import { t, tn } from "../i18n.js";
 import { groupData, record, tally } from "../records.js";
 import { syncNow } from "../sync.js";
 import { discussCount } from "./discuss.js";
-import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+import { ACTION, counted, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
 
 /** While the group view is open: ask the server for new answers this often. */
 const POLL_MS = 5000;
@@ -42,7 +42,7 @@ export default async function group(root, { aid }, view) {
   const toDiscuss = await discussCount(aid, cl);
   root.append(
     h("p", { class: "meta" }, a.fields.title || ""),
-    toDiscuss ? link(`#/discuss/${aid}`, `${t("To discuss")} (${toDiscuss})`, "btn block") : null,
+    toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
     h(
       "details",
       { class: "more" },

@@ -153,7 +153,11 @@ export default async function home(root, _params, view) {
             ].join(" · "),
           ),
           overdue
-            ? h("span", { class: "row" }, h("span", { class: "badge bad overdue" }, `${t("Overdue")}: ${overdue}`))
+            ? h(
+                "span",
+                { class: "row" },
+                h("span", { class: "badge bad overdue" }, t("Overdue: %(n)s", { n: overdue })),
+              )
             : null,
           progress(done, items.length, t("Actions done")),
         ),

@@ -9,6 +9,7 @@ import { status, syncNow } from "../sync.js";
 import { discussCount } from "./discuss.js";
 import {
   COSTS,
+  counted,
   download,
   empty,
   englishBadge,
@@ -68,7 +69,8 @@ export function actionLine(aid, it) {
         "span",
         { class: "meta" },
         h("bdi", {}, f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet")),
-        f.due_on ? ` · ${t("By %(date)s", { date: fmtDate(f.due_on) })}` : null,
+        f.due_on ? " · " : null,
+        f.due_on ? h("bdi", {}, t("By %(date)s", { date: fmtDate(f.due_on) })) : null,
         f.cost ? ` · ${label(COSTS(), f.cost)}` : null,
       ),
     ),
@@ -116,7 +118,7 @@ export default async function plan(root, { aid }, view) {
 
   root.append(
     h("p", { class: "meta" }, a ? a.fields.title : ""),
-    toDiscuss ? link(`#/discuss/${aid}`, `${t("To discuss")} (${toDiscuss})`, "btn block") : null,
+    toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
   );
 
   // Agreed actions
@@ -283,7 +285,7 @@ export default async function plan(root, { aid }, view) {
                 ? t("Not answered")
                 : t("%(share)s%% need action", { share: Math.round(100 * m.share) }),
               m.previous_share !== null && m.previous_share !== undefined
-                ? ` · ${t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })}`
+                ? [" · ", t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })]
                 : "",
             ),
           ),

@@ -3,7 +3,7 @@ import { fmtDate, t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
 import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints } from "../records.js";
 import { discussCount } from "./discuss.js";
-import { ask, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
+import { ask, counted, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
 
 export default async function round(root, { aid }, view) {
   const a = await record("assessment", aid);
@@ -130,7 +130,7 @@ export default async function round(root, { aid }, view) {
         own ? "btn block" : "btn primary block big",
       ),
       link(`#/group/${aid}`, t("Group view: compare answers"), "btn block"),
-      link(`#/discuss/${aid}`, toDiscuss ? `${t("To discuss")} (${toDiscuss})` : t("To discuss"), "btn block"),
+      link(`#/discuss/${aid}`, toDiscuss ? counted(t("To discuss"), toDiscuss) : t("To discuss"), "btn block"),
       link(
         `#/plan/${aid}`,
         items.length
