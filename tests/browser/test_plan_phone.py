@@ -27,6 +27,14 @@ def action(phone, aid, text, **fields):
     return phone.page.evaluate(CREATE, {**base, **fields})["id"]
 
 
+def on_server(phone, iid, field, value):
+    """Wait until the server has this value of the action (wait_synced may look too early)."""
+    phone.wait_until(
+        lambda: getattr(server_rows(ActionItem, id=iid)[0], field) == value,
+        what=f"{field} = {value} on the server",
+    )
+
+
 def round_with_answers(phone, title="Baseline", answers=("yes", "yes", "no")):
     aid = phone.start_round(title)
     phone.join_round("Amina", "clinical")
@@ -181,12 +189,12 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
     # Amina's phone, online: status, synced, then "Responsible" on the newer state.
     ana.goto(f"/plan/{aid}/item/{iid}")
     ana.page.get_by_label("Status", exact=True).select_option("in_progress")
-    ana.wait_synced()
+    on_server(ana, iid, "status", "in_progress")
     ana.sync_now()
     ana.goto(f"/plan/{aid}/item/{iid}")
     ana.page.get_by_label("Responsible").fill("Amina")
     ana.page.get_by_label("Responsible").press("Tab")
-    ana.wait_synced()
+    on_server(ana, iid, "responsible", "Amina")
     # Joseph's phone, offline on the older state: both fields.
     ben.set_offline(True)
     ben.goto(f"/plan/{aid}/item/{iid}")
@@ -210,7 +218,7 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
     assert any("Status" in c and "In progress" in c and "Done" in c for c in text), text
     assert any("Responsible" in c and "“Joseph”" in c and "“Amina”" in c for c in text), text
     ben.goto(f"/round/{aid}")
-    assert ben.page.get_by_role("link", name=re.compile(r"^To discuss \(3\)")).count()
+    ben.page.get_by_role("link", name=re.compile(r"^To discuss \(3\)")).wait_for()
     # The action itself says which value of this phone was replaced.
     ben.goto(f"/plan/{aid}/item/{iid}")
     ben.page.get_by_text("This phone had: Joseph").wait_for()
