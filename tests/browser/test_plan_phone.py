@@ -5,8 +5,6 @@ import re
 
 from healthwise.assessments.models import ActionItem
 
-from .conftest import server_rows
-
 CREATE = """async (f) => (await import('/static/js/outbox.js')).create('action_item', f)"""
 SET_LANG = """async (code) => (await import('/static/js/i18n.js')).setLang(code)"""
 
@@ -27,7 +25,7 @@ def action(phone, aid, text, **fields):
     return phone.page.evaluate(CREATE, {**base, **fields})["id"]
 
 
-def on_server(phone, iid, field, value):
+def on_server(server_rows, phone, iid, field, value):
     """Wait until the server has this value of the action (wait_synced may look too early)."""
     phone.wait_until(
         lambda: getattr(server_rows(ActionItem, id=iid)[0], field) == value,
@@ -84,7 +82,7 @@ def test_language_switch_rerenders_plan_and_pill_in_that_language(phones):
     phone.assert_no_errors()
 
 
-def test_follow_up_plan_shows_carried_forward_actions_and_edits_one_offline(phones):
+def test_follow_up_plan_shows_carried_forward_actions_and_edits_one_offline(phones, server_rows):
     phone = phones()
     phone.join()
     aid = phone.start_round("Baseline")
@@ -172,7 +170,7 @@ def test_modules_nobody_answered_read_not_answered(phones):
     phone.assert_no_errors()
 
 
-def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
+def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones, server_rows):
     ana, ben = phones(), phones()
     ana.join("Amina's phone")
     ben.join("Joseph's phone")
@@ -185,18 +183,18 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones):
     ben.page.get_by_role("link", name="Start").click()
     ben.answer("no")  # a disagreement with Amina
     ben.wait_synced()
+    ben.set_offline(True)  # from now on Joseph's phone has not seen Amina's edits
 
     # Amina's phone, online: status, synced, then "Responsible" on the newer state.
     ana.goto(f"/plan/{aid}/item/{iid}")
     ana.page.get_by_label("Status", exact=True).select_option("in_progress")
-    on_server(ana, iid, "status", "in_progress")
+    on_server(server_rows, ana, iid, "status", "in_progress")
     ana.sync_now()
     ana.goto(f"/plan/{aid}/item/{iid}")
     ana.page.get_by_label("Responsible").fill("Amina")
     ana.page.get_by_label("Responsible").press("Tab")
-    on_server(ana, iid, "responsible", "Amina")
+    on_server(server_rows, ana, iid, "responsible", "Amina")
     # Joseph's phone, offline on the older state: both fields.
-    ben.set_offline(True)
     ben.goto(f"/plan/{aid}/item/{iid}")
     ben.page.get_by_label("Status", exact=True).select_option("done")
     ben.page.get_by_label("Responsible").fill("Joseph")
