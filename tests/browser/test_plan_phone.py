@@ -224,9 +224,7 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones, 
     ben.goto(f"/discuss/{aid}")
     card = cards.filter(has_text="Responsible")
     card.get_by_role("button", name="Use “Joseph”").click()
-    ben.wait_synced()
-    (row,) = server_rows(ActionItem, id=iid)
-    assert row.responsible == "Joseph"
+    on_server(server_rows, ben, iid, "responsible", "Joseph")
     ben.goto(f"/discuss/{aid}")
     ben.page.get_by_role("heading", name="Where phones wrote differently (1)").wait_for()
     ana.assert_no_errors()
