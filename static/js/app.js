@@ -7,6 +7,7 @@ import { bus } from "./events.js";
 import { current as currentLang, initialLang, loadLanguages, setLang, t, tn } from "./i18n.js";
 import { schedule, status, syncNow } from "./sync.js";
 import checkpoint, { recoverDraft } from "./views/checkpoint.js";
+import discuss from "./views/discuss.js";
 import group from "./views/group.js";
 import home from "./views/home.js";
 import item from "./views/item.js";
@@ -30,6 +31,7 @@ const ROUTES = [
   ["/walk/:rid", modules],
   ["/walk/:rid/:cp", checkpoint],
   ["/group/:aid", group],
+  ["/discuss/:aid", discuss],
   ["/plan/:aid", plan],
   ["/plan/:aid/item/:iid", item],
   ["/sync", outbox],
@@ -121,10 +123,11 @@ async function route(keepScroll = false) {
         clearTimeout(timer);
         timer = setTimeout(() => my === seq && route(true), 250);
       };
-      bus.addEventListener("records", fn);
+      // "status" too: a sync that brought nothing new announces no "records".
+      for (const type of ["records", "status"]) bus.addEventListener(type, fn);
       cleanups.push(() => {
         clearTimeout(timer);
-        bus.removeEventListener("records", fn);
+        for (const type of ["records", "status"]) bus.removeEventListener(type, fn);
       });
     },
   };
@@ -235,6 +238,11 @@ async function start() {
   registerServiceWorker();
   if (!(await langReady)) toast(t("This language is not on the phone yet; connect once to download it."));
   bus.addEventListener("status", updatePill);
+  // Another language (or its catalogue, arrived late): the screen and the pill follow at once.
+  bus.addEventListener("lang", () => {
+    updatePill();
+    route(true);
+  });
   bus.addEventListener("revoked", () => route(true));
   bus.addEventListener("checklist", () => {
     ctx._cl = null;
@@ -262,7 +270,7 @@ async function start() {
     );
     checkMe();
   }
-  // Keep the group view fresh while the app is open and online.
+  // Keep the phone fresh while the app is open and online (the group view asks more often).
   setInterval(() => {
     if (document.visibilityState === "visible" && navigator.onLine)
       syncNow().then(

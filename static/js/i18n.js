@@ -4,6 +4,7 @@
 // offline. A missing translation shows the English text.
 import { kept } from "./cache.js";
 import * as db from "./db.js";
+import { emit } from "./events.js";
 
 const ENGLISH = { code: "en", name: "English", dir: "ltr" };
 
@@ -98,7 +99,9 @@ function applyToDocument() {
  * Switch the interface language. Uses the stored catalogue at once and refreshes
  * it from the network; `onUpdate` is called if a newer one arrives. Returns
  * false if no catalogue could be had (English is shown meanwhile). `save`: remember
- * the choice on the phone.
+ * the choice on the phone. "lang" is emitted on the bus each time the strings in use
+ * change (the switch, then a catalogue that arrives later), so every screen and the
+ * top bar follow at once.
  */
 export async function setLang(code, onUpdate, { save = true } = {}) {
   const known = langs.find((l) => l.code === code);
@@ -109,10 +112,14 @@ export async function setLang(code, onUpdate, { save = true } = {}) {
   messages = stored?.messages || {};
   if (save) await db.set("meta", "lang", code);
   applyToDocument();
-  if (code === "en") return true;
+  if (code === "en") {
+    emit("lang", { code });
+    return true;
+  }
   const use = (cat) => {
     if (lang !== code) return false;
     messages = cat.messages || {};
+    emit("lang", { code });
     return true;
   };
   const onFresh = (cat) => use(cat) && onUpdate?.();
@@ -120,6 +127,7 @@ export async function setLang(code, onUpdate, { save = true } = {}) {
     use(await kept("meta", `i18n:${code}`, `/api/v1/i18n/${code}`, { auth: false, onFresh }));
     return true;
   } catch (_) {
+    if (lang === code) emit("lang", { code });
     return false;
   }
 }

@@ -71,6 +71,8 @@ export async function edit(type, id, fields) {
   const rec = await db.tx(["records", "outbox"], "readwrite", async (s) => {
     const r = (await db.req(s.records.get([type, id]))) || blank(type, id);
     Object.assign(r.fields, fields);
+    // Setting a field again is the user's answer to a value of theirs that was replaced.
+    if (r.overwritten) r.overwritten = r.overwritten.filter((x) => !(x.field in fields));
     r.parent = db.parentOf(type, r.fields);
     r.updated = Date.now();
     s.records.put(r);
@@ -214,15 +216,20 @@ export async function apply(data, sent) {
       return recs.get(k);
     };
     const bySent = new Map(sent.map((c) => [c.change_id, c]));
+    // Fields of this phone's changes that a newer change of another phone beat
+    // ("superseded": made on older state, so no conflict is kept): the user is told.
+    const lost = [];
     for (const r of data.results || []) {
       const c = bySent.get(r.change_id);
       if (!c) continue;
       const rec = await load(c.type, c.id);
       if (KEEP.has(r.status)) {
         s.outbox.delete(c.seq);
+        const beaten = new Set(r.superseded || []);
+        if (rec && beaten.size) lost.push({ rec, c, beaten });
         if (rec) {
           if (r.status !== "conflict") {
-            Object.assign(rec.server, c.fields);
+            for (const [k, v] of Object.entries(c.fields)) if (!beaten.has(k)) rec.server[k] = v;
             // A change accepted on the current state wins its fields outright: the
             // server closes their open conflicts (and need not send the record back).
             rec.conflicts = (rec.conflicts || []).filter((x) => !(x.field in c.fields));
@@ -244,6 +251,13 @@ export async function apply(data, sent) {
       Object.assign(rec.server, ch.fields || {});
       rec.rev = ch.rev ?? rec.rev;
       rec.conflicts = ch.conflicts || [];
+    }
+    for (const { rec, c, beaten } of lost) {
+      for (const k of beaten) {
+        if (!(k in rec.server) || rec.server[k] === c.fields[k]) continue;
+        const rest = (rec.overwritten || []).filter((x) => x.field !== k);
+        rec.overwritten = [...rest, { field: k, value: c.fields[k], at: c.at }];
+      }
     }
     const outbox = await db.req(s.outbox.getAll());
     for (const rec of recs.values()) if (rec) s.records.put(refold(rec, outbox));

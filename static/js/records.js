@@ -4,6 +4,7 @@
 import { kept } from "./cache.js";
 import * as db from "./db.js";
 import { announce } from "./events.js";
+import { current } from "./i18n.js";
 import { apply } from "./outbox.js";
 import * as priority from "./priority.js";
 
@@ -32,6 +33,39 @@ export async function actionItemsOf(aid) {
   return (await childrenOf("action_item", aid)).sort(
     (x, y) => rank(x) - rank(y) || (x.created || 0) - (y.created || 0),
   );
+}
+
+/** The statuses of an action still to be done. */
+export const OPEN = new Set(["planned", "in_progress"]);
+
+const pad = (n) => String(n).padStart(2, "0");
+/** Today on this phone, as YYYY-MM-DD. */
+export function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** An open action (planned or in progress) due before today: the server's rule, offline. */
+export const isOverdue = (f, on = today()) => OPEN.has(f.status || "planned") && !!f.due_on && String(f.due_on) < on;
+
+/**
+ * The previous round's open actions carried into round `a` (the PDF's `carried_forward`):
+ * those whose checkpoint this round has not taken into its own plan.
+ */
+export async function carriedForward(a) {
+  if (!a?.fields.previous_id) return [];
+  const taken = new Set((await actionItemsOf(a.id)).map((i) => i.fields.checkpoint_id).filter(Boolean));
+  return (await actionItemsOf(a.fields.previous_id)).filter(
+    (i) => OPEN.has(i.fields.status || "planned") && !taken.has(i.fields.checkpoint_id),
+  );
+}
+
+/** The round (assessment id) a record belongs to. */
+export async function roundIdOf(rec) {
+  const f = rec.fields || {};
+  if (rec.type === "assessment") return rec.id;
+  if (rec.type === "answer") return (await record("response", f.response_id))?.fields.assessment_id;
+  return f.assessment_id;
 }
 
 /** This response's answers by checkpoint id. */
@@ -135,11 +169,14 @@ async function pullItems(p) {
 /**
  * The server's suggested plan of a round, kept for offline (its `fetched` time says
  * how old), refreshed at most once a minute; its agreed items are kept as records.
+ * Asked in the phone's language and kept per language.
  * Undefined when none is kept and the server has not answered within `wait` ms (or
  * cannot be reached). `onFresh(plan)` runs when a newer one is kept.
  */
 export function serverPlan(assessmentId, { onFresh, wait = 4000 } = {}) {
-  const path = `/api/v1/assessments/${encodeURIComponent(assessmentId)}/plan`;
+  // Reasons and module titles are worded by the server: one copy per language.
+  const lang = current();
+  const path = `/api/v1/assessments/${encodeURIComponent(assessmentId)}/plan?lang=${encodeURIComponent(lang)}`;
   const opts = { every: 60000, wait, timeout: 15000, received: pullItems, onFresh };
-  return kept("meta", `plan:${assessmentId}`, path, opts).catch(() => undefined);
+  return kept("meta", `plan:${assessmentId}:${lang}`, path, opts).catch(() => undefined);
 }

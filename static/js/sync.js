@@ -29,6 +29,8 @@ export async function status() {
       const chosen = outbox.some((o) => o.type === r.type && o.id === r.id && c.field in o.fields);
       if (!chosen) conflicts.push({ record: r, conflict: c });
     }
+    // A value of this phone that a newer change of another phone replaced (outbox.js).
+    for (const c of r.overwritten || []) conflicts.push({ record: r, conflict: { ...c, overwritten: true } });
   }
   return {
     pending: outbox.filter((c) => c.status === "pending").length,
@@ -110,21 +112,26 @@ async function run() {
       continue;
     }
     await apply(res.data || {}, batch);
-    announce("records");
+    // A sync with nothing new (the group view asks every few seconds) re-renders nothing.
+    if (batch.length || res.data?.changes?.length) announce("records");
     if (!res.data?.more && batch.length < size) break;
   }
   await db.set("meta", "last_sync", Date.now());
   return true;
 }
 
-/** Sync now: push the outbox, pull until done. Resolves true on success. */
-export function syncNow() {
+/**
+ * Sync now: push the outbox, pull until done. Resolves true on success. `quiet`: a
+ * background check (the group view's, every few seconds) that does not show
+ * "Syncing…" each time; it still tells when it failed.
+ */
+export function syncNow({ quiet = false } = {}) {
   if (running) return running;
   clearTimeout(timer);
   // Known to be offline: wait for the "online" event instead of failing a request.
   if (scope.navigator && navigator.onLine === false) return Promise.reject(new OfflineError("offline"));
-  state.syncing = true;
-  announce("status");
+  state.syncing = !quiet;
+  if (!quiet) announce("status");
   const work = () => run();
   const locked = scope.navigator && navigator.locks ? navigator.locks.request("healthwise-sync", work) : work();
   running = locked
@@ -149,7 +156,7 @@ export function syncNow() {
     .finally(() => {
       running = null;
       state.syncing = false;
-      announce("status");
+      if (!quiet || state.error) announce("status");
     });
   return running;
 }

@@ -63,7 +63,7 @@ def test_sign_out_forgets_plans_positions_and_old_api_cache(phones):
     phone.answer("yes")
     phone.wait_synced()
     phone.goto(f"/plan/{aid}")
-    phone.wait_until(lambda: phone.idb("meta", f"plan:{aid}"), what="plan kept")
+    phone.wait_until(lambda: phone.idb("meta", f"plan:{aid}:en"), what="plan kept")
     assert phone.idb("meta", f"pos:{rid}")
     # What a service worker of the previous version left.
     phone.page.evaluate(

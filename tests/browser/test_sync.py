@@ -78,6 +78,9 @@ def test_conflict_is_shown_to_discuss_and_resolved(phones, server_rows):
     assert discussing, "no phone shows the conflict"
     phone = discussing[0]
     phone.page.get_by_role("link", name="One item to discuss").first.click()
+    # The sync screen sends to the round's one place to discuss.
+    phone.page.get_by_role("link", name="Baseline: one value to discuss").click()
+    phone.page.get_by_role("heading", name="Where phones wrote differently (1)").wait_for()
     use = phone.page.get_by_role("button", name="Use “")
     picked = {"“Plan agreed”": "agreed", "“Closed”": "closed"}[
         use.inner_text().removeprefix("Use ")

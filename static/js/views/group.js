@@ -3,7 +3,12 @@
 import { t, tn } from "../i18n.js";
 import { describe } from "../priority.js";
 import { groupData, record, tally } from "../records.js";
-import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+import { syncNow } from "../sync.js";
+import { discussCount } from "./discuss.js";
+import { ACTION, counted, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+
+/** While the group view is open: ask the server for new answers this often. */
+const POLL_MS = 5000;
 
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
@@ -11,6 +16,12 @@ export default async function group(root, { aid }, view) {
   const a = await record("assessment", aid);
   view.title(t("Group view"), `/round/${aid}`);
   view.live();
+  // Answers arrive while the committee looks: sync quietly every few seconds while the
+  // screen is visible and online; view.live() re-renders only when something came.
+  const poll = setInterval(() => {
+    if (document.visibilityState === "visible" && navigator.onLine) syncNow({ quiet: true }).catch(() => {});
+  }, POLL_MS);
+  view.onleave(() => clearInterval(poll));
   const [cl, data] = await Promise.all([view.checklist(), groupData(aid)]);
   if (!a || !data.responses.length) {
     root.append(empty(t("No answers yet. They appear here once participants have answered and synced.")));
@@ -29,8 +40,10 @@ export default async function group(root, { aid }, view) {
       if (s.yes) counts.action++;
     }
   }
+  const toDiscuss = await discussCount(aid, cl);
   root.append(
     h("p", { class: "meta" }, a.fields.title || ""),
+    toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
     h(
       "details",
       { class: "more" },

@@ -1,7 +1,7 @@
 // Facility home: rounds, what is in progress, the current plan, and the sync state.
 import * as db from "../db.js";
 import { fmtDate, t, tn } from "../i18n.js";
-import { actionItemsOf, answeredCount, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
+import { actionItemsOf, answeredCount, isOverdue, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
 import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
 import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES } from "./ui.js";
@@ -136,6 +136,7 @@ export default async function home(root, _params, view) {
       if (!items.length) continue;
       const done = items.filter((i) => i.fields.status === "done").length;
       const inProgress = items.filter((i) => i.fields.status === "in_progress").length;
+      const overdue = items.filter((i) => isOverdue(i.fields)).length;
       root.append(
         h("h2", { class: "section" }, t("Current action plan")),
         h(
@@ -151,6 +152,13 @@ export default async function home(root, _params, view) {
               `${label(STATUSES(), "done")}: ${done}`,
             ].join(" · "),
           ),
+          overdue
+            ? h(
+                "span",
+                { class: "row" },
+                h("span", { class: "badge bad overdue" }, t("Overdue: %(n)s", { n: overdue })),
+              )
+            : null,
           progress(done, items.length, t("Actions done")),
         ),
       );

@@ -3,7 +3,7 @@
 import { t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
-import { actionItemsOf, record } from "../records.js";
+import { actionItemsOf, isOverdue, record } from "../records.js";
 import { showValue } from "./outbox.js";
 import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast } from "./ui.js";
 
@@ -41,7 +41,10 @@ export default async function item(root, { aid, iid }, view) {
   const saved = h("p", { class: "saved", role: "status" });
   const valueFor = (k) => (k === "due_on" ? inputs[k].value || null : inputs[k].value);
 
-  const conflicts = rec?.conflicts || [];
+  // Values other phones wrote (open conflicts), and values of this phone that a newer
+  // change replaced: every field is shown, each is settled on the "To discuss" screen.
+  const replaced = (rec?.overwritten || []).map((c) => ({ ...c, overwritten: true }));
+  const conflicts = [...(rec?.conflicts || []), ...replaced];
   const found = cl && f.checkpoint_id ? findCheckpoint(cl, f.checkpoint_id) : null;
   root.append(
     conflicts.length
@@ -49,8 +52,12 @@ export default async function item(root, { aid, iid }, view) {
           "div",
           { class: "card note" },
           h("p", {}, t("Two phones changed this action differently.")),
-          link("#/sync", t("See what to discuss"), "btn small"),
+          link(`#/discuss/${f.assessment_id || aid}`, t("See what to discuss"), "btn small"),
         )
+      : null,
+    rec && isOverdue(f) ? h("p", {}, h("span", { class: "badge bad overdue" }, t("Overdue"))) : null,
+    rec && f.assessment_id && f.assessment_id !== aid
+      ? h("p", { class: "meta" }, t("Carried forward from the previous round"))
       : null,
     found ? h("p", { class: "meta" }, `${f.checkpoint_id} · ${found.module.title}`) : null,
   );
@@ -70,15 +77,17 @@ export default async function item(root, { aid, iid }, view) {
   for (const c of conflicts) {
     const input = inputs[c.field];
     if (input)
-      input
-        .closest(".field")
-        .append(
-          h(
-            "p",
-            { class: "badge bad" },
-            t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
-          ),
-        );
+      input.closest(".field").append(
+        h(
+          "p",
+          { class: "badge bad" },
+          c.overwritten
+            ? t("This phone had: %(value)s (replaced by a newer change)", {
+                value: showValue("action_item", c.field, c.value),
+              })
+            : t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
+        ),
+      );
   }
 
   if (isNew) {

@@ -1,8 +1,8 @@
 // Sync: what is not yet sent, items "to discuss" (conflicts) and rejected changes to fix.
 import { OfflineError } from "../api.js";
 import { ago, fmtDate, t, tn } from "../i18n.js";
-import { discard, discarded, edit, retry } from "../outbox.js";
-import { record } from "../records.js";
+import { discard, discarded, retry } from "../outbox.js";
+import { record, roundIdOf } from "../records.js";
 import { status, syncNow } from "../sync.js";
 import { confirmLoss } from "./settings.js";
 import {
@@ -20,7 +20,7 @@ import {
   toast,
 } from "./ui.js";
 
-const FIELD = () => ({
+export const FIELD = () => ({
   title: t("Title"),
   kind: t("Kind"),
   status: t("Status"),
@@ -170,43 +170,18 @@ export default async function outbox(root, _params, view) {
   const F = FIELD();
   root.append(syncCard(st, view));
 
-  // To discuss: conflicting values kept by the server.
+  // To discuss: each round's own screen holds its conflicts with its disagreements.
   root.append(h("h2", { class: "section", id: "discuss" }, t("To discuss")));
   if (!st.conflicts.length) root.append(h("p", { class: "muted" }, t("Nothing to discuss.")));
-  for (const { record: rec, conflict } of st.conflicts) {
-    const d = await describe(rec, cl);
-    const mine = rec.fields[conflict.field];
-    const choose = async (value) => {
-      await edit(rec.type, rec.id, { [conflict.field]: value });
-      toast(t("Your choice will be sent with the next sync."));
-      view.rerender();
-    };
-    root.append(
-      h(
-        "div",
-        { class: "card" },
-        h("p", {}, d.href ? h("a", { href: d.href }, d.text) : d.text),
-        h("p", { class: "q" }, F[conflict.field] || conflict.field),
-        h("p", {}, t("Two phones set different values. Talk it over and pick one:")),
-        h(
-          "div",
-          { class: "actions" },
-          h(
-            "button",
-            { type: "button", class: "btn", onclick: () => choose(mine) },
-            t("Keep “%(value)s”", { value: showValue(rec.type, conflict.field, mine) }),
-          ),
-          h(
-            "button",
-            { type: "button", class: "btn", onclick: () => choose(conflict.value) },
-            t("Use “%(value)s”", { value: showValue(rec.type, conflict.field, conflict.value) }),
-          ),
-        ),
-        conflict.at
-          ? h("p", { class: "meta" }, t("Other value set %(when)s", { when: fmtDate(conflict.at, true) }))
-          : null,
-      ),
-    );
+  const byRound = new Map();
+  for (const x of st.conflicts) {
+    const aid = await roundIdOf(x.record);
+    byRound.set(aid, (byRound.get(aid) || 0) + 1);
+  }
+  for (const [aid, n] of byRound) {
+    const a = aid ? await record("assessment", aid) : null;
+    const what = tn("one value to discuss", "%(n)s values to discuss", n);
+    root.append(link(`#/discuss/${aid}`, `${a?.fields.title || t("Round")}: ${what}`, "btn block"));
   }
 
   // Set aside: refused by the server, or failing alone; the user fixes or discards them.

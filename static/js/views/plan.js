@@ -5,10 +5,12 @@ import * as db from "../db.js";
 import { fmtDate, current as lang, t, tn } from "../i18n.js";
 import { create } from "../outbox.js";
 import { describe } from "../priority.js";
-import { actionItemsOf, groupData, localPlan, record, serverPlan } from "../records.js";
+import { actionItemsOf, carriedForward, groupData, isOverdue, localPlan, record, serverPlan } from "../records.js";
 import { status, syncNow } from "../sync.js";
+import { discussCount } from "./discuss.js";
 import {
   COSTS,
+  counted,
   download,
   empty,
   englishBadge,
@@ -43,6 +45,39 @@ export async function sendQueuedPdfs() {
 /** The badge colour of an action's status. */
 const BADGE = { done: "ok", in_progress: "brand", dropped: "" };
 
+/** One action as a line of a list (the plan, the actions carried forward), opening it. */
+export function actionLine(aid, it) {
+  const f = it.fields;
+  const st = f.status || "planned";
+  return h(
+    "li",
+    {},
+    h(
+      "a",
+      { class: "item", href: `#/plan/${aid}/item/${it.id}` },
+      h("span", { class: "name", dir: "auto" }, f.action || t("(no text)")),
+      h(
+        "span",
+        { class: "row" },
+        h("span", { class: `badge ${BADGE[st] ?? "warn"}` }, label(STATUSES(), st)),
+        isOverdue(f) ? h("span", { class: "badge bad overdue" }, t("Overdue")) : null,
+        f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
+        (it.conflicts || []).length || (it.overwritten || []).length
+          ? h("span", { class: "badge bad" }, t("To discuss"))
+          : null,
+      ),
+      h(
+        "span",
+        { class: "meta" },
+        h("bdi", {}, f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet")),
+        f.due_on ? " · " : null,
+        f.due_on ? h("bdi", {}, t("By %(date)s", { date: fmtDate(f.due_on) })) : null,
+        f.cost ? ` · ${label(COSTS(), f.cost)}` : null,
+      ),
+    ),
+  );
+}
+
 export default async function plan(root, { aid }, view) {
   view.title(t("Action plan"), `/round/${aid}`);
   view.live();
@@ -50,8 +85,9 @@ export default async function plan(root, { aid }, view) {
   // The server's ranking as kept (on a first visit, a few seconds' wait for it), else one
   // worked out here; a newer one from the server shows when it comes.
   const p = (await serverPlan(aid, { onFresh: () => view.rerender() })) || localPlan(cl, data);
-  const items = await actionItemsOf(aid);
-  const inPlan = new Set(items.map((i) => i.fields.checkpoint_id).filter(Boolean));
+  const [items, carried] = await Promise.all([actionItemsOf(aid), carriedForward(a)]);
+  const toDiscuss = await discussCount(aid, cl);
+  const inPlan = new Set([...items, ...carried].map((i) => i.fields.checkpoint_id).filter(Boolean));
 
   // PDF
   const queue = (await db.get("meta", "pdf_queue")) || [];
@@ -81,11 +117,14 @@ export default async function plan(root, { aid }, view) {
     }
   });
 
-  root.append(h("p", { class: "meta" }, a ? a.fields.title : ""));
+  root.append(
+    h("p", { class: "meta" }, a ? a.fields.title : ""),
+    toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
+  );
 
   // Agreed actions
   root.append(h("h2", { class: "section" }, t("Agreed actions")));
-  if (!items.length)
+  if (!items.length && !carried.length)
     root.append(
       h(
         "p",
@@ -93,42 +132,24 @@ export default async function plan(root, { aid }, view) {
         t("No action in the plan yet. Add the suggestions the committee agrees on, or your own."),
       ),
     );
-  const ul = h("ul", { class: "list" });
-  for (const it of items) {
-    const f = it.fields;
-    const st = f.status || "planned";
-    ul.append(
+  root.append(
+    h(
+      "ul",
+      { class: "list" },
+      items.map((it) => actionLine(aid, it)),
+    ),
+  );
+  if (carried.length)
+    root.append(
+      h("h3", { class: "section" }, t("Carried forward from the previous round")),
+      h("p", { class: "meta" }, t("Open actions of the previous round. Update them here.")),
       h(
-        "li",
-        {},
-        h(
-          "a",
-          { class: "item", href: `#/plan/${aid}/item/${it.id}` },
-          h("span", { class: "name" }, f.action || t("(no text)")),
-          h(
-            "span",
-            { class: "row" },
-            h("span", { class: `badge ${BADGE[st] ?? "warn"}` }, label(STATUSES(), st)),
-            f.checkpoint_id ? h("span", { class: "mono small" }, f.checkpoint_id) : null,
-            (it.conflicts || []).length ? h("span", { class: "badge bad" }, t("To discuss")) : null,
-          ),
-          h(
-            "span",
-            { class: "meta" },
-            [
-              f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
-              f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
-              f.cost ? label(COSTS(), f.cost) : null,
-            ]
-              .filter(Boolean)
-              .join(" · "),
-          ),
-        ),
+        "ul",
+        { class: "list carried" },
+        carried.map((it) => actionLine(aid, it)),
       ),
     );
-  }
   root.append(
-    ul,
     h(
       "div",
       { class: "actions" },
@@ -241,6 +262,11 @@ export default async function plan(root, { aid }, view) {
       ),
     );
   }
+  // The checklist on the phone names the module in the current language.
+  const moduleTitle = (m) => {
+    const mod = cl.modules.find((x) => x.id === m.id);
+    return mod ? mod.title : m.title;
+  };
   if ((p.modules || []).length) {
     root.append(
       h("h2", { class: "section" }, t("By module")),
@@ -254,11 +280,14 @@ export default async function plan(root, { aid }, view) {
             h(
               "p",
               { class: "small" },
-              h("strong", {}, m.title),
+              h("strong", {}, moduleTitle(m)),
               " ",
-              t("%(share)s%% need action", { share: Math.round(100 * (m.share || 0)) }),
+              // Nobody answered: "not answered", never 0 % (which reads as progress).
+              m.share === null || m.share === undefined
+                ? t("Not answered")
+                : t("%(share)s%% need action", { share: Math.round(100 * m.share) }),
               m.previous_share !== null && m.previous_share !== undefined
-                ? ` · ${t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })}`
+                ? [" · ", t("before: %(share)s%%", { share: Math.round(100 * m.previous_share) })]
                 : "",
             ),
           ),

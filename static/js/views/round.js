@@ -2,7 +2,8 @@
 import { fmtDate, t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
 import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints } from "../records.js";
-import { ask, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
+import { discussCount } from "./discuss.js";
+import { ask, counted, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
 
 export default async function round(root, { aid }, view) {
   const a = await record("assessment", aid);
@@ -22,6 +23,7 @@ export default async function round(root, { aid }, view) {
   const total = cl ? totalCheckpoints(cl) : 0;
   const [responses, items] = await Promise.all([responsesOf(aid), actionItemsOf(aid)]);
   const prev = a.fields.previous_id ? await record("assessment", a.fields.previous_id) : null;
+  const toDiscuss = await discussCount(aid, cl);
 
   const status = select(ROUND_STATUS(), a.fields.status || "open", { id: "round-status" });
   let was = status.value;
@@ -128,6 +130,7 @@ export default async function round(root, { aid }, view) {
         own ? "btn block" : "btn primary block big",
       ),
       link(`#/group/${aid}`, t("Group view: compare answers"), "btn block"),
+      link(`#/discuss/${aid}`, toDiscuss ? counted(t("To discuss"), toDiscuss) : t("To discuss"), "btn block"),
       link(
         `#/plan/${aid}`,
         items.length

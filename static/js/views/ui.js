@@ -163,6 +163,12 @@ export function progress(done, total, label) {
   );
 }
 
+/**
+ * "To discuss (3)". A t() inside a template literal escapes the message extractor:
+ * screens pass the translated label here instead.
+ */
+export const counted = (text, n) => `${text} (${n})`;
+
 /** Empty-state box. */
 export const empty = (text, ...more) => h("div", { class: "empty" }, h("p", {}, text), more);
 
