@@ -3,7 +3,7 @@
 import { t, tn } from "../i18n.js";
 import { describe } from "../priority.js";
 import { groupData, record, tally } from "../records.js";
-import { ACTION, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+import { ACTION, empty, englishBadge, h, link, roleName, untranslated, user } from "./ui.js";
 
 export const who = (r, i) => r.fields.participant || t("Participant %(n)s", { n: i + 1 });
 
@@ -30,7 +30,7 @@ export default async function group(root, { aid }, view) {
     }
   }
   root.append(
-    h("p", { class: "meta" }, a.fields.title || ""),
+    h("p", { class: "meta" }, user(a.fields.title)),
     h(
       "details",
       { class: "more" },
@@ -41,7 +41,9 @@ export default async function group(root, { aid }, view) {
         h(
           "ul",
           {},
-          data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : "")),
+          data.responses.map((r, i) =>
+            h("li", {}, user(names[i]), r.fields.role ? ` (${roleName(r.fields.role)})` : ""),
+          ),
         ),
       ),
     ),
@@ -113,7 +115,7 @@ export default async function group(root, { aid }, view) {
               h(
                 "li",
                 { class: `vote ${v.action || "none"}` },
-                h("span", {}, names[i]),
+                h("span", {}, user(names[i])),
                 h("strong", {}, v.action ? A[v.action] : t("No answer")),
                 v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null,
               ),
@@ -130,7 +132,9 @@ export default async function group(root, { aid }, view) {
                   h(
                     "ul",
                     {},
-                    remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark)),
+                    remarks.map((v) =>
+                      h("li", {}, h("strong", {}, user(names[s.votes.indexOf(v)]), ": "), user(v.remark)),
+                    ),
                   ),
                 ),
               )

@@ -5,7 +5,7 @@ import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
 import { actionItemsOf, record } from "../records.js";
 import { showValue } from "./outbox.js";
-import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast } from "./ui.js";
+import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast, tu } from "./ui.js";
 
 export default async function item(root, { aid, iid }, view) {
   const isNew = iid === "new";
@@ -76,7 +76,7 @@ export default async function item(root, { aid, iid }, view) {
           h(
             "p",
             { class: "badge bad" },
-            t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
+            tu("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
           ),
         );
   }

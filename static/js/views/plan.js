@@ -18,7 +18,9 @@ import {
   link,
   STATUSES,
   toast,
+  tu,
   untranslated,
+  user,
 } from "./ui.js";
 
 async function fetchPdf(aid) {
@@ -81,7 +83,7 @@ export default async function plan(root, { aid }, view) {
     }
   });
 
-  root.append(h("p", { class: "meta" }, a ? a.fields.title : ""));
+  root.append(h("p", { class: "meta" }, a ? user(a.fields.title) : ""));
 
   // Agreed actions
   root.append(h("h2", { class: "section" }, t("Agreed actions")));
@@ -104,7 +106,7 @@ export default async function plan(root, { aid }, view) {
         h(
           "a",
           { class: "item", href: `#/plan/${aid}/item/${it.id}` },
-          h("span", { class: "name" }, f.action || t("(no text)")),
+          h("span", { class: "name" }, f.action ? user(f.action) : t("(no text)")),
           h(
             "span",
             { class: "row" },
@@ -116,12 +118,12 @@ export default async function plan(root, { aid }, view) {
             "span",
             { class: "meta" },
             [
-              f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
+              f.responsible ? tu("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
               f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
               f.cost ? label(COSTS(), f.cost) : null,
             ]
               .filter(Boolean)
-              .join(" · "),
+              .flatMap((x, i) => (i ? [" · ", x] : [x])),
           ),
         ),
       ),
