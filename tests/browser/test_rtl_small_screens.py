@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from .test_i18n_a11y import choose_language
+from .test_i18n_a11y import OPEN_DETAILS, choose_language
 
 NAME = "Head nurse (Sister: Achieng)"
 REMARK = "Sharps box (yellow) is full"
@@ -84,7 +84,7 @@ def test_english_user_text_is_isolated_in_arabic_screens(walked):
     assert phone.page.locator("#title bdi").inner_text() == "Follow-up (March)"
 
     show(phone, f"/group/{aid}")
-    phone.page.evaluate("() => document.querySelectorAll('main details').forEach((d) => { d.open = true; })")
+    phone.page.evaluate(OPEN_DETAILS)
     remark = phone.page.locator("bdi", has_text=REMARK)
     assert reads_left_to_right(phone, remark) == REMARK
     assert phone.page.locator(".votes bdi", has_text=NAME).count() == 1
@@ -139,7 +139,8 @@ WORDS_SPLIT = """(el) => {
       const r = document.createRange();
       r.setStart(n, m.index);
       r.setEnd(n, m.index + m[0].length);
-      const tops = new Set([...r.getClientRects()].filter((b) => b.width).map((b) => Math.round(b.top)));
+      const rects = [...r.getClientRects()].filter((b) => b.width);
+      const tops = new Set(rects.map((b) => Math.round(b.top)));
       if (tops.size > 1) split.push(m[0]);
     }
   }

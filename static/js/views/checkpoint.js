@@ -203,7 +203,8 @@ export default async function checkpoint(root, { rid, cp }, view) {
         c.why ? [h("h3", {}, t("Why it matters")), h("p", {}, c.why)] : null,
         list(t("How to do it"), c.how),
         list(t("More hints"), c.hints),
-        list(t("Sources"), sourcesOf(cl, c), { class: "small" }),
+        // Sources are documents cited by their own (English) titles.
+        list(t("Sources"), sourcesOf(cl, c), { class: "small", lang: "en" }),
       ),
     ),
     index === 0 && mod.intro
