@@ -99,7 +99,9 @@ def test_english_user_text_is_isolated_in_arabic_screens(walked):
 def pointing(locator):
     """Which way a chevron glyph points: 'left' or 'right' (from its pixels)."""
     locator.evaluate("e => { e.style.fontSize = '64px'; }")
-    image = Image.open(io.BytesIO(locator.screenshot())).convert("L")
+    box = locator.bounding_box()
+    shot = locator.page.screenshot(clip=box)  # what the page shows there
+    image = Image.open(io.BytesIO(shot)).convert("L")
     width, height = image.size
     background = image.getpixel((0, 0))
     ink = [[abs(image.getpixel((x, y)) - background) > 90 for y in range(height)]

@@ -35,13 +35,17 @@ export const user = (text) => h("bdi", {}, text ?? "");
 /** The same for plain strings (an <option>, an attribute): Unicode isolates (FSI ... PDI). */
 export const isolate = (text) => `\u2068${text ?? ""}\u2069`;
 
-/** t() whose placeholders hold user text: nodes, each value isolated by user(). */
+/** t() whose placeholders hold user text: one <span>, each value isolated by user(). */
 export function tu(msgid, params) {
   const keys = Object.keys(params);
   const marks = Object.fromEntries(keys.map((k, i) => [k, `\uE000${i}\uE000`]));
-  return t(msgid, marks)
-    .split(/\uE000(\d+)\uE000/)
-    .map((part, i) => (i % 2 ? user(params[keys[part]]) : part));
+  const parts = t(msgid, marks).split(/\uE000(\d+)\uE000/);
+  // One element, so that a flex container (a button) lays the sentence out as one text.
+  return h(
+    "span",
+    {},
+    parts.map((part, i) => (i % 2 ? user(params[keys[part]]) : part)),
+  );
 }
 
 /** Every 30 s, while on screen: "Last sync: 5 minutes ago" ages with the clock. */
