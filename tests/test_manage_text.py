@@ -3,8 +3,7 @@
 import pytest
 from flask import url_for
 
-from healthwise.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import loaded, sign_in
 
 NAME = "St. Mary (Annex)"
 
@@ -15,7 +14,9 @@ def arabic(app, make_facility, make_user, make_workshop):
     manager = make_user("manager", [facility.district], email="head.nurse@example.org")
     admin = make_user("admin")
     workshop = make_workshop("Mombasa (March)")
-    db.session.commit()
+    with loaded(app) as session:
+        session.add(workshop)
+        workshop.trainer.email  # noqa: B018 - loaded for the test
     return facility, manager, admin, workshop
 
 
