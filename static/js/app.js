@@ -109,9 +109,12 @@ async function route(keepScroll = false) {
     ...ctx,
     params: found.params,
     query: new URLSearchParams(qs || ""),
+    /** The top bar's title: a string, or nodes (user text in a <bdi>). */
     title(text, back) {
-      titleEl.textContent = text;
-      document.title = text === "HealthWISE" ? text : `${text} · HealthWISE`;
+      titleEl.replaceChildren(text);
+      fitTitle();
+      const plain = titleEl.textContent;
+      document.title = plain === "HealthWISE" ? plain : `${plain} · HealthWISE`;
       backEl.hidden = !back;
       if (back) backEl.href = `#${back}`;
     },
@@ -162,10 +165,35 @@ async function route(keepScroll = false) {
     window.scrollTo(0, 0);
     titleEl.focus({ preventScroll: true });
     if (!path.startsWith("/join")) db.set("meta", "last_route", raw).catch(() => {});
+    // Home offers to continue the last walk-through, whatever was opened since.
+    if (/^\/walk\/[^/]+\/[^/]+$/.test(path)) db.set("meta", "last_walk", raw).catch(() => {});
   }
   main.setAttribute("aria-busy", "false");
   // The language may have changed on this screen: the pill follows.
   if (pill.lang !== currentLang()) updatePill();
+}
+
+/**
+ * A title word wider than the bar ("musculosquelettiques" at 360 px) makes the title a
+ * size smaller, then the sync pill a dot (its text stays in its label), rather than cut
+ * the word; only a word too wide even then breaks.
+ */
+const FITS = [
+  ["", false],
+  ["0.95rem", false],
+  ["0.85rem", false],
+  ["0.95rem", true],
+  ["0.85rem", true],
+  ["0.78rem", true],
+];
+function fitTitle() {
+  titleEl.classList.remove("squeeze");
+  for (const [size, compact] of FITS) {
+    titleEl.style.fontSize = size;
+    pill.classList.toggle("compact", compact);
+    if (titleEl.scrollWidth <= titleEl.clientWidth) return;
+  }
+  titleEl.classList.add("squeeze");
 }
 
 async function updatePill() {
@@ -196,10 +224,13 @@ async function updatePill() {
     text = t("Synced");
     cls += " ok";
   }
-  pill.textContent = text;
+  // One line: a text too long for the bar ends in "…"; the whole of it is in the title.
+  pill.replaceChildren(h("span", {}, text));
   pill.lang = currentLang();
   pill.className = cls;
+  pill.title = text;
   pill.setAttribute("aria-label", `${t("Sync status")}: ${text}`);
+  fitTitle();
 }
 
 async function registerServiceWorker() {
@@ -250,6 +281,7 @@ async function start() {
   window.addEventListener("online", updatePill);
   window.addEventListener("offline", updatePill);
   window.addEventListener("hashchange", () => route());
+  window.addEventListener("resize", fitTitle);
   await recoverDraft().catch((e) => console.warn("draft not recovered", e));
   if (!location.hash) {
     const last = await db.get("meta", "last_route");

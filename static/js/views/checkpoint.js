@@ -124,7 +124,7 @@ export default async function checkpoint(root, { rid, cp }, view) {
   });
   prio.addEventListener("change", () => save({ priority: prio.checked }));
 
-  const remark = h("textarea", { name: "remark", rows: "3", maxlength: max.remark });
+  const remark = h("textarea", { name: "remark", rows: "3", maxlength: max.remark, dir: "auto" });
   remark.value = f.remark || "";
   let lastRemark = remark.value;
   let timer = null;
@@ -144,7 +144,20 @@ export default async function checkpoint(root, { rid, cp }, view) {
   const onHide = () => document.visibilityState === "hidden" && flush();
   document.addEventListener("visibilitychange", onHide);
   window.addEventListener("pagehide", flush);
+  // The remark stays above the sticky bar when focused, and when the on-screen
+  // keyboard then shrinks the window.
+  const reveal = () => {
+    const bar = root.querySelector(".walk-nav");
+    if (document.activeElement !== remark || !bar) return;
+    const r = remark.getBoundingClientRect();
+    const limit = Math.min(bar.getBoundingClientRect().top, window.visualViewport?.height ?? innerHeight);
+    if (r.bottom > limit || r.top < 0) remark.scrollIntoView({ block: "center" });
+  };
+  remark.addEventListener("focus", () => requestAnimationFrame(reveal));
+  const onResize = () => setTimeout(reveal, 100);
+  (window.visualViewport || window).addEventListener("resize", onResize);
   view.onleave(() => {
+    (window.visualViewport || window).removeEventListener("resize", onResize);
     flush();
     document.removeEventListener("visibilitychange", onHide);
     window.removeEventListener("pagehide", flush);
@@ -190,7 +203,8 @@ export default async function checkpoint(root, { rid, cp }, view) {
         c.why ? [h("h3", {}, t("Why it matters")), h("p", {}, c.why)] : null,
         list(t("How to do it"), c.how),
         list(t("More hints"), c.hints),
-        list(t("Sources"), sourcesOf(cl, c), { class: "small" }),
+        // Sources are documents cited by their own (English) titles.
+        list(t("Sources"), sourcesOf(cl, c), { class: "small", lang: "en" }),
       ),
     ),
     index === 0 && mod.intro
@@ -213,12 +227,17 @@ export default async function checkpoint(root, { rid, cp }, view) {
     h(
       "nav",
       { class: "walk-nav", "aria-label": t("Checkpoints") },
-      h("a", { class: "btn", href: prev, onclick: flush }, h("span", { "aria-hidden": "true" }, "‹ "), t("Previous")),
+      h(
+        "a",
+        { class: "btn", href: prev, onclick: flush },
+        h("span", { class: "chev back", "aria-hidden": "true" }),
+        t("Previous"),
+      ),
       h(
         "a",
         { class: "btn primary", href: next, onclick: flush },
         at < flat.length - 1 ? t("Next") : t("Finish"),
-        h("span", { "aria-hidden": "true" }, " ›"),
+        h("span", { class: "chev on", "aria-hidden": "true" }),
       ),
     ),
   );

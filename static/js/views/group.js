@@ -5,7 +5,7 @@ import { describe } from "../priority.js";
 import { groupData, record, tally } from "../records.js";
 import { syncNow } from "../sync.js";
 import { discussCount } from "./discuss.js";
-import { ACTION, counted, empty, englishBadge, h, link, roleName, untranslated } from "./ui.js";
+import { ACTION, counted, empty, englishBadge, h, link, roleName, untranslated, user } from "./ui.js";
 
 /** While the group view is open: ask the server for new answers this often. */
 const POLL_MS = 5000;
@@ -42,7 +42,7 @@ export default async function group(root, { aid }, view) {
   }
   const toDiscuss = await discussCount(aid, cl);
   root.append(
-    h("p", { class: "meta" }, a.fields.title || ""),
+    h("p", { class: "meta" }, user(a.fields.title)),
     toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
     h(
       "details",
@@ -54,7 +54,9 @@ export default async function group(root, { aid }, view) {
         h(
           "ul",
           {},
-          data.responses.map((r, i) => h("li", {}, names[i], r.fields.role ? ` (${roleName(r.fields.role)})` : "")),
+          data.responses.map((r, i) =>
+            h("li", {}, user(names[i]), r.fields.role ? ` (${roleName(r.fields.role)})` : ""),
+          ),
         ),
       ),
     ),
@@ -126,7 +128,7 @@ export default async function group(root, { aid }, view) {
               h(
                 "li",
                 { class: `vote ${v.action || "none"}` },
-                h("span", {}, names[i]),
+                h("span", {}, user(names[i])),
                 h("strong", {}, v.action ? A[v.action] : t("No answer")),
                 v.priority ? h("span", { class: "star", title: t("Priority") }, "★") : null,
               ),
@@ -143,7 +145,9 @@ export default async function group(root, { aid }, view) {
                   h(
                     "ul",
                     {},
-                    remarks.map((v) => h("li", {}, h("strong", {}, `${names[s.votes.indexOf(v)]}: `), v.remark)),
+                    remarks.map((v) =>
+                      h("li", {}, h("strong", {}, user(names[s.votes.indexOf(v)]), ": "), user(v.remark)),
+                    ),
                   ),
                 ),
               )

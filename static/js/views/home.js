@@ -4,14 +4,14 @@ import { fmtDate, t, tn } from "../i18n.js";
 import { actionItemsOf, answeredCount, isOverdue, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
 import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
-import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES } from "./ui.js";
+import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES, tu, user } from "./ui.js";
 
 export default async function home(root, _params, view) {
   const sc = (await view.scope()) || {};
   const fac = sc.facility || {};
-  view.title(fac.name || "HealthWISE");
+  view.title(fac.name ? user(fac.name) : "HealthWISE");
   view.live();
-  const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_route"])]);
+  const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_walk"])]);
   let cl = null;
   try {
     cl = await view.checklist();
@@ -48,13 +48,13 @@ export default async function home(root, _params, view) {
       "p",
       { class: "meta" },
       fac.district
-        ? t("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name })
-        : fac.name || "",
+        ? tu("%(facility)s, %(district)s", { facility: fac.name, district: fac.district.name })
+        : user(fac.name),
     ),
   );
 
-  // Resume exactly where this phone left off.
-  const last = m.last_route || "";
+  // Resume exactly where this phone left off in the walk-through, until it is finished.
+  const last = m.last_walk || "";
   const resume = last.match(/^\/walk\/([^/]+)\/([^/?]+)/);
   if (resume) {
     const resp = await record("response", resume[1]);
@@ -64,7 +64,7 @@ export default async function home(root, _params, view) {
         h(
           "a",
           { class: "btn primary block big", href: `#${last}` },
-          t("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] }),
+          tu("Continue the walk-through (%(who)s, %(checkpoint)s)", { who, checkpoint: resume[2] }),
         ),
       );
     }
@@ -116,7 +116,7 @@ export default async function home(root, _params, view) {
           h(
             "a",
             { class: "item", href: `#/round/${a.id}` },
-            h("span", { class: "name" }, a.fields.title || kind),
+            h("span", { class: "name" }, a.fields.title ? user(a.fields.title) : kind),
             h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
             h(
               "span",
@@ -142,7 +142,7 @@ export default async function home(root, _params, view) {
         h(
           "a",
           { class: "item", href: `#/plan/${a.id}` },
-          h("span", { class: "name" }, a.fields.title || ""),
+          h("span", { class: "name" }, user(a.fields.title)),
           h(
             "span",
             { class: "meta" },

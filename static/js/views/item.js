@@ -5,7 +5,7 @@ import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
 import { actionItemsOf, isOverdue, record } from "../records.js";
 import { showValue } from "./outbox.js";
-import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast } from "./ui.js";
+import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast, tu } from "./ui.js";
 
 export default async function item(root, { aid, iid }, view) {
   const isNew = iid === "new";
@@ -82,10 +82,10 @@ export default async function item(root, { aid, iid }, view) {
           "p",
           { class: "badge bad" },
           c.overwritten
-            ? t("This phone had: %(value)s (replaced by a newer change)", {
+            ? tu("This phone had: %(value)s (replaced by a newer change)", {
                 value: showValue("action_item", c.field, c.value),
               })
-            : t("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
+            : tu("Other phone: %(value)s", { value: showValue("action_item", c.field, c.value) }),
         ),
       );
   }

@@ -5,7 +5,7 @@ import { enrol } from "../enrol.js";
 import { t } from "../i18n.js";
 import { syncNow } from "../sync.js";
 import { confirmLoss, exportData } from "./settings.js";
-import { field, h, toast } from "./ui.js";
+import { field, h, toast, tu } from "./ui.js";
 
 /** Pull the code out of what a QR code holds: the bare code or a link with ?code=. */
 export function codeFrom(text) {
@@ -58,7 +58,7 @@ export default async function join(root, _params, view) {
       const sc = await enrol(value, name.value.trim() || t("Phone"), {
         confirmLoss: (n, to) =>
           confirmLoss(
-            t("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }),
+            tu("Join %(facility)s and delete the changes not sent from this phone?", { facility: to.facility.name }),
             n,
             t("Delete them and join"),
           ),
@@ -68,7 +68,7 @@ export default async function join(root, _params, view) {
         return;
       }
       const fac = sc.facility ? sc.facility.name : "";
-      toast(t("This phone now works for %(facility)s.", { facility: fac }));
+      toast(tu("This phone now works for %(facility)s.", { facility: fac }));
       syncNow().catch(() => {});
       if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
       view.go("/");

@@ -2,7 +2,7 @@
 import { t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
 import { answersOf, isAnswered, nextCheckpoint, record, requiredIds } from "../records.js";
-import { ask, h, link, progress, roleName, toast } from "./ui.js";
+import { ask, h, link, progress, roleName, toast, user } from "./ui.js";
 
 export default async function modules(root, { rid }, view) {
   const resp = await record("response", rid);
@@ -24,7 +24,7 @@ export default async function modules(root, { rid }, view) {
     h(
       "div",
       { class: "card" },
-      h("h2", {}, resp.fields.participant || t("Anonymous")),
+      h("h2", {}, resp.fields.participant ? user(resp.fields.participant) : t("Anonymous")),
       h("p", { class: "meta" }, roleName(resp.fields.role)),
       progress(done, total, t("Checkpoints answered")),
       resp.fields.completed ? h("p", {}, h("span", { class: "badge ok" }, t("Completed"))) : null,

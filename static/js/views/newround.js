@@ -3,7 +3,7 @@ import { fmtDate, t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create } from "../outbox.js";
 import { rounds } from "../records.js";
-import { field, h, onSubmit, saveError, select } from "./ui.js";
+import { field, h, isolate, onSubmit, saveError, select } from "./ui.js";
 
 const today = () => {
   const d = new Date();
@@ -28,7 +28,7 @@ export default async function newRound(root, _params, view) {
     );
   const kinds = h("div", { class: "choices two" }, kindOf("baseline"), kindOf("follow_up"));
   const prevSel = select(
-    list.map((a) => [a.id, `${a.fields.title || ""} (${fmtDate(a.fields.started_on)})`]),
+    list.map((a) => [a.id, `${isolate(a.fields.title)} (${fmtDate(a.fields.started_on)})`]),
     wanted || list[0]?.id,
     { name: "previous" },
   );

@@ -11,13 +11,17 @@ import {
   empty,
   findCheckpoint,
   h,
+  isolate,
   KINDS,
   label,
   link,
   ROUND_STATUS,
   roleName,
   STATUSES,
+  since,
   toast,
+  tu,
+  user,
 } from "./ui.js";
 
 export const FIELD = () => ({
@@ -53,7 +57,7 @@ export function showValue(type, fieldName, v) {
   return String(v);
 }
 
-/** One line that says which record this is, and where to open it. */
+/** One line that says which record this is (nodes: names and texts isolated), and where to open it. */
 export async function describe(rec, cl) {
   const f = rec?.fields || {};
   switch (rec?.type) {
@@ -62,17 +66,17 @@ export async function describe(rec, cl) {
       const resp = f.response_id ? await record("response", f.response_id) : null;
       const who = resp ? resp.fields.participant || t("Anonymous") : "";
       return {
-        text: `${f.checkpoint_id} · ${found ? found.checkpoint.action : ""}${who ? ` (${who})` : ""}`,
+        text: [`${f.checkpoint_id} · `, found ? found.checkpoint.action : "", who ? [" (", user(who), ")"] : ""],
         href: `#/walk/${f.response_id}/${f.checkpoint_id}`,
       };
     }
     case "response":
-      return { text: t("Participant: %(who)s", { who: f.participant || t("Anonymous") }), href: `#/walk/${rec.id}` };
+      return { text: tu("Participant: %(who)s", { who: f.participant || t("Anonymous") }), href: `#/walk/${rec.id}` };
     case "assessment":
-      return { text: t("Round: %(title)s", { title: f.title || "" }), href: `#/round/${rec.id}` };
+      return { text: tu("Round: %(title)s", { title: f.title || "" }), href: `#/round/${rec.id}` };
     case "action_item":
       return {
-        text: t("Action: %(action)s", { action: f.action || "" }),
+        text: tu("Action: %(action)s", { action: f.action || "" }),
         href: `#/plan/${f.assessment_id}/item/${rec.id}`,
       };
     default:
@@ -128,7 +132,7 @@ export function syncCard(st, view, { compact = false } = {}) {
     h(
       "p",
       { class: "meta" },
-      st.lastSync ? t("Last sync: %(when)s", { when: ago(st.lastSync) }) : t("Not synced yet"),
+      st.lastSync ? since(st.lastSync, (ts) => t("Last sync: %(when)s", { when: ago(ts) })) : t("Not synced yet"),
       st.online ? "" : ` · ${t("Offline")}`,
     ),
   );
@@ -158,9 +162,10 @@ export function syncCard(st, view, { compact = false } = {}) {
 }
 
 export default async function outbox(root, _params, view) {
-  view.title(t("Not yet sent"), "/");
   view.live();
   const st = await status();
+  // Named by what is left: nothing unsent is never "Not yet sent".
+  view.title(st.outbox.length ? t("Not yet sent") : st.conflicts.length ? t("To discuss") : t("All changes sent"), "/");
   let cl = null;
   try {
     cl = await view.checklist();
@@ -181,7 +186,9 @@ export default async function outbox(root, _params, view) {
   for (const [aid, n] of byRound) {
     const a = aid ? await record("assessment", aid) : null;
     const what = tn("one value to discuss", "%(n)s values to discuss", n);
-    root.append(link(`#/discuss/${aid}`, `${a?.fields.title || t("Round")}: ${what}`, "btn block"));
+    root.append(
+      link(`#/discuss/${aid}`, `${a?.fields.title ? isolate(a.fields.title) : t("Round")}: ${what}`, "btn block"),
+    );
   }
 
   // Set aside: refused by the server, or failing alone; the user fixes or discards them.
@@ -203,8 +210,7 @@ export default async function outbox(root, _params, view) {
           {},
           Object.entries(c.fields)
             .filter(([k]) => k in F)
-            .map(([k, v]) => `${F[k]}: ${showValue(c.type, k, v)}`)
-            .join(" · "),
+            .flatMap(([k, v], i) => [i ? " · " : "", `${F[k]}: `, user(showValue(c.type, k, v))]),
         ),
         h(
           "p",

@@ -4,7 +4,7 @@ import { t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create } from "../outbox.js";
 import { record } from "../records.js";
-import { field, h, onSubmit, ROLES, saveError, select } from "./ui.js";
+import { field, h, onSubmit, ROLES, saveError, select, user } from "./ui.js";
 
 export default async function participant(root, { aid }, view) {
   const [a, max] = await Promise.all([record("assessment", aid), maxLengths("response")]);
@@ -22,7 +22,7 @@ export default async function participant(root, { aid }, view) {
   const form = h(
     "form",
     { class: "card", novalidate: true },
-    h("p", { class: "meta" }, a ? a.fields.title : ""),
+    h("p", { class: "meta" }, a ? user(a.fields.title) : ""),
     h("p", {}, t("You answer the checklist on your own. Your answers are then put side by side with the others'.")),
     field(t("Your name (optional)"), name, t("Leave it empty to answer anonymously.")),
     field(t("Your role"), role),

@@ -20,7 +20,9 @@ import {
   link,
   STATUSES,
   toast,
+  tu,
   untranslated,
+  user,
 } from "./ui.js";
 
 async function fetchPdf(aid) {
@@ -55,7 +57,7 @@ export function actionLine(aid, it) {
     h(
       "a",
       { class: "item", href: `#/plan/${aid}/item/${it.id}` },
-      h("span", { class: "name", dir: "auto" }, f.action || t("(no text)")),
+      h("span", { class: "name" }, f.action ? user(f.action) : t("(no text)")),
       h(
         "span",
         { class: "row" },
@@ -69,9 +71,9 @@ export function actionLine(aid, it) {
       h(
         "span",
         { class: "meta" },
-        h("bdi", {}, f.responsible ? t("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet")),
+        f.responsible ? tu("Who: %(who)s", { who: f.responsible }) : t("Nobody responsible yet"),
         f.due_on ? " · " : null,
-        f.due_on ? h("bdi", {}, t("By %(date)s", { date: fmtDate(f.due_on) })) : null,
+        f.due_on ? t("By %(date)s", { date: fmtDate(f.due_on) }) : null,
         f.cost ? ` · ${label(COSTS(), f.cost)}` : null,
       ),
     ),
@@ -118,7 +120,7 @@ export default async function plan(root, { aid }, view) {
   });
 
   root.append(
-    h("p", { class: "meta" }, a ? a.fields.title : ""),
+    h("p", { class: "meta" }, a ? user(a.fields.title) : ""),
     toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
   );
 

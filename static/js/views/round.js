@@ -3,7 +3,21 @@ import { fmtDate, t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
 import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints } from "../records.js";
 import { discussCount } from "./discuss.js";
-import { ask, counted, empty, h, KINDS, label, link, progress, ROUND_STATUS, roleName, select, toast } from "./ui.js";
+import {
+  ask,
+  counted,
+  empty,
+  h,
+  KINDS,
+  label,
+  link,
+  progress,
+  ROUND_STATUS,
+  roleName,
+  select,
+  toast,
+  user,
+} from "./ui.js";
 
 export default async function round(root, { aid }, view) {
   const a = await record("assessment", aid);
@@ -12,7 +26,7 @@ export default async function round(root, { aid }, view) {
     root.append(empty(a ? t("This round was removed.") : t("This round is not on this phone.")), link("#/", t("Home")));
     return;
   }
-  view.title(a.fields.title || t("Round"), "/");
+  view.title(a.fields.title ? user(a.fields.title) : t("Round"), "/");
   view.live();
   let cl = null;
   try {
@@ -79,7 +93,15 @@ export default async function round(root, { aid }, view) {
         prev
           ? [
               h("dt", {}, t("Previous round")),
-              h("dd", {}, h("a", { href: `#/round/${prev.id}` }, prev.fields.title || fmtDate(prev.fields.started_on))),
+              h(
+                "dd",
+                {},
+                h(
+                  "a",
+                  { href: `#/round/${prev.id}` },
+                  prev.fields.title ? user(prev.fields.title) : fmtDate(prev.fields.started_on),
+                ),
+              ),
             ]
           : null,
       ),
@@ -103,7 +125,7 @@ export default async function round(root, { aid }, view) {
       h(
         "span",
         { class: "name" },
-        r.fields.participant || t("Anonymous"),
+        r.fields.participant ? user(r.fields.participant) : t("Anonymous"),
         " ",
         r.fields.completed ? h("span", { class: "badge ok" }, t("Completed")) : null,
         mine ? null : h("span", { class: "badge" }, t("Other phone")),

@@ -5,7 +5,7 @@ import { forget } from "../enrol.js";
 import { current, languages, setLang, t, tn } from "../i18n.js";
 import { bringBack as bringBackChanges } from "../outbox.js";
 import { status } from "../sync.js";
-import { ask, download, h, link, toast } from "./ui.js";
+import { ask, download, h, link, toast, user } from "./ui.js";
 
 const mb = (bytes) => (bytes / 1048576).toLocaleString(current(), { maximumFractionDigits: 1 });
 
@@ -144,8 +144,8 @@ export default async function settings(root, _params, view) {
     h(
       "dl",
       { class: "kv" },
-      m.scope?.facility ? [h("dt", {}, t("Facility")), h("dd", {}, m.scope.facility.name)] : null,
-      m.device_name ? [h("dt", {}, t("Phone name")), h("dd", {}, m.device_name)] : null,
+      m.scope?.facility ? [h("dt", {}, t("Facility")), h("dd", {}, user(m.scope.facility.name))] : null,
+      m.device_name ? [h("dt", {}, t("Phone name")), h("dd", {}, user(m.device_name))] : null,
       est
         ? [
             h("dt", {}, t("Storage used")),
@@ -204,7 +204,7 @@ export default async function settings(root, _params, view) {
 
   if (st) {
     root.append(
-      h("h2", { class: "section" }, t("Not yet sent")),
+      h("h2", { class: "section" }, st.outbox.length ? t("Not yet sent") : t("All changes sent")),
       h(
         "div",
         { class: "card" },

@@ -25,6 +25,39 @@ function add(el, children) {
   }
 }
 
+/**
+ * Text a person typed (a name, a title, a remark, an action...), in a <bdi>: English
+ * inside an Arabic screen (or Arabic inside an English one) keeps its own order and
+ * leaves the text around it in place. The one way screens show record fields.
+ */
+export const user = (text) => h("bdi", {}, text ?? "");
+
+/** The same for plain strings (an <option>, an attribute): Unicode isolates (FSI ... PDI). */
+export const isolate = (text) => `\u2068${text ?? ""}\u2069`;
+
+/** t() whose placeholders hold user text: one <span>, each value isolated by user(). */
+export function tu(msgid, params) {
+  const keys = Object.keys(params);
+  const marks = Object.fromEntries(keys.map((k, i) => [k, `\uE000${i}\uE000`]));
+  const parts = t(msgid, marks).split(/\uE000(\d+)\uE000/);
+  // One element, so that a flex container (a button) lays the sentence out as one text.
+  return h(
+    "span",
+    {},
+    parts.map((part, i) => (i % 2 ? user(params[keys[part]]) : part)),
+  );
+}
+
+/** Every 30 s, while on screen: "Last sync: 5 minutes ago" ages with the clock. */
+export function since(ts, render) {
+  const el = h("span", {}, render(ts));
+  const timer = setInterval(() => {
+    if (!el.isConnected) clearInterval(timer);
+    else el.textContent = render(ts);
+  }, 30000);
+  return el;
+}
+
 /** A link styled as a button (or a plain link with cls "link"). */
 export const link = (href, text, cls = "btn") => h("a", { href, class: cls }, text);
 
@@ -126,6 +159,8 @@ export function field(label, input, hint) {
   if (!input.id) input.id = `f${Math.random().toString(36).slice(2, 9)}`;
   const id = input.id;
   const hintEl = hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
+  // What is typed takes its own direction (an English name in an Arabic form).
+  if (input.matches("textarea, input[type=text]")) input.dir = "auto";
   if (hintEl) input.setAttribute("aria-describedby", hintEl.id);
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hintEl);
 }
