@@ -20,7 +20,7 @@ BABEL_CFG = {
     "checklists": ROOT / "healthwise" / "languages" / "babel-checklists.cfg",
 }
 SOURCES = {"messages": ["healthwise", "static/js"], "checklists": ["checklists"]}
-KEYWORDS = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "t", "tn:1,2"]
+KEYWORDS = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "t", "tn:1,2", "tu"]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]+\}")
 
 

@@ -39,6 +39,8 @@ VISIBLE_TEXT = """() => {
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
     if (!el || el.closest("script, style, noscript")) continue;
+    // What people typed or made (names, actions, remarks) is shown isolated in <bdi>.
+    if (el.closest("bdi")) continue;
     if (el.closest("[lang]").lang !== lang) continue;
     if (!el.closest("option") && !el.checkVisibility({ visibilityProperty: true })) continue;
     out.push(n.data);
