@@ -364,3 +364,25 @@ def test_the_pdf_has_no_discussion_section_when_everyone_agrees(phone):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Prioritised action plan" in text
     assert "To discuss" not in text
+
+
+def test_the_committee_s_own_actions_carry_forward_beside_new_ones(phone):
+    """An action with no checkpoint is the committee's own: a new one of the follow-up
+    does not take its place (the phone lists both; the server did not)."""
+    baseline = committee_round(phone, [{"HZ-01": ("yes", True)}])
+    own, again, taken = new_id(), new_id(), new_id()
+    phone.sync([
+        phone.change("action_item", own, {"assessment_id": baseline, "action": "Paint the ramp",
+                                          "status": "planned"}),
+        phone.change("action_item", taken, {"assessment_id": baseline, "checkpoint_id": "HZ-01",
+                                            "action": "Form the committee", "status": "planned"})])
+    follow_up = committee_round(phone, [{"HZ-01": ("yes", False)}], kind="follow_up",
+                                previous_id=baseline)
+    phone.sync([
+        phone.change("action_item", again, {"assessment_id": follow_up, "action": "Fix a lamp",
+                                            "status": "planned"}),
+        phone.change("action_item", new_id(), {"assessment_id": follow_up,
+                                               "checkpoint_id": "HZ-01", "action": "Committee",
+                                               "status": "planned"})])
+    body = get(phone, f"/api/v1/assessments/{follow_up}/plan").get_json()
+    assert [i["id"] for i in body["carried_forward"]] == [own]

@@ -86,10 +86,14 @@ def load_round(assessment_id: str, scope: Scope, depth: int = 1) -> Round | None
 
 
 def carried_forward(round_: Round) -> list[dict]:
-    """Return the previous round's open action items not yet taken into this round."""
+    """Return the previous round's open action items not yet taken into this round.
+
+    An item is taken when this round has one for the same checkpoint; the committee's
+    own actions (no checkpoint) are never taken by another one, so they carry on.
+    """
     if round_.previous is None:
         return []
-    taken = {item["fields"]["checkpoint_id"] for item in round_.items}
+    taken = {item["fields"]["checkpoint_id"] for item in round_.items} - {None, ""}
     return [item for item in round_.previous.items
             if actions.is_open(item["fields"])
             and item["fields"]["checkpoint_id"] not in taken]
