@@ -11,7 +11,6 @@ import {
   empty,
   findCheckpoint,
   h,
-  isolate,
   KINDS,
   label,
   link,
@@ -187,7 +186,11 @@ export default async function outbox(root, _params, view) {
     const a = aid ? await record("assessment", aid) : null;
     const what = tn("one value to discuss", "%(n)s values to discuss", n);
     root.append(
-      link(`#/discuss/${aid}`, `${a?.fields.title ? isolate(a.fields.title) : t("Round")}: ${what}`, "btn block"),
+      link(
+        `#/discuss/${aid}`,
+        a?.fields.title ? [user(a.fields.title), `: ${what}`] : `${t("Round")}: ${what}`,
+        "btn block",
+      ),
     );
   }
 
