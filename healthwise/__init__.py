@@ -69,7 +69,8 @@ def _register_blueprints(app: Flask) -> None:
                       districts.api):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    for blueprint in (auth.bp, districts.bp, devices.bp, assessments.bp, workshops.bp, pwa.bp):
+    for blueprint in (auth.bp, districts.bp, devices.bp, assessments.bp, workshops.bp, pwa.bp,
+                      languages.pages):
         app.register_blueprint(blueprint)
 
 

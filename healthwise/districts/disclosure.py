@@ -22,7 +22,8 @@ from typing import Any
 
 from healthwise.plans import priority
 
-__all__ = ["MIN_GROUP", "Count", "Disclosure", "SensitiveCount", "disclose", "disclosed"]
+__all__ = ["MIN_GROUP", "Count", "Disclosure", "SensitiveCount", "disclose", "disclose_counts",
+           "disclosed"]
 
 #: The smallest group whose answers to a sensitive checkpoint may be counted above
 #: facility level: below it, a manager who knows who took part could tell how one
@@ -99,15 +100,15 @@ class Disclosure:
     @cached_property
     def suggested(self) -> tuple[priority.Suggestion, ...]:
         """Return the ranked checkpoints where action is proposed."""
-        return tuple(priority.prioritise(self.checklist, self._sheets))
+        return tuple(priority.prioritise(self.checklist, self.sheets))
 
     @cached_property
     def achievements(self) -> tuple[priority.Achievement, ...]:
         """Return the answered checkpoints where nobody proposes action."""
-        return tuple(priority.achievements(self.checklist, self._sheets))
+        return tuple(priority.achievements(self.checklist, self.sheets))
 
     @cached_property
-    def _sheets(self) -> list[dict]:
+    def sheets(self) -> list[dict]:
         """Rebuild answer sheets from the counts alone, for the ranking's functions.
 
         Sheet ``i`` holds the ``i``-th answer of each checkpoint, so it is nobody's sheet;
@@ -147,12 +148,27 @@ def disclose(checklist: Mapping[str, Any], responses: Sequence[Mapping[str, Any]
                 tally[2] += bool(answer.get("priority"))
             elif action == "no":
                 tally[3] += 1
+    return disclose_counts(checklist, tallies, len(responses), minimum)
+
+
+def disclose_counts(checklist: Mapping[str, Any], tallies: Mapping[str, Sequence[int]],
+                    participants: int, minimum: int = MIN_GROUP) -> Disclosure:
+    """Return what may be shown of a round from its answers counted by checkpoint.
+
+    The same rule as :func:`disclose`, for counts a query made (a district's overview
+    counts many rounds at once, in the database).
+
+    :param tallies: checkpoint id -> ``[answered, action, priority, in_place]``: how many
+        participants answered (yes, no or n/a), proposed action, proposed it as a
+        priority, and said no action is needed.
+    :param participants: how many took part in the round.
+    """
     sensitive, withheld, counts = [], set(), {}
     for module in checklist.get("modules", ()):
         for checkpoint in module.get("checkpoints", ()):
             if checkpoint.get("withdrawn"):
                 continue
-            tally = tallies.get(checkpoint["id"]) or [0, 0, 0, 0]
+            tally = tallies.get(checkpoint["id"]) or (0, 0, 0, 0)
             answered, action = tally[0], tally[1]
             if checkpoint.get("sensitive"):
                 sensitive.append(SensitiveCount(
@@ -163,5 +179,5 @@ def disclose(checklist: Mapping[str, Any], responses: Sequence[Mapping[str, Any]
                     continue
             if answered:
                 counts[checkpoint["id"]] = Count(*tally)
-    return Disclosure(checklist=checklist, participants=len(responses), counts=counts,
+    return Disclosure(checklist=checklist, participants=participants, counts=counts,
                       withheld=frozenset(withheld), sensitive=tuple(sensitive))

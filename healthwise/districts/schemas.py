@@ -123,3 +123,73 @@ class RoundSummarySchema(Schema):
     achievements = fields.List(fields.Nested(AchievementSchema), required=True)
     items = fields.List(fields.Nested(AgreedItemSchema), required=True, metadata={
         "description": "the agreed plan, without who is responsible nor progress notes"})
+
+
+class BriefRoundSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+    started_on = fields.String(required=True, allow_none=True)
+    participants = fields.Integer(required=True)
+
+
+class ItemCountsSchema(Schema):
+    open = fields.Integer(required=True, metadata={"description": "planned or in progress"})
+    overdue = fields.Integer(required=True, metadata={
+        "description": "open and past their due date"})
+    stalled = fields.Integer(required=True, metadata={
+        "description": "open and not updated for 90 days"})
+    done = fields.Integer(required=True)
+    dropped = fields.Integer(required=True)
+
+
+class HighPrioritySchema(Schema):
+    safety = fields.Integer(required=True)
+    violence = fields.Integer(required=True)
+    hiv_tb = fields.Integer(required=True)
+    working_time = fields.Integer(required=True)
+
+
+class OverviewLineSchema(Schema):
+    id = fields.Integer(required=True, attribute="facility_id")
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    rounds = fields.Integer(required=True)
+    last_round = fields.Nested(BriefRoundSchema, required=True, allow_none=True,
+                               attribute="last", metadata={
+                                   "description": "the newest round that has answers"})
+    open_round = fields.Nested(BriefRoundSchema, required=True, allow_none=True)
+    completeness = fields.Float(required=True, allow_none=True, metadata={
+        "description": "of the open round: answers given / participants x checkpoints"})
+    next_review_on = fields.Date(required=True, allow_none=True)
+    items = fields.Nested(ItemCountsSchema, required=True)
+    high_priority = fields.Nested(HighPrioritySchema, required=True, metadata={
+        "description": "open items of severity 3 or ranked in the first 5, by area"})
+    flags = fields.List(fields.String(), required=True, metadata={
+        "description": "never_assessed, review_overdue, stalled, overdue_items"})
+    modules = fields.Method("_modules", required=True, metadata={
+        "type": "array", "items": {"type": "object"},
+        "description": "the last round's module shares (rule of five applied)"})
+
+    def _modules(self, line):
+        shares = line.figures.modules if line.figures is not None else ()
+        return ModuleShareSchema(many=True).dump(shares)
+
+
+class ModuleFigureSchema(Schema):
+    id = fields.String(required=True, attribute="module_id")
+    facilities = fields.Integer(required=True)
+    mean_share = fields.Float(required=True, allow_none=True)
+    paired = fields.Integer(required=True, metadata={
+        "description": "facilities with two answered rounds"})
+    mean_before = fields.Float(required=True, allow_none=True)
+    mean_now = fields.Float(required=True, allow_none=True)
+
+
+class DistrictOverviewSchema(Schema):
+    district = fields.Nested(DistrictNameSchema, required=True)
+    min_group = fields.Integer(required=True)
+    today = fields.Date(required=True)
+    facilities = fields.List(fields.Nested(OverviewLineSchema), required=True)
+    modules = fields.List(fields.Nested(ModuleFigureSchema), required=True)

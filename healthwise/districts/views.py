@@ -8,25 +8,34 @@ figure has gone through :func:`healthwise.districts.disclosure.disclose`: summar
 plans and counts that obey the rule of five, never a name or one person's answer.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
 
-from flask import abort, g, render_template
+from babel.dates import format_date
+from babel.numbers import format_percent
+from flask import abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 
 from healthwise.access import service as access
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import manager_token_required
-from healthwise.districts import summary
+from healthwise.districts import charts, overview, summary
+from healthwise.districts import facility as facility_view
 from healthwise.districts.disclosure import MIN_GROUP
 from healthwise.districts.schemas import (
     DistrictListSchema,
+    DistrictOverviewSchema,
     DistrictSummarySchema,
     FacilityRoundsSchema,
     RoundSummarySchema,
 )
 from healthwise.errors import NotFound
 from healthwise.extensions import db
-from healthwise.languages.service import select_locale
+from healthwise.languages.schemas import LangArgs
+from healthwise.languages.service import direction, normalise, select_locale
+from healthwise.plans import service as plan_service
+from healthwise.plans.download import pdf_response
 from healthwise.timeutil import utcnow
 from healthwise.web.api import BEARER, Blueprint
 from healthwise.web.pages import not_in_your_districts, page_blueprint
@@ -95,6 +104,25 @@ def district_summary(district_id: int):
             "facilities": summary.district_summary(found.id, registry())}
 
 
+@api.get("/districts/<int:district_id>/overview")
+@manager_token_required
+@api.doc(**BEARER)
+@api.response(200, DistrictOverviewSchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
+def district_overview(district_id: int):
+    """Which facilities need help and why: the district page's figures, by name.
+    """
+    found = access.reachable_district(g.token.user, district_id)
+    if found is None:
+        raise _not_found("district")
+    today = date.today()
+    lines = overview.district_overview(found.id, registry(), today)
+    return {"district": found, "min_group": MIN_GROUP, "today": today, "facilities": lines,
+            "modules": overview.module_figures(lines, registry())}
+
+
 @api.get("/facilities/<int:facility_id>/rounds")
 @manager_token_required
 @api.doc(**BEARER)
@@ -134,6 +162,26 @@ def round_summary(facility_id: int, assessment_id):
         "achievements": found.figures.achievements, "items": found.items}
 
 
+@api.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>/plan.pdf")
+@manager_token_required
+@api.doc(**BEARER)
+@api.arguments(LangArgs, location="query", as_kwargs=True)
+@api.response(200, content_type="application/pdf", description="The PDF")
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
+@api.alt_response(503, response="SERVICE_UNAVAILABLE",
+                 description="Too many PDFs being made at once (Retry-After)")
+def round_pdf(facility_id: int, assessment_id, lang: str):
+    """A round's action plan as a PDF, without names and with the rule of five applied.
+    """
+    facility = _facility(facility_id)
+    found = _manager_pdf(facility.id, str(assessment_id), lang)
+    if found is None:
+        raise _not_found("round")
+    return found
+
+
 def _share(share) -> dict:
     return {"module_id": share.module_id, "number": share.number,
             "n_checkpoints": share.n_checkpoints, "n_answered": share.n_answered,
@@ -153,12 +201,8 @@ def home():
     return render_template("districts/home.html", districts=districts)
 
 
-@bp.get("/districts/<int:district_id>")
-@user_required(*access.MANAGERS)
-def district(district_id: int):
-    """A district at a glance: per facility, rounds, participants and module shares."""
-    found = access.reachable_district(g.user, district_id) or abort(404)
-    lang = select_locale()
+def _titles(lang: str) -> tuple[dict, dict]:
+    """Return module titles and checkpoint actions in the reader's language, by id."""
     titles, texts = {}, {}
     for checklist in registry():
         localised = checklist.localised(lang)
@@ -166,6 +210,106 @@ def district(district_id: int):
             titles.setdefault(module["id"], module["title"])
             for checkpoint in module["checkpoints"]:
                 texts.setdefault(checkpoint["id"], checkpoint["action"])
-    return render_template("districts/district.html", district=found,
-                           summaries=summary.district_summary(found.id, registry()),
-                           titles=titles, texts=texts, min_group=MIN_GROUP)
+    return titles, texts
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.args.get(name, default)
+    return value if value in allowed else default
+
+
+@bp.get("/districts/<int:district_id>")
+@user_required(*access.MANAGERS)
+def district(district_id: int):
+    """A district at a glance: which facilities need help and why, sorted and filtered."""
+    found = access.reachable_district(g.user, district_id) or abort(404)
+    lang = select_locale()
+    today = date.today()
+    known = overview.facts(found.id)
+    every = overview.lines(known, registry(), today)
+    sort = _choice("sort", overview.SORTS, "attention")
+    show = _choice("show", overview.FILTERS, "all")
+    query = request.args.get("q", "")[:100]
+    shown = overview.sort_and_filter(every, sort, show, query)
+    titles, _texts = _titles(lang)
+    modules = overview.module_figures(every, registry())
+    quarters = overview.statuses_by_quarter(known, today)
+    rtl = direction(lang) == "rtl"
+    percent = partial(format_percent, locale=lang)
+    module_chart = charts.shares(
+        [charts.Bar(titles.get(m.module_id, m.module_id), m.mean_share,
+                    m.mean_before if m.paired else None) for m in modules],
+        _("Checkpoints needing action, by module"),
+        _("For each module, the mean share of answered checkpoints needing action across "
+          "the district's facilities (dark bar); where facilities have two rounds, the "
+          "light bar under it is their share in the round before."),
+        percent, _("not answered"), "modules-chart", rtl)
+    status_chart = charts.stacked(
+        [(_quarter(day, lang), counts) for day, counts in quarters],
+        overview.CHART_STATES, _status_names(),
+        _("Actions by the quarter they were planned in"),
+        _("One bar per quarter: how many of the actions planned then are done, in "
+          "progress, planned, overdue or dropped today."), "statuses-chart", rtl)
+    return render_template(
+        "districts/district.html", district=found, lines=shown, every=every,
+        totals=overview.totals(every), sort=sort, show=show, query=query,
+        sorts=overview.SORTS, filters=overview.FILTERS, areas=overview.AREAS,
+        modules=modules, module_chart=module_chart, quarters=quarters,
+        status_chart=status_chart, states=overview.CHART_STATES,
+        colours=charts.STATUS_COLOURS, quarter_label=lambda day: _quarter(day, lang),
+        titles=titles, min_group=MIN_GROUP)
+
+
+def _quarter(day: date, lang: str) -> str:
+    """Name a quarter in the reader's language ("Q3 2026", "T3 2026")."""
+    return format_date(day, "QQQ y", locale=lang)
+
+
+def _status_names() -> dict[str, str]:
+    return {"planned": _("Planned"), "in_progress": _("In progress"), "done": _("Done"),
+            "dropped": _("Dropped"), "overdue": _("Overdue")}
+
+
+def _facility_or_404(facility_id: int):
+    return access.reachable_facility(g.user, facility_id) or abort(404)
+
+
+@bp.get("/facilities/<int:facility_id>/plans")
+@user_required(*access.MANAGERS)
+def facility(facility_id: int):
+    """A facility's rounds, each with its agreed plan, figures and the PDF."""
+    found = _facility_or_404(facility_id)
+    lang = select_locale()
+    today = date.today()
+    scope = access.Scope(frozenset({found.id}))
+    plans = []
+    for line in summary.facility_rounds(found.id):
+        round_ = plan_service.load_round(line.id, scope)
+        checklist = registry().get(round_.assessment["checklist_id"]) if round_ else None
+        if round_ is None or checklist is None:
+            continue
+        plans.append((line, facility_view.round_plan(round_, checklist.data, today)))
+    titles, texts = _titles(lang)
+    return render_template("districts/facility.html", facility=found, plans=plans,
+                           titles=titles, texts=texts, min_group=MIN_GROUP,
+                           languages=current_app.config["LANGUAGES"])
+
+
+@bp.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>/plan.pdf")
+@user_required(*access.MANAGERS)
+def plan_pdf(facility_id: int, assessment_id):
+    """A round's plan as a PDF, in the language asked for, as a manager may read it."""
+    found = _facility_or_404(facility_id)
+    lang = normalise(request.args.get("lang")) or select_locale()
+    return _manager_pdf(found.id, str(assessment_id), lang) or abort(404)
+
+
+def _manager_pdf(facility_id: int, assessment_id: str, lang: str):
+    """Return the disclosed plan PDF of a facility's round, or None if there is none."""
+    round_ = plan_service.load_round(assessment_id, access.Scope(frozenset({facility_id})))
+    checklist = registry().get(round_.assessment["checklist_id"]) if round_ else None
+    if round_ is None or round_.assessment["removed"] or checklist is None:
+        return None
+    document = facility_view.disclosed_document(round_, checklist.data,
+                                                checklist.localised(lang), lang)
+    return pdf_response(round_, document, lang)

@@ -1,15 +1,21 @@
 """Language API (the languages on offer and the phone's interface strings), and the
 page's language in every template."""
 
-from flask import current_app, jsonify, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint as PageBlueprint
+from flask import current_app, jsonify, redirect, request
 
 from healthwise.languages.catalogues import completeness
 from healthwise.languages.schemas import InterfaceStringsSchema, Lang, LocalesSchema
-from healthwise.languages.service import catalogue, direction, select_locale
+from healthwise.languages.service import catalogue, direction, normalise, select_locale
 from healthwise.web.api import Blueprint
 
 bp = Blueprint("languages_api", __name__, url_prefix="/api/v1",
                description="The languages on offer and the phone's interface strings.")
+pages = PageBlueprint("languages", __name__)
+#: How long a chosen language is remembered by the browser.
+KEEP_CHOICE = 365 * 24 * 3600
 
 
 @bp.app_context_processor
@@ -17,6 +23,32 @@ def _page_language() -> dict:
     """Give every template the request's language and its direction."""
     lang = select_locale()
     return {"lang": lang, "dir": direction(lang)}
+
+
+@pages.get("/language/<code>")
+def choose(code: str):
+    """Remember the language chosen on a page (a cookie) and go back to that page.
+
+    The page is the one the link was on (the ``Referer`` the browser sends within this
+    site); another site's address is never followed, and without one this leads to
+    ``/manage/``. An unknown language changes nothing.
+    """
+    parts = urlsplit(request.referrer or "")
+    target = "/manage/"
+    if parts.netloc == request.host and parts.path.startswith("/"):
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    response = redirect(target, code=303)
+    chosen = normalise(code)
+    if chosen:
+        response.set_cookie("lang", chosen, max_age=KEEP_CHOICE, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    return response
+
+
+@pages.app_context_processor
+def _languages_on_offer() -> dict:
+    """Give every page the languages its picker offers."""
+    return {"languages_on_offer": current_app.config["LANGUAGES"]}
 
 
 @bp.get("/locales")

@@ -1,9 +1,6 @@
 """Plan API: the suggested ranking with reasons, and the printable PDF."""
 
-from pathlib import Path
-from urllib.parse import quote
-
-from flask import Response, current_app, g
+from flask import g
 
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import token_required
@@ -11,9 +8,8 @@ from healthwise.errors import Conflict, NotFound
 from healthwise.languages.schemas import LangArgs
 from healthwise.languages.service import gettext_for
 from healthwise.plans import service
-from healthwise.plans.pdf import render_plan
+from healthwise.plans.download import pdf_response
 from healthwise.plans.schemas import PlanSchema
-from healthwise.plans.slots import render_slot
 from healthwise.web.api import BEARER, Blueprint
 
 bp = Blueprint("plans_api", __name__, url_prefix="/api/v1",
@@ -33,13 +29,6 @@ def _checklist(round_: service.Round, lang: str) -> dict:
     if checklist is None:
         raise Conflict("This round uses a checklist this server lacks.", "unknown_checklist")
     return checklist.localised(lang)
-
-
-def _attachment(ascii_name: str, name: str) -> str:
-    """Say "download as": an ASCII name, and the real one as RFC 6266/5987 ``filename*``."""
-    if name == ascii_name:
-        return f'attachment; filename="{ascii_name}"'
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @bp.get("/assessments/<uuid:assessment_id>/plan")
@@ -70,12 +59,5 @@ def plan(assessment_id, lang: str):
 def plan_pdf(assessment_id, lang: str):
     """The action plan as a printable A4 PDF in the requested language."""
     round_ = _round(assessment_id)
-    gettext, ngettext = gettext_for(lang)
     document = service.plan_document(round_, _checklist(round_, lang), lang)
-    with render_slot(Path(current_app.instance_path), current_app.config["PDF_RENDER_SLOTS"],
-                     current_app.config["PDF_RENDER_WAIT"]):
-        pdf = render_plan(document, lang, gettext, ngettext)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": _attachment(service.pdf_filename(round_, lang, ascii_only=True),
-                                           service.pdf_filename(round_, lang)),
-        "Cache-Control": "no-store"})
+    return pdf_response(round_, document, lang)
