@@ -17,9 +17,13 @@ from markupsafe import Markup, escape
 STATUS_COLOURS = {"planned": "#9aa5b1", "in_progress": "#f0b429", "done": "#2f9e44",
                   "dropped": "#d9dee3", "overdue": "#c92a2a"}
 BAR, NOW, BEFORE = "#1f6feb", "#1f6feb", "#a5c8ff"
-WIDTH = 640
-LABEL = 230  # room for a row's label
+# Narrow on purpose: the drawing scales to the card, and on a 360 px phone a wider one
+# would shrink its text below reading size.
+WIDTH = 420
+LABEL = 130  # room for a period's label in the stacked chart
 ROW = 26
+LINE = 18  # one line of a label
+CHARS = 48  # a label's line, in characters, before it wraps
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,11 @@ class Bar:
     before: float | None = None
 
 
-def _frame(title: str, desc: str, height: int, body: str, chart_id: str) -> Markup:
+def _frame(title: str, desc: str, height: int, body: str, chart_id: str, rtl: bool
+           ) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
+        f'direction="{"rtl" if rtl else "ltr"}" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d">'
         f'<title id="{chart_id}-t">{escape(title)}</title>'
@@ -45,42 +51,57 @@ def _x(x: float, width: float, rtl: bool) -> float:
     return WIDTH - x - width if rtl else x
 
 
+def wrap(text: str, width: int = CHARS) -> list[str]:
+    """Cut a label into lines of at most ``width`` characters, between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def _text(x: float, y: float, text: str, rtl: bool, anchor: str = "start",
           css: str = "") -> str:
+    # Right to left, "start" is the right end of the text (the drawing says direction="rtl").
     if rtl:
         x = WIDTH - x
-        anchor = {"start": "end", "end": "start"}.get(anchor, anchor)
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"'
             f'{" class=" + chr(34) + css + chr(34) if css else ""}>{escape(text)}</text>')
 
 
 def shares(bars: Sequence[Bar], title: str, desc: str, percent, none_text: str,
            chart_id: str = "shares", rtl: bool = False) -> Markup:
-    """Draw a horizontal bar per row: the share needing action, and where a row has one,
-    the share before (a lighter bar under it).
+    """Draw a horizontal bar per row under its label: the share needing action, and where
+    a row has one, the share before (a lighter bar under it).
+
+    Labels get a line of their own (module titles are long, and longer in French).
 
     :param percent: formats a share for the reader's language (``0.25`` -> ``25 %``).
     :param none_text: what a row without a value says ("not answered").
     """
-    span = WIDTH - LABEL - 60
-    parts, y = [], 8
+    span = WIDTH - 60
+    parts, y = [], 4
     for bar in bars:
-        parts.append(_text(LABEL - 8, y + 15, bar.label, rtl, "end"))
+        for line in wrap(bar.label):
+            parts.append(_text(0, y + 14, line, rtl))
+            y += LINE
+        top = y + 2
         if bar.before is not None:
             w = max(span * bar.before, 1)
-            parts.append(f'<rect x="{_x(LABEL, w, rtl):.1f}" y="{y + 14}" width="{w:.1f}" '
-                         f'height="7" fill="{BEFORE}"/>')
+            parts.append(f'<rect x="{_x(0, w, rtl):.1f}" y="{top + 11}" width="{w:.1f}" '
+                         f'height="6" fill="{BEFORE}"/>')
         if bar.value is None:
-            parts.append(_text(LABEL, y + 15, none_text, rtl, css="none"))
+            parts.append(_text(0, top + 11, none_text, rtl, css="none"))
         else:
             w = max(span * bar.value, 1)
-            top = y + 3 if bar.before is not None else y + 5
             height = 10 if bar.before is not None else 14
-            parts.append(f'<rect x="{_x(LABEL, w, rtl):.1f}" y="{top}" width="{w:.1f}" '
+            parts.append(f'<rect x="{_x(0, w, rtl):.1f}" y="{top}" width="{w:.1f}" '
                          f'height="{height}" fill="{NOW}"/>')
-            parts.append(_text(LABEL + w + 6, y + 15, percent(bar.value), rtl))
+            parts.append(_text(w + 6, top + 12, percent(bar.value), rtl))
         y += ROW
-    return _frame(title, desc, y + 6, "".join(parts), chart_id)
+    return _frame(title, desc, y + 4, "".join(parts), chart_id, rtl)
 
 
 def stacked(columns: Sequence[tuple[str, dict[str, int]]], order: Sequence[str],
@@ -92,7 +113,7 @@ def stacked(columns: Sequence[tuple[str, dict[str, int]]], order: Sequence[str],
     :param order: the states, in the order their segments are drawn.
     :param names: each state's name in the reader's language.
     """
-    span = WIDTH - LABEL - 60
+    span = WIDTH - LABEL - 40
     most = max((sum(counts.values()) for _, counts in columns), default=0) or 1
     parts, y = [], 8
     for label, counts in columns:
@@ -109,4 +130,4 @@ def stacked(columns: Sequence[tuple[str, dict[str, int]]], order: Sequence[str],
             x += w
         parts.append(_text(x + 6, y + 16, str(sum(counts.values())), rtl))
         y += ROW
-    return _frame(title, desc, y + 6, "".join(parts), chart_id)
+    return _frame(title, desc, y + 6, "".join(parts), chart_id, rtl)
