@@ -106,8 +106,8 @@ def test_conflict_winner_does_not_depend_on_arrival_order(app, client, make_faci
     assert results[0] == results[1] == ("role b", ["role a"])
 
 
-def test_older_state_change_is_superseded_and_kept_in_history(app, phone, client,
-                                                              make_token):
+def test_older_state_change_is_superseded_kept_in_history_and_to_discuss(app, phone, client,
+                                                                        make_token):
     _, response_id, changes = phone.round_changes(n_answers=0)
     phone.sync(changes)
     phone.sync([phone.change("response", response_id, {"role": "v2"}, base_rev=1)])
@@ -116,9 +116,18 @@ def test_older_state_change_is_superseded_and_kept_in_history(app, phone, client
     late = Phone(client, phone.facility, make_token(phone.facility))
     change = late.change("response", response_id, {"role": "old"}, base_rev=1)
     body = late.sync([change])
-    assert statuses(body) == ["merged"] and body["results"][0]["superseded"] == ["role"]
+    # Made on revision 1, it never saw v2 nor v3, which never saw it: it loses, and is
+    # an open conflict.
+    assert statuses(body) == ["conflict"] and body["results"][0]["superseded"] == ["role"]
     record = next(c for c in body["changes"] if c["id"] == response_id)
     assert record["fields"]["role"] == "v3"
+    assert [(c["value"], c["change_id"]) for c in record["conflicts"]] == [
+        ("old", change["change_id"])]
+    # The same value from older state is no conflict: merged, its value superseded.
+    agreeing = late.sync([late.change("response", response_id, {"role": "v3"}, base_rev=1)])
+    assert statuses(agreeing) == ["merged"] and agreeing["results"][0]["superseded"] == [
+        "role"]
+    assert next(c for c in agreeing["changes"] if c["id"] == response_id)["conflicts"] == []
     with app.app_context():
         kept = db.session.scalar(select(Change.fields).where(
             Change.change_id == change["change_id"]))

@@ -164,16 +164,19 @@ class Batch:
         order = (change["base_rev"] or 0) + 1
         clock = dict(row["clock"] or {})
         superseded = []
+        # The revision this change leads to: a write made on a revision below it did
+        # not see this one (merge.py).
+        landed = row["rev"] + 1
         for key, value in fields.items():
             write = merge.Write(order, self.actor.writer, seq, value, change["change_id"],
-                                self.at, self.actor.device_id)
+                                self.at, self.actor.device_id, landed)
             clock[key], outcome = merge.apply_write(clock.get(key), write)
             if outcome == "superseded":
                 superseded.append(key)
             row[key] = merge.value_of(clock[key])
         row["clock"] = clock
         row["conflicts"] = merge.all_conflicts(clock)
-        row["rev"] += 1
+        row["rev"] = landed
         row["seq"] = seq
         row["updated_at"] = self.now
         self.ws.dirty[record_type].add(change["id"])
