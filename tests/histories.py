@@ -21,6 +21,7 @@ VALUES = {"responsible": ["Ana", "Ben", "Chloé"], "status": ["planned", "in_pro
 #: What the setup phone created the record with, at revision 1.
 CREATED = {"responsible": "", "status": "planned"}
 SETUP = -1
+SETUP_CHANGE_ID = "99999999-0000-4000-8000-00000000000c"
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Made:
 
 
 def setup_change() -> Made:
-    return Made("setup", SETUP, 0, dict(CREATED), 0, 0, 1)
+    return Made(SETUP_CHANGE_ID, SETUP, 0, dict(CREATED), 0, 0, 1)
 
 
 @st.composite
@@ -95,8 +96,8 @@ def play(steps: list[tuple], server) -> list[Made]:
             base[p], pulls[p] = server.rev(), pulls[p] + 1
         elif kind == "edit":
             number = len(made[p])
-            made[p].append(Made(f"change-{p}-{number}", p, number, step[2], pulls[p],
-                                base[p]))
+            made[p].append(Made(f"eeeeeeee-0000-4000-800{p}-{number:012d}", p, number,
+                                step[2], pulls[p], base[p]))
         else:
             batch = made[p][step[2]:step[3]]
             for change, (status, rev) in zip(batch, server.send(p, batch), strict=True):

@@ -24,7 +24,16 @@ from healthwise.assessments.merge import (
     value_of,
     winner,
 )
-from tests.histories import CREATED, SETUP, expected, histories, play, reordered, saw
+from tests.histories import (
+    CREATED,
+    SETUP,
+    SETUP_CHANGE_ID,
+    expected,
+    histories,
+    play,
+    reordered,
+    saw,
+)
 
 AT = "2026-12-01T08:00:00Z"
 
@@ -373,8 +382,8 @@ class MergeServer:
 
     def __init__(self):
         self.revision, self.seq, self.applied = 1, 1, {}
-        self.clock = {name: apply_write(None, Write(1, WRITERS[SETUP], 1, value, "setup", AT,
-                                                    "device-setup", 1))[0]
+        self.clock = {name: apply_write(None, Write(1, WRITERS[SETUP], 1, value, SETUP_CHANGE_ID,
+                                                    AT, "device-setup", 1))[0]
                       for name, value in CREATED.items()}
 
     def rev(self) -> int:

@@ -106,6 +106,62 @@ def test_conflict_winner_does_not_depend_on_arrival_order(app, client, make_faci
     assert results[0] == results[1] == ("role b", ["role a"])
 
 
+def pulled(body, record_id):
+    return next(c for c in body["changes"] if c["id"] == record_id)
+
+
+@pytest.mark.parametrize("a_first", [True, False], ids=["A then B", "B then A"])
+def test_edits_that_cross_are_to_discuss_whatever_arrives_first(phone, client, make_token,
+                                                                a_first):
+    """A edits "responsible" on revision 3; B pulls revision 5, which lacks A's edit,
+    and edits it too. B wins (newer state), and A's value, which B never saw, is an
+    open conflict in every pull until a change made on the current revision."""
+    assessment_id, _, changes = phone.round_changes(n_answers=0)
+    item_id = new_id()
+    phone.sync([*changes, phone.change("action_item", item_id, {
+        "assessment_id": assessment_id, "action": "Fix the basin", "responsible": ""})])
+    for rev, status in ((1, "in_progress"), (2, "planned")):  # the item reaches revision 3
+        assert statuses(phone.sync([phone.change("action_item", item_id,
+                                                  {"status": status}, base_rev=rev)])) \
+            == ["applied"]
+    a = Phone(client, phone.facility, make_token(phone.facility, "Amina's phone"))
+    b = Phone(client, phone.facility, make_token(phone.facility, "Joseph's phone"))
+    assert pulled(a.sync(), item_id)["rev"] == 3
+    edit_a = a.change("action_item", item_id, {"responsible": "Amina"}, base_rev=3)  # offline
+    for rev, note in ((3, "asked"), (4, "ordered")):  # another phone, meanwhile
+        phone.sync([phone.change("action_item", item_id, {"progress_note": note},
+                                 base_rev=rev)])
+    assert pulled(b.sync(), item_id)["rev"] == 5
+    edit_b = b.change("action_item", item_id, {"responsible": "Joseph"}, base_rev=5)
+
+    if a_first:
+        first = a.sync([edit_a])
+        assert statuses(first) == ["merged"]  # nobody else wrote "responsible" since 3
+        assert pulled(first, item_id)["fields"]["responsible"] == "Amina"
+        body = b.sync([edit_b])
+        # Someone else changed the same field since B's base_rev: a conflict.
+        assert body["results"] == [{"change_id": edit_b["change_id"], "status": "conflict",
+                                    "rev": 7}]
+    else:
+        assert statuses(b.sync([edit_b])) == ["applied"]
+        body = a.sync([edit_a])
+        assert body["results"] == [{"change_id": edit_a["change_id"], "status": "conflict",
+                                    "rev": 7, "superseded": ["responsible"]}]
+    for record in (pulled(body, item_id), pulled(phone.sync(), item_id)):
+        assert record["rev"] == 7
+        assert record["fields"]["responsible"] == "Joseph"
+        assert [(c["field"], c["value"], c["device_id"], c["change_id"])
+                for c in record["conflicts"]] == [
+            ("responsible", "Amina", a.device_id, edit_a["change_id"])]
+
+    # The committee picks a value on the current revision: that settles it.
+    settle = phone.change("action_item", item_id, {"responsible": "Amina"}, base_rev=7)
+    assert statuses(phone.sync([settle])) == ["applied"]
+    for who in (a, b):
+        record = pulled(who.sync(), item_id)
+        assert record["fields"]["responsible"] == "Amina" and record["conflicts"] == []
+
+
 def test_older_state_change_is_superseded_kept_in_history_and_to_discuss(app, phone, client,
                                                                         make_token):
     _, response_id, changes = phone.round_changes(n_answers=0)

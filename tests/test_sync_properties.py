@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from healthwise.access.service import Scope
-from healthwise.assessments import envelope
+from healthwise.assessments import envelope, merge
 from healthwise.assessments.models import RECORD_MODELS, Change
 from healthwise.assessments.push import push
 from healthwise.assessments.rules import Actor
@@ -18,10 +18,12 @@ from healthwise.assessments.schemas import RECORD_TYPES
 from healthwise.assessments.store import blank_row
 from healthwise.checklists.registry import registry
 from healthwise.extensions import db
+from tests import histories
 from tests.conftest import EXTERNAL_URL, _empty_tables
 
 DEVICES = ["11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002",
            "33333333-0000-4000-8000-000000000003"]
+SETUP_DEVICE = "99999999-0000-4000-8000-000000000009"
 ASSESSMENT = "aaaaaaaa-0000-4000-8000-000000000000"
 RESPONSE = "bbbbbbbb-0000-4000-8000-000000000000"
 ANSWERS = [f"cccccccc-0000-4000-8000-00000000000{i}" for i in range(3)]
@@ -103,8 +105,9 @@ def setup_records(scope, facility_id):
                                   else "title": f"rev {rev}" if t != "answer" else None})
                     for t, i in [("response", RESPONSE), *[("answer", a) for a in ANSWERS],
                                  ("action_item", ITEM)]]
-    results, *_ = push(scope, Actor(None, "setup", str(uuid.uuid4())), changes,
-                              registry())
+    # One setup phone for every run: a phone that pulled revision 1 did not see its
+    # later edits, which stay open against it, under the same device id each run.
+    results, *_ = push(scope, Actor(None, "setup", SETUP_DEVICE), changes, registry())
     assert {r["status"] for r in results} == {"applied"}, results
 
 
@@ -386,3 +389,69 @@ def test_phones_that_lose_replies_still_hold_the_server_fields(app, client, even
     for phone in phones:
         phone.sync()
         assert agrees(app, phone), (held(phone), server_records(app))
+
+
+class SyncServer:
+    """The real push, for the phones of ``tests.histories``: one batch per send, each
+    phone a writer of its own, the record an action item the setup phone created."""
+
+    def __init__(self, facility_id: int):
+        self.scope = Scope(frozenset({facility_id}))
+        results, *_ = push(self.scope, Actor(None, "setup", SETUP_DEVICE), [
+            {"change_id": str(uuid.uuid4()), "type": "assessment", "id": ASSESSMENT,
+             "base_rev": None, "fields": {"facility_id": facility_id,
+                                          "checklist_id": "healthwise",
+                                          "checklist_version": 1}},
+            {"change_id": histories.SETUP_CHANGE_ID, "type": "action_item", "id": ITEM,
+             "base_rev": None, "fields": {"assessment_id": ASSESSMENT, "action": "fix it",
+                                          **histories.CREATED}}], registry())
+        assert [r["status"] for r in results] == ["applied", "applied"]
+        db.session.commit()
+
+    @staticmethod
+    def writer(phone: int) -> str:
+        return SETUP_DEVICE if phone == histories.SETUP else DEVICES[phone]
+
+    def item(self) -> dict:
+        table = RECORD_MODELS["action_item"].__table__
+        return dict(db.session.execute(select(table).where(table.c.id == ITEM)).mappings()
+                    .one())
+
+    def rev(self) -> int:
+        return self.item()["rev"]
+
+    def send(self, phone: int, batch) -> list[tuple[str, int]]:
+        results, *_ = push(self.scope, Actor(None, f"phone {phone}", DEVICES[phone]), [
+            {"change_id": m.change_id, "type": "action_item", "id": ITEM,
+             "base_rev": m.base_rev, "fields": m.fields} for m in batch], registry())
+        db.session.commit()
+        return [(r["status"], r["rev"]) for r in results]
+
+
+@settings(max_examples=20 if EXTERNAL_URL else 40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(histories.histories())
+def test_the_server_keeps_open_what_the_winner_never_saw(app, steps):
+    """Phones pull, edit offline and deliver in any interleaving, with lost replies: the
+    winner is the old rule's, and a phone's latest write is open exactly when the winner
+    did not see it, nor it the winner, and the values differ (``tests/histories.py``)."""
+    from healthwise.facilities.models import District, Facility
+
+    with app.app_context():
+        _empty_tables()
+        db.session.add(Facility(id=1, name="F", district=District(name="D")))
+        db.session.commit()
+        server = SyncServer(1)
+        made = histories.play(steps, server)
+        row = server.item()
+    for m in made:
+        assert m.results[0] in ("applied", "merged", "conflict"), m.results
+        assert set(m.results[1:]) <= {"duplicate"}, m.results
+    for name in histories.VALUES:
+        win, open_ids = histories.expected(made, name, server.writer)
+        assert row[name] == win.fields[name]
+        assert merge.winner(row["clock"][name])[1][2] == win.change_id
+        assert {c["change_id"] for c in row["conflicts"] if c["field"] == name} == open_ids
+        devices = {c["change_id"]: c["device_id"] for c in row["conflicts"]}
+        assert all(devices[m.change_id] == DEVICES[m.phone] for m in made
+                   if m.change_id in open_ids)
