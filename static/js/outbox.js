@@ -217,7 +217,9 @@ export async function apply(data, sent) {
     };
     const bySent = new Map(sent.map((c) => [c.change_id, c]));
     // Fields of this phone's changes that a newer change of another phone beat
-    // ("superseded": made on older state, so no conflict is kept): the user is told.
+    // ("superseded": made on older state): the user is told, once. The server keeps
+    // such a value as an open conflict when the winner never saw it (the record, sent
+    // back, lists it under this change_id): then it is to discuss as every conflict.
     const lost = [];
     for (const r of data.results || []) {
       const c = bySent.get(r.change_id);
@@ -256,7 +258,8 @@ export async function apply(data, sent) {
       for (const k of beaten) {
         if (!(k in rec.server) || rec.server[k] === c.fields[k]) continue;
         const rest = (rec.overwritten || []).filter((x) => x.field !== k);
-        rec.overwritten = [...rest, { field: k, value: c.fields[k], at: c.at }];
+        const open = (rec.conflicts || []).some((x) => x.field === k && x.change_id === c.change_id);
+        rec.overwritten = open ? rest : [...rest, { field: k, value: c.fields[k], at: c.at }];
       }
     }
     const outbox = await db.req(s.outbox.getAll());

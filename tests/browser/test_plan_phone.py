@@ -215,6 +215,13 @@ def test_two_phones_edit_one_action_every_field_is_offered_in_one_place(phones, 
     text = cards.all_inner_texts()
     assert any("Status" in c and "In progress" in c and "Done" in c for c in text), text
     assert any("Responsible" in c and "“Joseph”" in c and "“Amina”" in c for c in text), text
+    # Amina's edit landed after Joseph's phone last pulled: the server keeps his value
+    # open (it names this phone), and Amina's phone lists it too.
+    assert any("Responsible" in c and "(this phone)" in c for c in text), text
+    ana.sync_now()
+    ana.goto(f"/discuss/{aid}")
+    theirs = ana.page.locator(".card.conflict").filter(has_text="Responsible")
+    theirs.filter(has_text="“Joseph” (another phone)").wait_for()
     ben.goto(f"/round/{aid}")
     ben.page.get_by_role("link", name=re.compile(r"^To discuss \(3\)")).wait_for()
     # The action itself says which value of this phone was replaced.

@@ -1,5 +1,6 @@
 // One action of the plan: what, who, by when, cost, status. Edits work offline;
 // each field is saved on the phone as soon as it changes.
+import { deviceId } from "../enrol.js";
 import { t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
@@ -24,7 +25,7 @@ export default async function item(root, { aid, iid }, view) {
   } catch (_) {
     /* the text is in the record */
   }
-  const max = await maxLengths("action_item");
+  const [max, mine] = await Promise.all([maxLengths("action_item"), deviceId()]);
 
   const inputs = {
     action: h("textarea", { name: "action", rows: "3", maxlength: max.action, required: true }),
@@ -42,9 +43,11 @@ export default async function item(root, { aid, iid }, view) {
   const valueFor = (k) => (k === "due_on" ? inputs[k].value || null : inputs[k].value);
 
   // Values other phones wrote (open conflicts), and values of this phone that a newer
-  // change replaced: every field is shown, each is settled on the "To discuss" screen.
+  // change replaced (kept by the phone, or open on the server under this phone's id):
+  // every field is shown, each is settled on the "To discuss" screen.
   const replaced = (rec?.overwritten || []).map((c) => ({ ...c, overwritten: true }));
-  const conflicts = [...(rec?.conflicts || []), ...replaced];
+  const open = (rec?.conflicts || []).map((c) => (c.device_id === mine ? { ...c, overwritten: true } : c));
+  const conflicts = [...open, ...replaced];
   const found = cl && f.checkpoint_id ? findCheckpoint(cl, f.checkpoint_id) : null;
   root.append(
     conflicts.length
