@@ -106,6 +106,10 @@ def apply_write(entry: dict | None, write: Write) -> tuple[dict | None, str]:
     if entry is None:
         return {"o": write.order, "w": {write.writer: record}}, "new"
     top = entry["o"]
+    if write.order > top and len(entry["w"]) == 1:  # the common edit: one write, now seen
+        (name, only), = entry["w"].items()
+        if name == write.writer or _landed(only, top) < write.order:
+            return {"o": write.order, "w": {write.writer: record}}, "new"
     current = entry["w"].get(write.writer)
     if current is not None and (_order(current, top), current[_SEQ]) >= (write.order,
                                                                          write.seq):
@@ -170,7 +174,8 @@ def all_conflicts(clock: dict) -> list[dict]:
     """Return the open conflicts of a whole record, ordered by field then device."""
     found: list[dict] = []
     for field in sorted(clock):
-        found.extend(open_conflicts(field, clock[field]))
+        if len(clock[field]["w"]) > 1:
+            found.extend(open_conflicts(field, clock[field]))
     return found
 
 
