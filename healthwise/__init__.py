@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from healthwise.checklists import views as checklists
     from healthwise.devices import views as devices
     from healthwise.districts import views as districts
+    from healthwise.facilities import views as facilities
     from healthwise.languages import views as languages
     from healthwise.plans import views as plans
     from healthwise.pwa import views as pwa
@@ -69,8 +70,8 @@ def _register_blueprints(app: Flask) -> None:
                       districts.api):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    for blueprint in (auth.bp, districts.bp, devices.bp, assessments.bp, workshops.bp, pwa.bp,
-                      languages.pages):
+    for blueprint in (auth.bp, districts.bp, facilities.bp, devices.bp, assessments.bp,
+                      workshops.bp, pwa.bp, languages.pages):
         app.register_blueprint(blueprint)
 
 

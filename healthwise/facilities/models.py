@@ -13,7 +13,7 @@ the rules of who reaches what (:mod:`healthwise.access.service`) read only this 
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from healthwise.extensions import db
@@ -22,15 +22,30 @@ from healthwise.timeutil import utcnow
 if TYPE_CHECKING:  # pragma: no cover - the relationship is resolved by name
     from healthwise.auth.models import User
 
+#: The types of a district facility, as stored; pages show them translated
+#: (:func:`healthwise.facilities.service.kind_label`).
+KINDS = ("hospital", "health centre", "clinic", "dispensary", "other")
+#: The longest code and external id (a DHIS2 uid is 11 characters, a code often more).
+CODE_LENGTH = 50
+#: The longest district or facility name.
+NAME_LENGTH = 200
+
 
 class District(db.Model):
     """A district: the facilities one manager (or several) looks after."""
 
     __tablename__ = "districts"
+    __table_args__ = (UniqueConstraint("code", name="uq_districts_code"),
+                      UniqueConstraint("external_id", name="uq_districts_external_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # A code of the ministry's registry (a DHIS2 code), unique; None if there is none.
+    code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # The DHIS2 organisation unit uid: what makes a re-import find the same district.
+    external_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     facilities: Mapped[list["Facility"]] = relationship(back_populates="district")
 
@@ -39,13 +54,21 @@ class Facility(db.Model):
     """A clinic, health centre or hospital; or a workshop's practice facility."""
 
     __tablename__ = "facilities"
+    # A code is unique in its district: two registries may number their facilities alike.
+    __table_args__ = (UniqueConstraint("district_id", "code", name="uq_facilities_district_code"),
+                      UniqueConstraint("external_id", name="uq_facilities_external_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None only for a workshop's practice facility.
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # One of KINDS for a district facility; "workshop" for a practice facility.
     kind: Mapped[str] = mapped_column(String(50), default="health centre")
+    code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    # The DHIS2 organisation unit uid, unique: what makes a re-import find the same facility.
+    external_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     district: Mapped[District | None] = relationship(back_populates="facilities")
 
