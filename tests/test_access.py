@@ -175,7 +175,7 @@ class Policy:
     """
 
     # public | phones (phones' tokens) | any token | managers api (people's tokens) |
-    # page | manager | trainer | trainer only
+    # page | manager | admin | trainer | trainer only
     access: str
     ok: int = 200
     param: str | None = None
@@ -208,6 +208,8 @@ class Policy:
         if role not in USER_ROLES:
             return SIGN_IN
         if self.access == "manager" and role in TRAINERS:
+            return 403
+        if self.access == "admin" and role != ADMIN:
             return 403
         if self.access.startswith("trainer") and role in MANAGERS:
             return 403
@@ -325,6 +327,31 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                               value=_by_side("facility")),
     ("POST", "assessments.phone_file"): Policy("page", ok=422, param="facility_id",
                                                value=_by_side("facility"), body=_form()),
+    # The registry: managers (their districts) and admins add, edit and import facilities;
+    # admins alone create and rename districts. Forms that cannot be saved answer 422.
+    ("GET", "facilities.index"): Policy("manager", reach=DISTRICTS),
+    ("GET", "facilities.new_facility"): Policy("manager", reach=DISTRICTS),
+    ("POST", "facilities.new_facility"): Policy(
+        "manager", ok=422, reach=DISTRICTS,
+        body=_form(name="Matrix", kind="clinic", district_id=str(MISSING_ID))),
+    ("GET", "facilities.edit_facility"): Policy("manager", param="facility_id",
+                                                value=_by_side("facility"), reach=DISTRICTS),
+    ("POST", "facilities.edit_facility"): Policy("manager", ok=422, param="facility_id",
+                                                 value=_by_side("facility"), reach=DISTRICTS,
+                                                 body=_form(name="", kind="clinic")),
+    ("GET", "facilities.import_file"): Policy("manager", reach=DISTRICTS),
+    ("POST", "facilities.import_file"): Policy("manager", ok=422, reach=DISTRICTS,
+                                               body=_form()),
+    ("GET", "facilities.new_district"): Policy("admin", reach=DISTRICTS),
+    ("POST", "facilities.new_district"): Policy("admin", ok=422, reach=DISTRICTS,
+                                                body=_form(name="")),
+    ("GET", "facilities.edit_district"): Policy("admin", param="district_id",
+                                                value=_by_side("district"),
+                                                sides=DISTRICT_SIDES, reach=DISTRICTS),
+    ("POST", "facilities.edit_district"): Policy("admin", ok=422, param="district_id",
+                                                 value=_by_side("district"),
+                                                 sides=DISTRICT_SIDES, reach=DISTRICTS,
+                                                 body=_form(name="")),
     # Workshop pages: trainers (their own) and admins (all); managers get 403.
     ("GET", "workshops.index"): Policy("trainer", reach=WORKSHOPS),
     ("POST", "workshops.create"): Policy("trainer only", ok=303, reach=WORKSHOPS,
@@ -390,7 +417,7 @@ def _documented(method: str, endpoint: str, role: str) -> str:
 @pytest.mark.parametrize("heading, columns, kinds", [
     ("What each token reads and writes", TOKEN_COLUMNS, set(TOKEN_KINDS)),
     ("What each signed-in person reads and writes", PERSON_COLUMNS,
-     {"page", "manager", "trainer", "trainer only"}),
+     {"page", "manager", "admin", "trainer", "trainer only"}),
 ])
 def test_the_security_doc_says_what_the_matrix_holds(heading, columns, kinds):
     found, rows = _doc_table(heading)

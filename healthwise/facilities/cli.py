@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from healthwise.extensions import db
 from healthwise.facilities import importer, service
@@ -69,7 +70,9 @@ def facility_import(file, district):
     except service.RegistryError as exc:
         db.session.rollback()
         problems = getattr(exc, "problems", None)
-        for line in (line_message(p) for p in problems) if problems else [str(exc)]:
+        with force_locale("en"):  # no request to choose a language from
+            lines = [line_message(p) for p in problems] if problems else [str(exc)]
+        for line in lines:
             click.echo(line, err=True)
         raise click.ClickException("Nothing was imported.") from None
     db.session.commit()

@@ -148,13 +148,12 @@ def decode(data: bytes) -> tuple[str | None, Problem | None]:
             return data.decode("utf-16"), None
         except UnicodeDecodeError:
             return None, Problem(0, "bad_encoding", {})
+    if b"\x00" in data:  # no text file holds NUL: a picture, a spreadsheet, an archive...
+        return None, Problem(0, "not_csv", {})
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         return None, Problem(data[:exc.start].count(b"\n") + 1, "bad_encoding", {})
-    if "\x00" in text:
-        return None, Problem(0, "not_csv", {})
-    return text, None
 
 
 def _delimiter(first_line: str) -> str:
