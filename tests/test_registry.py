@@ -277,15 +277,16 @@ def _upload(client, data: bytes, filename="facilities.csv", url="/manage/registr
 
 
 def _summary(page: str) -> dict:
+    """Return the facilities' counts of an import's summary: {"created": 6, ...}."""
     return {label: int(number) for label, number in
-            re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", page)}
+            re.findall(r"<dt>Facilities (\w+)</dt><dd>(\d+)</dd>", page)}
 
 
 def test_an_admin_imports_a_dhis2_export_twice_and_then_a_rename(app, make_user):
     admin = _client(app, make_user("admin"))
     response = _upload(admin, FIXTURE.read_bytes())
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert _summary(response.get_data(as_text=True))["Created"] == 6
+    assert _summary(response.get_data(as_text=True))["created"] == 6
     assert count(app, District) == 2 and count(app, Facility) == 6
     first = _rows(app)
     assert [row[:5] for row in first if row[1] == "Mareba Government Hospital"] == [
@@ -297,16 +298,16 @@ def test_an_admin_imports_a_dhis2_export_twice_and_then_a_rename(app, make_user)
         district_stamp = mareba.updated_at
 
     again = _upload(admin, FIXTURE.read_bytes())
-    assert _summary(again.get_data(as_text=True)) == {"Created": 0, "Updated": 0,
-                                                       "Unchanged": 6}
+    assert _summary(again.get_data(as_text=True)) == {"created": 0, "updated": 0,
+                                                       "unchanged": 6}
     assert _rows(app) == first  # nothing written: not even updated_at
     with app.app_context():
         assert db.session.get(District, mareba.id).updated_at == district_stamp
 
     renamed = FIXTURE.read_bytes().replace(b"Kolenti CHC,Kolenti", b"Kolenti Health Centre,K")
     response = _upload(admin, renamed)
-    assert _summary(response.get_data(as_text=True)) == {"Created": 0, "Updated": 1,
-                                                          "Unchanged": 5}
+    assert _summary(response.get_data(as_text=True)) == {"created": 0, "updated": 1,
+                                                          "unchanged": 5}
     assert count(app, Facility) == 6
     assert fetch_one(app, external_id="Fb2JdL3nPqr").name == "Kolenti Health Centre"
 
@@ -319,12 +320,12 @@ def test_a_manager_imports_our_format_into_their_district(app, make_user, north)
             "North District;مستشفى التلة;مستشفى;NO-001\r\n").encode("utf-8-sig")
     response = _upload(client, data)
     assert response.status_code == 200
-    assert _summary(response.get_data(as_text=True)) == {"Created": 1, "Updated": 1,
-                                                          "Unchanged": 0}
+    assert _summary(response.get_data(as_text=True)) == {"created": 1, "updated": 1,
+                                                          "unchanged": 0}
     assert fetch_one(app, id=lakeside.id).code == "NO-014"  # found by name, code added
     assert fetch_one(app, name="مستشفى التلة").kind == "hospital"
     again = _upload(client, data)
-    assert _summary(again.get_data(as_text=True))["Unchanged"] == 2
+    assert _summary(again.get_data(as_text=True))["unchanged"] == 2
 
 
 def test_the_same_file_in_the_manager_s_own_district_imports(app, make_user, north):
@@ -334,8 +335,8 @@ def test_the_same_file_in_the_manager_s_own_district_imports(app, make_user, nor
     response = _upload(client, data.encode())
     assert response.status_code == 200
     # Lakeside Clinic is found by its name and gets its code; the other two are new.
-    assert _summary(response.get_data(as_text=True)) == {"Created": 2, "Updated": 1,
-                                                          "Unchanged": 0}
+    assert _summary(response.get_data(as_text=True)) == {"created": 2, "updated": 1,
+                                                          "unchanged": 0}
     assert fetch_one(app, id=lakeside.id).code == "NO-014"
     assert fetch_one(app, name="Centre de Santé de Bélanou").kind == "health centre"
 
@@ -406,9 +407,9 @@ def test_the_registry_speaks_french_and_arabic(app, make_user, north):
     admin = _client(app, make_user("admin"))
     french = _upload(admin, b"district,name,type\nN,A,castle\n",
                      url="/manage/registry/import?lang=fr").get_data(as_text=True)
-    assert "Rien n’a été importé" in french and "Ligne 2 : " in french
+    assert "Rien n'a été importé" in french and "Ligne 2 : " in french
     arabic = admin.get("/manage/registry/?lang=ar").get_data(as_text=True)
-    assert 'dir="rtl"' in arabic and "سجل المرافق" in arabic
+    assert 'dir="rtl"' in arabic and "سجل المنشآت" in arabic
     assert "<bdi>Lakeside Clinic</bdi>" in arabic
 
 
