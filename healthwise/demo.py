@@ -16,6 +16,7 @@ from healthwise.extensions import db
 from healthwise.facilities.models import District, Facility
 
 FACILITIES = ("Riverside Health Centre", "Hilltop District Hospital", "Market Street Clinic")
+KINDS = ("health centre", "hospital", "clinic")
 PARTICIPANTS = (("Amina", "nurse"), ("Joseph", "clinical officer"), ("Grace", "cleaner"),
                 ("", "midwife"), ("Samuel", "facility manager"))
 PLAN = (
@@ -46,7 +47,8 @@ def load(registry) -> dict:
     rng = random.Random(2026)
     district = District(name="Demo District")
     db.session.add(district)
-    facilities = [Facility(name=name, district=district) for name in FACILITIES]
+    facilities = [Facility(name=name, kind=kind, district=district)
+                  for name, kind in zip(FACILITIES, KINDS, strict=True)]
     db.session.add_all(facilities)
     db.session.flush()
     checklist = next(iter(registry))
