@@ -11,6 +11,7 @@ reaches what; ``pyproject.toml`` lets them (and only them) ask those two.
 """
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -162,7 +163,7 @@ def edit_district(district_id: int):
 
 def _import_page(problems=None, summary=None, status=200):
     return render_template("facilities/import.html", problems=problems or [], summary=summary,
-                           max_rows=importer.MAX_ROWS,
+                           max_rows=format_decimal(importer.MAX_ROWS),
                            max_mb=importer.MAX_BYTES // 1_000_000,
                            districts=access.districts_of(g.user)), status
 
