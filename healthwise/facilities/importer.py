@@ -51,6 +51,8 @@ _ALIASES = {
 
 def fold(text: str) -> str:
     """Return text as compared loosely: lower case, accents off, spaces squeezed."""
+    if text.isascii():  # most names: nothing to take off
+        return " ".join(text.lower().split())
     text = unicodedata.normalize("NFKD", " ".join(text.casefold().split()))
     return "".join(char for char in text if unicodedata.category(char) != "Mn")
 
@@ -197,7 +199,8 @@ def _text_problem(line: int, column: str, value: str, limit: int,
         return None if optional else Problem(line, "missing", {"column": column})
     if len(value) > limit:
         return Problem(line, "too_long", {"column": column, "limit": limit})
-    if name_problem(value, optional=optional):
+    # Printable ASCII (most cells) holds no control, surrogate or direction character.
+    if not (value.isascii() and value.isprintable()) and name_problem(value, optional=optional):
         return Problem(line, "bad_text", {"column": column})
     return None
 

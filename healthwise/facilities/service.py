@@ -9,7 +9,7 @@ districts the person reaches.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from healthwise.extensions import db
@@ -193,6 +193,7 @@ def apply_import(parsed: Parsed, reachable: Iterable[District] | None,
                                 [r.external_id for r in parsed.facilities if r.external_id])
     allowed = {d.id for d in found.values()} | {d.id for d in pool}
     claimed: dict[int, int] = {}
+    new_rows: list[dict] = []
     for row in parsed.facilities:
         district = found[row.line]
         match = facilities.match(row, district)
@@ -207,13 +208,12 @@ def apply_import(parsed: Parsed, reachable: Iterable[District] | None,
             problems.append(Problem(row.line, "code_taken", {"value": row.code}))
             continue
         if match is None:
-            facility = Facility(district=district, name=row.name, kind=row.kind or row.guessed_kind,
-                                code=row.code, external_id=row.external_id)
-            db.session.add(facility)
-            summary.created += 1
+            new_rows.append({"district_id": district.id, "name": row.name,
+                             "kind": row.kind or row.guessed_kind, "code": row.code,
+                             "external_id": row.external_id})
             continue
         claimed[match.id] = row.line
-        if _set(match, district=district, name=row.name, kind=row.kind or match.kind,
+        if _set(match, district_id=district.id, name=row.name, kind=row.kind or match.kind,
                 code=row.code or match.code, external_id=row.external_id or match.external_id):
             summary.updated += 1
         else:
@@ -221,6 +221,13 @@ def apply_import(parsed: Parsed, reachable: Iterable[District] | None,
     if problems:
         raise ImportFailed(problems)
     _flush()
+    if new_rows:
+        # One executemany: the ORM's add() costs a tenth of a millisecond a facility.
+        try:
+            db.session.execute(insert(Facility), new_rows)
+        except IntegrityError:
+            raise ImportFailed([Problem(0, "conflict")]) from None
+        summary.created = len(new_rows)
     return summary
 
 
@@ -264,16 +271,19 @@ class _DistrictIndex:
 
 def _new_district(row: DistrictRow, may_create: bool, districts: _DistrictIndex,
                   summary: ImportSummary) -> District | Problem:
-    """Return a district created for a row, or why it cannot be."""
+    """Return a district created for a row, or why it cannot be.
+
+    Only an admin creates districts, and an admin's index holds every district, so a code
+    or id taken is found in it.
+    """
     if row.name is None:
         return Problem(row.line, "unknown_parent", {"value": row.external_id})
     if not may_create:
         return Problem(row.line, "district_not_yours", {"value": row.name})
-    taken = row.code and db.session.scalar(select(District.id).where(District.code == row.code))
-    taken_id = row.external_id and db.session.scalar(
-        select(District.id).where(District.external_id == row.external_id))
-    if taken or taken_id:
-        return Problem(row.line, "code_taken", {"value": row.code if taken else row.external_id})
+    for value, taken in ((row.code, districts.by_code),
+                         (row.external_id, districts.by_external_id)):
+        if value and value in taken:
+            return Problem(row.line, "code_taken", {"value": value})
     district = District(name=row.name, code=row.code, external_id=row.external_id)
     db.session.add(district)
     districts.add(district)
@@ -287,9 +297,13 @@ class _FacilityIndex:
     def __init__(self, districts: set[District], external_ids: list[str]):
         ids = [d.id for d in districts]
         rows = list(db.session.scalars(select(Facility).where(Facility.district_id.in_(ids))))
-        for start in range(0, len(external_ids), 500):
+        # Facilities the file names by uid that are not in its districts (moved, or out of
+        # reach): usually none, so usually no query.
+        known = {f.external_id for f in rows}
+        elsewhere = [uid for uid in external_ids if uid not in known]
+        for start in range(0, len(elsewhere), 500):
             rows += db.session.scalars(select(Facility).where(
-                Facility.external_id.in_(external_ids[start:start + 500])))
+                Facility.external_id.in_(elsewhere[start:start + 500])))
         self.by_external_id = {f.external_id: f for f in rows if f.external_id}
         self.by_code = {(f.district_id, f.code): f for f in rows if f.code}
         self.by_name: dict = {}
