@@ -27,6 +27,8 @@ bp = page_blueprint("exports", __name__, "/manage", not_in_your_districts)
 MANAGERS_ONLY = "A phone's token (manager_token_required)"
 SQLITE, ZIP, CSV = "application/vnd.sqlite3", "application/zip", "text/csv"
 TABLE_NAMES = ", ".join(tables.CSV_TABLES)
+#: What the document says of a file sent as it is.
+BINARY = {"type": "string", "format": "binary"}
 
 
 def _sqlite(export: service.DistrictExport):
@@ -68,7 +70,7 @@ def _documented(content_type: str, description: str):
     def decorate(view):
         for decorator in reversed((
                 manager_token_required, api.doc(**BEARER),
-                api.response(200, content_type=content_type, description=description),
+                api.response(200, BINARY, content_type=content_type, description=description),
                 api.alt_response(401, response="UNAUTHORIZED"),
                 api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY),
                 api.alt_response(404, response="NOT_FOUND"))):
