@@ -9,7 +9,9 @@ hold is decided in :mod:`healthwise.exports.service`: figures under the rule of 
 never a name, a remark, who is responsible, a progress note or one person's answers.
 """
 
-from flask import abort, g, send_file
+import os
+
+from flask import Response, abort, g
 
 from healthwise.access import service as access
 from healthwise.auth.decorators import user_required
@@ -27,6 +29,7 @@ bp = page_blueprint("exports", __name__, "/manage", not_in_your_districts)
 MANAGERS_ONLY = "A phone's token (manager_token_required)"
 SQLITE, ZIP, CSV = "application/vnd.sqlite3", "application/zip", "text/csv"
 TABLE_NAMES = ", ".join(tables.CSV_TABLES)
+CHUNK = 64 * 1024
 #: What the document says of a file sent as it is.
 BINARY = {"type": "string", "format": "binary"}
 
@@ -46,12 +49,26 @@ def _csv(export: service.DistrictExport, table: str):
     return _download(export.csv_file(table), f"{CSV}; charset=utf-8", name)
 
 
-def _download(handle, mimetype: str, name: str):
-    """Send a built file as an attachment; it is closed (and so gone) once sent."""
-    response = send_file(handle, mimetype=mimetype, as_attachment=True, download_name=name,
-                         conditional=False, etag=False, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _download(handle, mimetype: str, name: str) -> Response:
+    """Send a built file as an attachment, a chunk at a time; it is closed (and so gone)
+    once sent, or when the response is dropped unread.
+
+    :param name: the file's name, ASCII letters, digits, hyphens and dots only
+        (:meth:`~healthwise.exports.service.DistrictExport.filename`).
+    """
+    size = os.fstat(handle.fileno()).st_size
+    return Response(_chunks(handle), mimetype=mimetype, direct_passthrough=True, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Length": str(size), "Cache-Control": "no-store"})
+
+
+def _chunks(handle, size: int = CHUNK):
+    """Yield a file's bytes; close it when done, or when the reader gives up."""
+    try:
+        while chunk := handle.read(size):
+            yield chunk
+    finally:
+        handle.close()
 
 
 # The managers' API ---------------------------------------------------------------------------
