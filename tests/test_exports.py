@@ -410,6 +410,7 @@ def test_the_export_command(app, world, tmp_path):
     for args, message in ((["sqlite"], "--district ID or --all"),
                           (["csv", "--district", "1", "--all"], "--district ID or --all"),
                           (["sqlite", "--district", "987654"], "no district 987654"),
+                          (["csv", "--district", str(2**70)], f"no district {2**70}"),
                           (["csv", "--district", "x"], "not a valid integer")):
         result = runner.invoke(main, args=["export", *args, "--out", str(tmp_path / "bad")])
         assert result.exit_code != 0 and message in result.output, (args, result.output)

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from healthwise.access.service import valid_id
 from healthwise.checklists.registry import registry
 from healthwise.exports import service, tables
 from healthwise.extensions import db
@@ -26,7 +27,8 @@ def _scope(district_id: int | None, every: bool) -> service.DistrictExport:
     query = select(District).order_by(District.name, District.id)
     if district_id is not None:
         query = query.where(District.id == district_id)
-    found = list(db.session.scalars(query))
+    # An id past the column's range is no district (PostgreSQL would refuse to compare).
+    found = list(db.session.scalars(query)) if every or valid_id(district_id) else []
     if not found:
         raise click.ClickException(
             f"There is no district {district_id}." if district_id is not None
