@@ -94,6 +94,8 @@ def world(app, make_facility, make_token, make_user, make_workshop):
     follow_up = _round(phone, MIN_GROUP, "+1 follow-up", "2026-11-20", previous_id=baseline)
     removed = _round(phone, MIN_GROUP, REMOVED, "2026-11-25", items=[
         {"checkpoint_id": "VH-01", "action": "Removedmarker action"}])
+    # A follow-up of the removed round: kept, but it names no removed round.
+    orphan = _round(phone, 1, "After the mistake", "2026-11-26", previous_id=removed)
     phone.sync([phone.change("assessment", removed, {"removed": True}, base_rev=1)])
     far = make_facility("Far Clinic", south)
     _round(Phone(app.test_client(), far, make_token(far)), 1, SOUTH, "2026-11-02")
@@ -109,7 +111,7 @@ def world(app, make_facility, make_token, make_user, make_workshop):
         db.session.commit()
     return {"north": north, "south": south, "riverside": riverside, "hilltop": hilltop,
             "practice": workshop.facility, "baseline": baseline, "follow_up": follow_up,
-            "removed": removed, "item": item, "formula": formula, "users": users,
+            "removed": removed, "orphan": orphan, "item": item, "formula": formula, "users": users,
             "tokens": tokens}
 
 
@@ -154,11 +156,12 @@ def test_the_sqlite_export_matches_the_database(app, world, tmp_path):
     assert [r["name"] for r in export["districts"].rows] == ["North Région"]
     facilities = {r["id"]: r for r in export["facilities"].rows}
     assert set(facilities) == {world["riverside"].id, world["hilltop"].id}
-    assert facilities[world["riverside"].id]["rounds"] == 2  # the removed one does not count
-    assert facilities[world["riverside"].id]["last_round_on"] == "2026-11-20"
+    assert facilities[world["riverside"].id]["rounds"] == 3  # the removed one does not count
+    assert facilities[world["riverside"].id]["last_round_on"] == "2026-11-26"
     assert facilities[world["hilltop"].id]["rounds"] == 0
     rounds = {r["id"]: r for r in export["rounds"].rows}
-    assert set(rounds) == {world["baseline"], world["follow_up"]}
+    assert set(rounds) == {world["baseline"], world["follow_up"], world["orphan"]}
+    assert rounds[world["orphan"]]["previous_id"] is None
     assert rounds[world["baseline"]]["participants"] == MIN_GROUP - 1
     assert rounds[world["follow_up"]]["previous_id"] == world["baseline"]
     kept = count(app, ActionItem, ActionItem.assessment_id.in_(list(rounds)))
@@ -177,7 +180,7 @@ def test_the_sqlite_export_matches_the_database(app, world, tmp_path):
     assert [r["id"] for r in export["overdue_action_items"].rows] == [world["item"]]
     assert export["open_action_items"].count == 2
     latest = list(export["latest_round_per_facility"].rows)
-    assert [r["id"] for r in latest] == [world["follow_up"]]
+    assert [r["id"] for r in latest] == [world["orphan"]]
     shares = {r["module_id"]: r for r in export["module_share_by_district"].rows}
     assert shares[VIOLENCE]["facilities_answered"] == 1
     assert {fk.other_table for fk in export["action_items"].foreign_keys} == {
@@ -396,17 +399,17 @@ def test_the_export_command(app, world, tmp_path):
     result = runner.invoke(main, args=["export", "sqlite", "--district", str(world["north"].id),
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sqlite_utils.Database(out)["rounds"].count == 2
+    assert sqlite_utils.Database(out)["rounds"].count == 3
     # Again over the same file: replaced whole, never appended to.
     assert runner.invoke(main, args=["export", "sqlite", "--district", str(world["north"].id),
                                "--out", str(out)]).exit_code == 0
-    assert sqlite_utils.Database(out)["rounds"].count == 2
+    assert sqlite_utils.Database(out)["rounds"].count == 3
     archive = tmp_path / "north.zip"
     result = runner.invoke(main, args=["export", "csv", "--district", str(world["north"].id),
                                  "--out", str(archive)])
     assert result.exit_code == 0, result.output
     members = _zip_members(archive.read_bytes())
-    assert len(_csv_rows(members["rounds.csv"])) == 2
+    assert len(_csv_rows(members["rounds.csv"])) == 3
     for args, message in ((["sqlite"], "--district ID or --all"),
                           (["csv", "--district", "1", "--all"], "--district ID or --all"),
                           (["sqlite", "--district", "987654"], "no district 987654"),
@@ -426,3 +429,28 @@ def test_a_round_of_a_checklist_this_server_lacks_has_no_figures(app, world, tmp
     assert export["rounds"].get(world["follow_up"])["checklist_id"] == "retired"
     assert not list(export["checkpoint_figures"].rows_where(
         "round_id = ?", [world["follow_up"]]))
+
+
+def test_a_district_without_facilities_exports_empty_tables(app, make_user, tmp_path):
+    with app.app_context():
+        empty = District(name="Empty")
+        db.session.add(empty)
+        db.session.commit()
+        district_id = empty.id
+    admin = make_user("admin")
+    with app.app_context():
+        _, secret = devices.create_user_token(db.session.merge(admin), "script")
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    export = _sqlite(_get(client, f"/api/v1/districts/{district_id}/export.sqlite",
+                          headers=headers), tmp_path)
+    assert {name: export[name].count for name in tables.TABLES} == {
+        "districts": 1, **{name: 0 for name in tables.TABLES if name != "districts"}}
+    assert export["module_share_by_district"].count == 0
+    members = _zip_members(_get(client, f"/api/v1/districts/{district_id}/export.zip",
+                                headers=headers).data)
+    for name in tables.CSV_TABLES:
+        assert _csv_rows(members[f"{name}.csv"]) == []
+        assert members[f"{name}.csv"].decode("utf-8-sig").startswith(
+            ",".join(tables.TABLES[name].column_names))

@@ -102,12 +102,18 @@ class DistrictExport:
                  .where(rounds.c.removed.is_(False), rounds.c.facility_id.in_(
                      self._facility_ids()))
                  .order_by(rounds.c.facility_id, rounds.c.created_at, rounds.c.id))
-        return [{"id": row.id, "facility_id": row.facility_id, "title": row.title or "",
-                 "kind": row.kind, "status": row.status, "started_on": row.started_on,
-                 "previous_id": row.previous_id, "checklist_id": row.checklist_id,
-                 "checklist_version": row.checklist_version,
-                 "participants": row.participants, "created_at": iso(row.created_at)}
-                for row in db.session.execute(query)]
+        found = [{"id": row.id, "facility_id": row.facility_id, "title": row.title or "",
+                  "kind": row.kind, "status": row.status, "started_on": row.started_on,
+                  "previous_id": row.previous_id, "checklist_id": row.checklist_id,
+                  "checklist_version": row.checklist_version,
+                  "participants": row.participants, "created_at": iso(row.created_at)}
+                 for row in db.session.execute(query)]
+        # A follow-up of a removed round names no round: the removed one is not here.
+        kept = {row["id"] for row in found}
+        for row in found:
+            if row["previous_id"] not in kept:
+                row["previous_id"] = None
+        return found
 
     def action_item_rows(self) -> Iterator[dict]:
         """Yield the agreed actions of the rounds (not removed), streamed: what, for which
