@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from importlib import metadata as package_metadata
 from itertools import chain
 from pathlib import Path
@@ -73,25 +74,35 @@ class DistrictExport:
 
     def facility_rows(self) -> list[dict]:
         """Return the facilities of the districts, with their rounds and last round's date."""
-        kept = _kept_rounds()
-        per_facility = (select(kept.c.facility_id, func.count().label("rounds"),
-                               func.max(kept.c.started_on).label("last_round_on"))
-                        .group_by(kept.c.facility_id).subquery())
-        query = (select(Facility.id, Facility.district_id, District.name.label("district"),
-                        Facility.name, Facility.kind, per_facility.c.rounds,
-                        per_facility.c.last_round_on)
-                 .join(District, District.id == Facility.district_id)
-                 .outerjoin(per_facility, per_facility.c.facility_id == Facility.id)
-                 .where(Facility.district_id.in_(self.district_ids))
-                 .order_by(District.name, Facility.name, Facility.id))
-        return [{"id": row.id, "district_id": row.district_id, "district": row.district,
-                 "name": row.name, "type": row.kind, "rounds": row.rounds or 0,
-                 "last_round_on": row.last_round_on}
-                for row in db.session.execute(query)]
+        rounds: dict[int, list[dict]] = {}
+        for found in self.round_rows():
+            rounds.setdefault(found["facility_id"], []).append(found)
+        return [{**facility, "rounds": len(rounds.get(facility["id"], ())),
+                 "last_round_on": max((r["started_on"] for r in rounds.get(facility["id"], ())
+                                       if r["started_on"]), default=None)}
+                for facility in self._facilities]
 
     def round_rows(self) -> list[dict]:
         """Return the rounds of the districts' facilities (not removed), oldest first, with
         how many took part in each."""
+        return self._rounds
+
+    @cached_property
+    def _facilities(self) -> list[dict]:
+        """The facilities, read once: every table of the export holds the same ones."""
+        query = (select(Facility.id, Facility.district_id, District.name.label("district"),
+                        Facility.name, Facility.kind)
+                 .join(District, District.id == Facility.district_id)
+                 .where(Facility.district_id.in_(self.district_ids))
+                 .order_by(District.name, Facility.name, Facility.id))
+        return [{"id": row.id, "district_id": row.district_id, "district": row.district,
+                 "name": row.name, "type": row.kind} for row in db.session.execute(query)]
+
+    @cached_property
+    def _rounds(self) -> list[dict]:
+        """The rounds, read once, of the facilities read (a phone may sync meanwhile: a
+        row of a later table whose parent was not read is left out, so that every
+        foreign key of the file holds)."""
         rounds, responses = Assessment.__table__, Response.__table__
         participants = (select(func.count()).where(responses.c.assessment_id == rounds.c.id)
                         .scalar_subquery())
@@ -102,12 +113,13 @@ class DistrictExport:
                  .where(rounds.c.removed.is_(False), rounds.c.facility_id.in_(
                      self._facility_ids()))
                  .order_by(rounds.c.facility_id, rounds.c.created_at, rounds.c.id))
+        facilities = {facility["id"] for facility in self._facilities}
         found = [{"id": row.id, "facility_id": row.facility_id, "title": row.title or "",
                   "kind": row.kind, "status": row.status, "started_on": row.started_on,
                   "previous_id": row.previous_id, "checklist_id": row.checklist_id,
                   "checklist_version": row.checklist_version,
                   "participants": row.participants, "created_at": iso(row.created_at)}
-                 for row in db.session.execute(query)]
+                 for row in db.session.execute(query) if row.facility_id in facilities]
         # A follow-up of a removed round names no round: the removed one is not here.
         kept = {row["id"] for row in found}
         for row in found:
@@ -131,7 +143,10 @@ class DistrictExport:
                            items.c.rank, items.c.created_at, items.c.id)
                  .execution_options(yield_per=CHUNK))
         modules: dict[str, dict[str, str]] = {}
+        kept = {found["id"] for found in self._rounds}
         for row in db.session.execute(query):
+            if row.assessment_id not in kept:
+                continue
             if row.checklist_id not in modules:
                 modules[row.checklist_id] = _module_of(self._checklist(row.checklist_id))
             yield {"id": row.id, "round_id": row.assessment_id,
@@ -142,16 +157,13 @@ class DistrictExport:
                    "overdue": actions.is_overdue({"status": row.status, "due_on": row.due_on},
                                                  self.today)}
 
-    def figures(self, rounds: Iterable[dict] | None = None
-                ) -> Iterator[tuple[list[dict], list[dict]]]:
+    def figures(self) -> Iterator[tuple[list[dict], list[dict]]]:
         """Yield, round by round, its module figures and its checkpoint figures.
 
         Each round's answers are read, counted by
         :func:`~healthwise.districts.disclosure.disclose` and forgotten before the next.
-
-        :param rounds: the rounds (:meth:`round_rows` by default).
         """
-        for found in (self.round_rows() if rounds is None else rounds):
+        for found in self._rounds:
             checklist = self._checklist(found["checklist_id"])
             yield round_figures(found["id"], checklist, _answer_sheets(found["id"]))
 
@@ -193,11 +205,10 @@ class DistrictExport:
 
     def write_sqlite(self, path: Path) -> None:
         """Build the export's SQLite file at ``path`` (a new file)."""
-        rounds = self.round_rows()
         tables.build_sqlite(path, {
             "districts": self.district_rows(), "facilities": self.facility_rows(),
-            "rounds": rounds, "action_items": self.action_item_rows()},
-            self.figures(rounds), self.metadata())
+            "rounds": self.round_rows(), "action_items": self.action_item_rows()},
+            self.figures(), self.metadata())
 
     def write_zip(self, out: IO[bytes]) -> None:
         """Write every CSV file of the export into one ZIP archive."""
@@ -337,13 +348,6 @@ def _answer_sheets(round_id: str) -> list[dict]:
         sheets.setdefault(row.response_id, {"answers": {}})["answers"][row.checkpoint_id] = {
             "action": row.action, "priority": row.priority}
     return list(sheets.values())
-
-
-def _kept_rounds():
-    """Return the rounds that count (not removed by their committee), as a subquery."""
-    rounds = Assessment.__table__
-    return (select(rounds.c.id, rounds.c.facility_id, rounds.c.started_on)
-            .where(rounds.c.removed.is_(False)).subquery())
 
 
 def _module_of(checklist: dict) -> dict[str, str]:
