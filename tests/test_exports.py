@@ -476,3 +476,25 @@ def test_what_a_phone_syncs_during_an_export_leaves_no_dangling_row(app, world, 
     assert during.execute("PRAGMA foreign_key_check").fetchall() == []
     assert late in {r["id"] for r in after["rounds"].rows}
     assert "Late action" in {r["action"] for r in after["action_items"].rows}
+
+
+def test_a_download_dropped_unread_leaves_no_open_file(app, world):
+    """A client that neither reads nor closes an answer: the file is closed all the same
+    (an unclosed file would also fail the test as a ResourceWarning)."""
+    import gc
+    import os
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world['tokens']['manager']}"}
+    for path in ("export.sqlite", "export.zip", "export/rounds.csv"):
+        gc.collect()
+        before = open_files()
+        response = client.get(f"/api/v1/districts/{world['north'].id}/{path}", headers=headers)
+        assert response.status_code == 200
+        assert open_files() > before  # the file waits to be read
+        del response
+        gc.collect()
+        assert open_files() == before, path

@@ -16,7 +16,6 @@ come (:mod:`healthwise.exports.tables`).
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import unicodedata
@@ -224,40 +223,25 @@ class DistrictExport:
         tables.write_csv(out, tables.TABLES[name], self.rows(name))
 
     def sqlite_file(self) -> IO[bytes]:
-        """Return the SQLite file, built in a temporary file, open for reading.
+        """Return the SQLite file, built in a temporary folder, open for reading.
 
-        The file has no name left on disk: it is gone when the handle is closed.
+        The folder is removed at once: the file is gone when the handle is closed.
         """
-        handle, name = tempfile.mkstemp(prefix="healthwise-export-", suffix=".sqlite")
-        os.close(handle)
-        path = Path(name)
-        try:
-            path.unlink()  # sqlite-utils makes it anew
+        with tempfile.TemporaryDirectory(prefix="healthwise-export-") as folder:
+            path = Path(folder) / "export.sqlite"
             self.write_sqlite(path)
             return path.open("rb")
-        finally:
-            path.unlink(missing_ok=True)
 
     def zip_file(self) -> IO[bytes]:
         """Return the ZIP archive of the CSV files, in a temporary file, at its start."""
-        out = tempfile.TemporaryFile(prefix="healthwise-export-")
-        self.write_zip(out)
-        out.seek(0)
-        return out
+        return _temporary(self.write_zip)
 
     def csv_file(self, name: str) -> IO[bytes]:
         """Return one CSV file, in a temporary file, at its start.
 
         :raises KeyError: for a name that is no CSV table.
         """
-        out = tempfile.TemporaryFile(prefix="healthwise-export-")
-        try:
-            self.write_csv(name, out)
-        except BaseException:
-            out.close()
-            raise
-        out.seek(0)
-        return out
+        return _temporary(lambda out: self.write_csv(name, out))
 
     def filename(self, extension: str) -> str:
         """Name a file of the export: ``healthwise-<district>-<date>.<extension>``.
@@ -348,6 +332,18 @@ def _answer_sheets(round_id: str) -> list[dict]:
         sheets.setdefault(row.response_id, {"answers": {}})["answers"][row.checkpoint_id] = {
             "action": row.action, "priority": row.priority}
     return list(sheets.values())
+
+
+def _temporary(write) -> IO[bytes]:
+    """Return a nameless temporary file that ``write(file)`` filled, at its start."""
+    out = tempfile.TemporaryFile(prefix="healthwise-export-")
+    try:
+        write(out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def _module_of(checklist: dict) -> dict[str, str]:

@@ -50,25 +50,37 @@ def _csv(export: service.DistrictExport, table: str):
 
 
 def _download(handle, mimetype: str, name: str) -> Response:
-    """Send a built file as an attachment, a chunk at a time; it is closed (and so gone)
-    once sent, or when the response is dropped unread.
+    """Send a built file as an attachment, a chunk at a time (see :class:`Sent`).
 
     :param name: the file's name, ASCII letters, digits, hyphens and dots only
         (:meth:`~healthwise.exports.service.DistrictExport.filename`).
     """
     size = os.fstat(handle.fileno()).st_size
-    return Response(_chunks(handle), mimetype=mimetype, direct_passthrough=True, headers={
+    return Response(Sent(handle), mimetype=mimetype, direct_passthrough=True, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Content-Length": str(size), "Cache-Control": "no-store"})
 
 
-def _chunks(handle, size: int = CHUNK):
-    """Yield a file's bytes; close it when done, or when the reader gives up."""
-    try:
-        while chunk := handle.read(size):
+class Sent:
+    """A temporary file as a response body, read a chunk at a time.
+
+    It is closed (and so gone from the disk) once read, when the server closes the
+    response (PEP 3333), or at the latest when it is dropped unread.
+    """
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __iter__(self):
+        while chunk := self.handle.read(CHUNK):
             yield chunk
-    finally:
-        handle.close()
+        self.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __del__(self):  # a client that never reads nor closes the response
+        self.close()
 
 
 # The managers' API ---------------------------------------------------------------------------
