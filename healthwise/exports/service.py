@@ -323,14 +323,15 @@ def _answer_sheets(round_id: str) -> list[dict]:
     action and the priority mark only (no names, no remarks)."""
     answers, responses = Answer.__table__, Response.__table__
     sheets: dict[str, dict] = {}
-    for row in db.session.execute(
-            select(answers.c.response_id, answers.c.checkpoint_id, answers.c.action,
-                   answers.c.priority)
-            .join(responses, responses.c.id == answers.c.response_id)
-            .where(answers.c.assessment_id == round_id,
-                   responses.c.assessment_id == round_id)):
-        sheets.setdefault(row.response_id, {"answers": {}})["answers"][row.checkpoint_id] = {
-            "action": row.action, "priority": row.priority}
+    rows = db.session.execute(
+        select(answers.c.response_id, answers.c.checkpoint_id, answers.c.action,
+               answers.c.priority)
+        .join(responses, responses.c.id == answers.c.response_id)
+        .where(answers.c.assessment_id == round_id, responses.c.assessment_id == round_id)
+    ).all()  # one round's: a few hundred rows
+    for response_id, checkpoint_id, action, priority in rows:
+        sheets.setdefault(response_id, {"answers": {}})["answers"][checkpoint_id] = {
+            "action": action, "priority": priority}
     return list(sheets.values())
 
 

@@ -157,6 +157,30 @@ def write_zip(out: IO[bytes], tables: Mapping[str, Iterable[Row]], prefix: str =
                 write_csv(entry, TABLES[name], rows)
 
 
+#: Figures of this many checkpoints are kept before they are written (a few dozen rounds).
+FIGURES_BATCH = 2000
+
+
+def _insert_figures(db: sqlite_utils.Database,
+                    figures: Iterable[tuple[list[Row], list[Row]]]) -> None:
+    """Insert rounds' figures a batch of rounds at a time (one insert a round is slow)."""
+    modules, checkpoints = [], []
+
+    def flush() -> None:
+        db.table("module_figures").insert_all(modules, pk=TABLES["module_figures"].pk)
+        db.table("checkpoint_figures").insert_all(checkpoints,
+                                                  pk=TABLES["checkpoint_figures"].pk)
+        modules.clear()
+        checkpoints.clear()
+
+    for module_rows, checkpoint_rows in figures:
+        modules.extend(module_rows)
+        checkpoints.extend(checkpoint_rows)
+        if len(checkpoints) >= FIGURES_BATCH:
+            flush()
+    flush()
+
+
 def build_sqlite(path: Path, rows: Mapping[str, Iterable[Row]],
                  figures: Iterable[tuple[list[Row], list[Row]]],
                  metadata: Mapping[str, Any]) -> None:
@@ -180,10 +204,7 @@ def build_sqlite(path: Path, rows: Mapping[str, Iterable[Row]],
                                         foreign_keys=list(table.foreign_keys))
         for name, found in rows.items():
             db.table(name).insert_all(found, pk=TABLES[name].pk, batch_size=500)
-        modules, checkpoints = db.table("module_figures"), db.table("checkpoint_figures")
-        for module_rows, checkpoint_rows in figures:
-            modules.insert_all(module_rows, pk=TABLES["module_figures"].pk)
-            checkpoints.insert_all(checkpoint_rows, pk=TABLES["checkpoint_figures"].pk)
+        _insert_figures(db, figures)
         for name, sql in VIEWS.items():
             db.create_view(name, " ".join(sql.split()))
         db.table("action_items").enable_fts(["action"], create_triggers=False)
