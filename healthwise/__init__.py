@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from healthwise.checklists import views as checklists
     from healthwise.devices import views as devices
     from healthwise.districts import views as districts
+    from healthwise.exports import views as exports
     from healthwise.facilities import views as facilities
     from healthwise.languages import views as languages
     from healthwise.plans import views as plans
@@ -67,11 +68,11 @@ def _register_blueprints(app: Flask) -> None:
 
     api.init_app(app)  # also serves the OpenAPI document, /api/v1/openapi.json
     for blueprint in (checklists.bp, languages.bp, devices.api, assessments.api, plans.bp,
-                      districts.api):
+                      districts.api, exports.api):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    for blueprint in (auth.bp, districts.bp, facilities.bp, devices.bp, assessments.bp,
-                      workshops.bp, pwa.bp, languages.pages):
+    for blueprint in (auth.bp, districts.bp, facilities.bp, exports.bp, devices.bp,
+                      assessments.bp, workshops.bp, pwa.bp, languages.pages):
         app.register_blueprint(blueprint)
 
 

@@ -249,6 +249,11 @@ def _round_of(world, side):
     return {"facility_id": world.facility[side], "assessment_id": world.assessment[side]}
 
 
+def _table_of(world, side):
+    """Return a side's district and one table of its export."""
+    return {"district_id": world.district[side], "table": "action_items"}
+
+
 def _fixed(known, missing):
     return lambda world, side: {"missing": missing, "huge": missing * 100}.get(side, known)
 
@@ -292,6 +297,16 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                                    sides=DISTRICT_SIDES, reach=DISTRICTS),
     ("GET", "districts_api.round_pdf"): Policy("managers api", param="facility_id",
                                                value=_round_of, reach=DISTRICTS, routed=True),
+    # District exports (files of the figures, the rule of five applied): the managers' API.
+    ("GET", "exports_api.district_sqlite"): Policy("managers api", param="district_id",
+                                                   value=_by_side("district"),
+                                                   sides=DISTRICT_SIDES, reach=DISTRICTS),
+    ("GET", "exports_api.district_zip"): Policy("managers api", param="district_id",
+                                                value=_by_side("district"),
+                                                sides=DISTRICT_SIDES, reach=DISTRICTS),
+    ("GET", "exports_api.district_csv"): Policy("managers api", param="district_id",
+                                                value=_table_of, sides=DISTRICT_SIDES,
+                                                reach=DISTRICTS),
     # Pages: sign-in is open to all; the rest need a signed-in person.
     ("GET", "auth.sign_in"): PUBLIC,
     ("POST", "auth.sign_in"): Policy("public", body=_form(email="nobody@example.org",
@@ -312,6 +327,14 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # The language picker of the pages: anyone, it only sets a cookie.
     ("GET", "languages.choose"): Policy("public", ok=303, param="code", unknown=303,
                                         value=_fixed("fr", "xx"), leaks=False),
+    ("GET", "exports.district_sqlite"): Policy("manager", param="district_id",
+                                               value=_by_side("district"), sides=DISTRICT_SIDES,
+                                               reach=DISTRICTS),
+    ("GET", "exports.district_zip"): Policy("manager", param="district_id",
+                                            value=_by_side("district"), sides=DISTRICT_SIDES,
+                                            reach=DISTRICTS),
+    ("GET", "exports.district_csv"): Policy("manager", param="district_id", value=_table_of,
+                                            sides=DISTRICT_SIDES, reach=DISTRICTS),
     ("GET", "devices.facility"): Policy("manager", param="facility_id",
                                        value=_by_side("facility"), reach=DISTRICTS),
     ("POST", "devices.create_code"): Policy("manager", param="facility_id",

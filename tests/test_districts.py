@@ -97,7 +97,18 @@ ABOVE_FACILITY = {
     "districts_api.facility_rounds": lambda w: f"/api/v1/facilities/{w['facility'].id}/rounds",
     "districts_api.round_summary":
         lambda w: f"/api/v1/facilities/{w['facility'].id}/rounds/{w['round']}",
+    # The district's export files (healthwise/exports/, tests/test_exports.py).
+    "exports.district_sqlite": lambda w: f"/manage/districts/{w['district'].id}/export.sqlite",
+    "exports.district_zip": lambda w: f"/manage/districts/{w['district'].id}/export.zip",
+    "exports.district_csv":
+        lambda w: f"/manage/districts/{w['district'].id}/export/checkpoint_figures.csv",
+    "exports_api.district_sqlite":
+        lambda w: f"/api/v1/districts/{w['district'].id}/export.sqlite",
+    "exports_api.district_zip": lambda w: f"/api/v1/districts/{w['district'].id}/export.zip",
+    "exports_api.district_csv":
+        lambda w: f"/api/v1/districts/{w['district'].id}/export/module_figures.csv",
 }
+PAGES = ("districts.", "exports.")
 
 
 def _above_facility_routes() -> set[str]:
@@ -105,7 +116,7 @@ def _above_facility_routes() -> set[str]:
     API and the district pages."""
     app = new_app("sqlite://")
     return {rule.endpoint for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith(("districts_api.", "districts."))
+            if rule.endpoint.startswith(("districts_api.", "districts.", "exports_api."))
             or rule.rule.startswith("/manage/districts")}
 
 
@@ -132,7 +143,50 @@ def _walk(value):
             yield from _walk(item)
 
 
-def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, lonely):
+def _export_tables(data: bytes, tmp_path) -> dict[str, list[dict]]:
+    """Return the rows of each table of an export file (SQLite, a ZIP of CSV files, a CSV)."""
+    import csv
+    import io
+    import zipfile
+
+    import sqlite_utils
+
+    from healthwise.exports.tables import TABLES
+
+    if data.startswith(b"SQLite format 3\x00"):
+        path = tmp_path / f"export-{new_id()}.sqlite"
+        path.write_bytes(data)
+        found = sqlite_utils.Database(path)
+        return {name: list(found[name].rows) for name in found.table_names()}
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {name.removesuffix(".csv"): archive.read(name)
+                       for name in archive.namelist()}
+    else:
+        rows = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        members = {next(t for t, table in TABLES.items() if table.column_names == rows): data}
+    return {name: list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+            for name, raw in members.items()}
+
+
+def _check_export(data: bytes, lonely, endpoint, tmp_path) -> None:
+    """Hold an export file to the rule: no name nor remark, hidden counts blank, and the
+    violence module's share moved by none of the hidden answers."""
+    assert NAME.encode() not in data and REMARK.encode() not in data, endpoint
+    found = _export_tables(data, tmp_path)
+    assert NAME not in repr(found) and REMARK not in repr(found), endpoint
+    assert {"checkpoint_figures", "module_figures"} & set(found), endpoint
+    for row in found.get("checkpoint_figures", ()):
+        if row["checkpoint_id"] in lonely["sensitive"]:
+            assert row["answered"] in (None, "") and row["propose_action"] in (None, ""), row
+    for row in found.get("module_figures", ()):
+        if row["module_id"] == VIOLENCE:
+            assert float(row["share"]) == 0, (endpoint, row)
+            assert int(row["answered"]) == len(lonely["other"]), (endpoint, row)
+
+
+def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, lonely,
+                                                                          tmp_path):
     """Issue 9, case 2: the module share counted the sensitive "yes" answers (40 % for the
     violence module), beside "Hidden: fewer than 5 answers"."""
     client = app.test_client()
@@ -141,10 +195,15 @@ def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, 
     for endpoint, url_of in ABOVE_FACILITY.items():
         for token in (None, *lonely["tokens"]):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            if endpoint.startswith("districts.") == bool(token):
+            if endpoint.startswith(PAGES) == bool(token):
                 continue
             response = client.get(url_of(lonely), headers=headers)
             assert response.status_code == 200, endpoint
+            if endpoint.startswith(("exports.", "exports_api.")):
+                data = response.get_data()
+                response.close()
+                _check_export(data, lonely, endpoint, tmp_path)
+                continue
             if response.mimetype == "application/pdf":
                 text = pdf_text(response.data)
                 assert NAME not in text and REMARK not in text, endpoint
