@@ -67,5 +67,12 @@ def _migrate_if_new() -> None:
 
 
 def _progress(made, total: int) -> None:
-    click.echo(f"  {made.facilities:>6}/{total} facilities, {made.answers:>10,} answers, "
-               f"{made.seconds or 0:6.1f} s", err=True)
+    """Print how far the generation is, about every tenth of the facilities."""
+    step = max(total // 10, 1)
+    if made.facilities // step != _progress.shown or made.facilities == total:
+        _progress.shown = made.facilities // step
+        click.echo(f"  {made.facilities:>6}/{total} facilities, {made.answers:>10,} answers, "
+                   f"{made.seconds or 0:6.1f} s", err=True)
+
+
+_progress.shown = -1
