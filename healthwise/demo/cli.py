@@ -46,7 +46,7 @@ def generate_command(facilities, districts, rounds, participants, seed, today, f
         sizes = district_sizes(facilities, districts)
         made = generate(sizes, rounds, participants, registry(), seed=seed,
                         today=today.date() if today else date.today(), force=force,
-                        progress=_progress)
+                        progress=_progress_printer())
     except GenerateError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Made {len(made.districts)} districts (ids {made.districts[0]} to "
@@ -66,13 +66,15 @@ def _migrate_if_new() -> None:
         upgrade()
 
 
-def _progress(made, total: int) -> None:
-    """Print how far the generation is, about every tenth of the facilities."""
-    step = max(total // 10, 1)
-    if made.facilities // step != _progress.shown or made.facilities == total:
-        _progress.shown = made.facilities // step
-        click.echo(f"  {made.facilities:>6}/{total} facilities, {made.answers:>10,} answers, "
-                   f"{made.seconds or 0:6.1f} s", err=True)
+def _progress_printer():
+    """Return a progress callback that prints about every tenth of the facilities."""
+    shown = [-1]
 
+    def show(made, total: int) -> None:
+        step = max(total // 10, 1)
+        if made.facilities // step != shown[0] or made.facilities == total:
+            shown[0] = made.facilities // step
+            click.echo(f"  {made.facilities:>6}/{total} facilities, {made.answers:>10,} "
+                       f"answers, {made.seconds or 0:6.1f} s", err=True)
 
-_progress.shown = -1
+    return show
