@@ -25,6 +25,9 @@ from healthwise.assessments.schemas import ASSESSMENT_STATUSES, ITEM_STATUSES
 from healthwise.checklists.registry import registry
 from healthwise.demo.generate import (
     MARK,
+    NOTES,
+    REMARKS,
+    RESPONSIBLE,
     STALLED_AFTER,
     GenerateError,
     answer_clock,
@@ -230,11 +233,26 @@ def test_the_district_pages_read_generated_data_without_names(app, made, make_us
     page = client.get(f"/manage/districts/{made.districts[0]}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert not re.search(r"Participant [0-9]", html)
+    api = client.get(f"/api/v1/districts/{made.districts[0]}/summary",
+                     headers={"Authorization": f"Bearer {_api_token(app, manager)}"})
+    assert api.status_code == 200
+    for text in (html, api.get_data(as_text=True)):
+        assert not re.search(r"Participant [0-9]", text)
+        assert not any(note in text for notes in NOTES.values() for note in notes if note)
+        assert not any(who in text for who in RESPONSIBLE) and not any(r in text for r in REMARKS)
     with app.app_context():
         names = db.session.scalars(select(Facility.name).where(
             Facility.district_id == made.districts[0])).all()
     assert all(name in html for name in names)
+
+
+def _api_token(app, user) -> str:
+    from healthwise.devices.service import create_user_token
+
+    with app.app_context():
+        _, secret = create_user_token(db.session.merge(user), "review")
+        db.session.commit()
+    return secret
 
 
 def _digest(app) -> str:

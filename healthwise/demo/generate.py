@@ -210,17 +210,18 @@ def _sqlite_pragmas(generating: bool) -> None:
     """Relax SQLite's durability for one big transaction, or put it back as configured.
 
     A crash in the middle loses only the generation itself (a single transaction).
+    Afterwards the pool's connections are closed, so every connection made from then on
+    has the pragmas of :func:`healthwise.database.init_database` again.
     """
-    if not generating:
-        db.session.commit()
-    connection = db.session.connection()
     if generating:
-        statements = ("PRAGMA synchronous=OFF", "PRAGMA cache_size=-1000000",
-                      "PRAGMA temp_store=MEMORY")
+        connection = db.session.connection()
+        for statement in ("PRAGMA synchronous=OFF", "PRAGMA cache_size=-1000000",
+                          "PRAGMA temp_store=MEMORY"):
+            connection.exec_driver_sql(statement)
     else:
-        statements = ("PRAGMA synchronous=FULL", "PRAGMA cache_size=-2000")
-    for statement in statements:
-        connection.exec_driver_sql(statement)
+        db.session.commit()
+        db.session.close()
+        db.engine.dispose()
 
 
 def _name(rng: random.Random, parts: int) -> str:
