@@ -329,3 +329,13 @@ def test_dates_lead_up_to_today(app, made):
     for row in _rows(app, Assessment):
         started = date.fromisoformat(row["started_on"])
         assert TODAY - timedelta(days=800) < started < TODAY
+
+
+def test_sqlite_is_left_as_configured(app, made):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's pragmas")
+        connection = db.session.connection()
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []

@@ -23,10 +23,12 @@ import gc
 import random
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import JSON, Column, MetaData, Table, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from healthwise.assessments.models import ActionItem, Answer, Assessment, Response, SyncClock
@@ -215,10 +217,17 @@ def _sqlite_pragmas(generating: bool) -> None:
     """
     if generating:
         connection = db.session.connection()
+        # Out of WAL mode, the pages go to the file once instead of to the WAL and then
+        # again at the checkpoint; another process holding the database keeps it in WAL.
+        with suppress(OperationalError):
+            connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
         for statement in ("PRAGMA synchronous=OFF", "PRAGMA cache_size=-1000000",
                           "PRAGMA temp_store=MEMORY"):
             connection.exec_driver_sql(statement)
     else:
+        db.session.commit()
+        with suppress(OperationalError):
+            db.session.connection().exec_driver_sql("PRAGMA journal_mode=WAL")
         db.session.commit()
         db.session.close()
         db.engine.dispose()
@@ -263,13 +272,29 @@ class _Pending:
         self.tables[Answer] = _answers_table()
 
     def write(self, done: Generated) -> None:
+        """Insert the waiting rows, a statement per table, and count them in ``done``."""
         for model in self.MODELS:
             rows = self.rows[model]
-            if rows:
+            if not rows:
+                continue
+            if model is Answer and db.engine.dialect.name == "postgresql":
+                _copy(self.tables[model], rows)
+            else:
                 db.session.execute(insert(self.tables[model]), rows)
-                name = model.__tablename__
-                setattr(done, name, getattr(done, name) + len(rows))
+            name = model.__tablename__
+            setattr(done, name, getattr(done, name) + len(rows))
             self.rows[model] = []
+
+
+def _copy(table: Table, rows: list[dict]) -> None:
+    """Write rows with PostgreSQL's COPY, in the session's transaction (several times
+    faster than ``executemany`` for the millions of answers)."""
+    columns = [c.name for c in table.columns]
+    raw = db.session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def fast_uuid(rng: random.Random) -> str:
