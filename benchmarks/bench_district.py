@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
+import uuid
 from pathlib import Path
 
 INSTANCE = tempfile.mkdtemp(prefix="healthwise-bench-district-")
@@ -140,6 +141,32 @@ def build(url: str, sizes: list[int], seed: int):
     return app, made
 
 
+def existing(url: str):
+    """Return an app on an already generated database and its synthetic districts' sizes."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import func
+
+    from healthwise import create_app
+    from healthwise.demo.generate import MARK
+    from healthwise.extensions import db
+    from healthwise.facilities.models import District, Facility
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DEMO_DATA": False,
+                      "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "bench-district-secret-key-0123456789abcdef"})
+    with app.app_context():
+        found = db.session.execute(
+            select(District.id, func.count(Facility.id)).join(Facility)
+            .where(District.name.endswith(MARK)).group_by(District.id)
+            .order_by(District.id)).all()
+        total = db.session.scalar(select(func.count()).select_from(Facility))
+        db.session.remove()
+    print(f"  an existing database of {total} facilities; synthetic districts of "
+          f"{sorted({n for _, n in found})} facilities")
+    return app, SimpleNamespace(districts=[d for d, _ in found]), tuple(n for _, n in found)
+
+
 def people(app, made, sizes: int):
     """Create a manager for each measured district; return (user, API token) per district."""
     from healthwise.auth.service import create_user
@@ -150,7 +177,8 @@ def people(app, made, sizes: int):
     with app.app_context():
         db.session().expire_on_commit = False
         for district_id in made.districts[:sizes]:
-            user = create_user(f"manager-{district_id}@bench.invalid", "bench password 123",
+            user = create_user(f"manager-{district_id}-{uuid.uuid4().hex[:8]}@bench.invalid",
+                               "bench password 123",
                                "manager", [district_id])
             db.session.flush()
             _, secret = create_user_token(user, "bench")
@@ -197,7 +225,11 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
     from healthwise.extensions import db
 
     print(f"\n== {label}")
-    app, made = build(url, sizes, seed)
+    if measured:
+        app, made = build(url, sizes, seed)
+    else:  # --database: measure what is there, three districts at most
+        app, made, measured = existing(url)
+        measured = measured[:3]
     managers = people(app, made, len(measured))
     with app.app_context():
         statements = Statements(db.engine)
@@ -222,12 +254,13 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
     for name, by_size in results.items():
         ratios = []
         for small, big in zip(measured, measured[1:], strict=False):
-            if small in by_size and big in by_size:
+            if small in by_size and big in by_size and big != small:
                 growth = by_size[big]["p50"] / by_size[small]["p50"]
                 ratios.append(f"{big}/{small}: time x{growth:.2f} (facilities x{big / small:g})"
                               f", queries {by_size[small]['queries']} -> "
                               f"{by_size[big]['queries']}")
-        print(f"  growth of the {name}: " + "; ".join(ratios))
+        if ratios:
+            print(f"  growth of the {name}: " + "; ".join(ratios))
 
     middle = made.districts[1] if len(made.districts) > 1 else made.districts[0]
     facility_id, round_id = a_planned_round(app, middle)
@@ -264,6 +297,8 @@ def main() -> None:
                         help="more facilities, in districts of 200, that are not measured")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--database", help="measure this already generated database (a URL: "
+                                           "`healthwise demo generate` made it) instead")
     args = parser.parse_args()
     measured = tuple(args.sizes)
     sizes = list(measured)
@@ -273,13 +308,17 @@ def main() -> None:
         sizes += district_sizes(args.background, math.ceil(args.background / 200))
     print("Command: .venv/bin/python benchmarks/bench_district.py "
           + shlex.join(sys.argv[1:]))
-    print(f"Districts of {', '.join(map(str, measured))} facilities"
-          + (f" and {args.background} more facilities" if args.background else "")
-          + f", {ROUNDS} rounds of {PARTICIPANTS} participants; {args.requests} requests "
-          "per URL; times in ms (wall clock; shared machine: compare ratios).")
+    made_here = "" if args.database else (
+        f"Districts of {', '.join(map(str, measured))} facilities"
+        + (f" and {args.background} more facilities" if args.background else "")
+        + f", {ROUNDS} rounds of {PARTICIPANTS} participants; ")
+    print(f"{made_here}{args.requests} requests per URL; times in ms (wall clock; shared "
+          "machine: compare ratios).")
     databases = [("SQLite (temporary file)",
                   f"sqlite:///{Path(INSTANCE) / 'bench-district.db'}")]
-    if not args.no_postgres and reachable(POSTGRES):
+    if args.database:
+        databases, measured = [(args.database.split("/")[-1], args.database)], ()
+    elif not args.no_postgres and reachable(POSTGRES):
         databases.append((f"PostgreSQL ({POSTGRES.split('/')[-1]})", POSTGRES))
     for label, url in databases:
         try:

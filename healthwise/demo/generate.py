@@ -168,9 +168,9 @@ def generate(sizes: list[int], rounds: int, participants: int, registry, *, seed
     sqlite = db.engine.dialect.name == "sqlite"
     collecting = gc.isenabled()
     gc.disable()  # millions of small containers, none of them cyclic
-    if sqlite:
-        _sqlite_pragmas(generating=True)
     try:
+        if sqlite:
+            _sqlite_pragmas(generating=True)
         first_number = db.session.scalar(select(func.count()).select_from(District)) or 0
         seq = lock_clock()
         pending = _Pending()
@@ -394,7 +394,8 @@ class FacilityPlan:
         # round (nothing answered yet), so that a district of 40 has both.
         self.assessed = index % 33 != 16
         self.begun = index % 40 == 7
-        self.optional = rng.random() < 0.5  # does this facility walk the optional modules?
+        # Does this facility walk the optional modules? Hospitals mostly do.
+        self.optional = rng.random() < (0.8 if "hospital" in kind else 0.4)
         optional = {cp["id"] for m in checklist.data["modules"] if m.get("optional")
                     for cp in m["checkpoints"]}
         self.ids = [c for c in checklist.checkpoints if self.optional or c not in optional]
