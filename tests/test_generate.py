@@ -339,3 +339,14 @@ def test_sqlite_is_left_as_configured(app, made):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_fast_uuids_are_the_uuid_module_s():
+    import random
+    import uuid
+
+    from healthwise.demo.generate import fast_uuid
+
+    for seed in range(50):
+        expected = uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)
+        assert fast_uuid(random.Random(seed)) == str(expected)

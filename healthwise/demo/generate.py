@@ -35,6 +35,7 @@ from healthwise.assessments.models import ActionItem, Answer, Assessment, Respon
 from healthwise.assessments.store import lock_clock
 from healthwise.extensions import db
 from healthwise.facilities.models import District, Facility, Workshop
+from healthwise.timeutil import iso
 
 #: What every generated district's name ends with: it tells a person, and
 #: :func:`foreign_data`, that the data is invented.
@@ -303,11 +304,6 @@ def fast_uuid(rng: random.Random) -> str:
     value = (value & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def iso(moment: datetime) -> str:
-    """Return the moment as the sync clock writes it (:func:`healthwise.timeutil.iso`)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def answer_clock(response_id: str, checkpoint_id: str, action: str, priority: bool,
