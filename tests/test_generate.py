@@ -103,7 +103,9 @@ def test_records_are_what_the_merge_writes(app, made):
             for key, entry in clock.items():
                 assert merge.value_of(entry) == row[key], (record_type, key)
                 writer, record = merge.winner(entry)
-                write = merge.Write(entry["o"], writer, *record)
+                seq, value, change_id, at, device, landed, order = record
+                assert order == entry["o"] and landed == order
+                write = merge.Write(order, writer, seq, value, change_id, at, device, landed)
                 assert merge.apply_write(None, write)[0] == entry
             assert row["rev"] == max(e["o"] for e in clock.values())
             assert row["seq"] == max(merge.winner(e)[1][0] for e in clock.values())
@@ -121,7 +123,7 @@ def test_the_answer_clock_text_is_the_json_of_the_merge_s_entries():
                   "checkpoint_id": "VH-02", "action": "yes", "priority": priority,
                   "remark": remark}
         expected = {key: merge.apply_write(None, merge.Write(1, device, 41, value, change_id,
-                                                             at, device))[0]
+                                                             at, device, 1))[0]
                     for key, value in values.items()}
         text = answer_clock(*values.values(), 41, change_id, at, device)
         assert text == json.dumps(expected)

@@ -311,14 +311,14 @@ def answer_clock(response_id: str, checkpoint_id: str, action: str, priority: bo
     """Return the JSON text of a new answer's merge clock, as the JSON column would write it.
 
     An answer is made by one change of one phone that sets its five fields, so each
-    field's entry is ``{"o": 1, "w": {device: [seq, value, change_id, at, device]}}``
-    (:func:`merge.apply_write` on an empty entry). Three million of them are written, so
-    the text is put together here, byte for byte what ``json.dumps`` makes of that dict
-    (a test holds the two to each other); the ids, dates and stock sentences in it need
-    no escaping.
+    field's entry is ``{"o": 1, "w": {device: [seq, value, change_id, at, device, 1, 1]}}``
+    (:func:`merge.apply_write` on an empty entry: made at order 1, landed on revision 1).
+    Three million of them are written, so the text is put together here, byte for byte
+    what ``json.dumps`` makes of that dict (a test holds the two to each other); the
+    ids, dates and stock sentences in it need no escaping.
     """
     writes = f'{{"o": 1, "w": {{"{device}": [{seq}, '
-    end = f', "{change_id}", "{at}", "{device}"]}}}}'
+    end = f', "{change_id}", "{at}", "{device}", 1, 1]}}}}'
     return (f'{{"response_id": {writes}"{response_id}"{end}, '
             f'"checkpoint_id": {writes}"{checkpoint_id}"{end}, '
             f'"action": {writes}"{action}"{end}, '
@@ -346,9 +346,9 @@ def _answers_table() -> Table:
 class Writes:
     """One record's successive changes by one phone, folded as the merge would fold them.
 
-    Each change is made on the revision the previous one led to, so its order is its
-    revision; every field's clock entry is the one :func:`merge.apply_write` returns
-    for a single writer.
+    Each change is made on the revision the previous one led to, so its order is the
+    revision it lands on; every field's clock entry is the one :func:`merge.apply_write`
+    returns for a single writer who saw every earlier write.
     """
 
     __slots__ = ("row", "clock", "device", "seq")
@@ -366,7 +366,8 @@ class Writes:
         stamp = iso(at)
         device = self.device
         for key, value in fields.items():
-            self.clock[key] = {"o": order, "w": {device: [seq, value, change_id, stamp, device]}}
+            self.clock[key] = {"o": order, "w": {device: [seq, value, change_id, stamp, device,
+                                                          order, order]}}
             row[key] = value
         row["rev"] = order
         row["seq"] = seq
