@@ -111,13 +111,14 @@ def serve_command(host, port, workers):
 def _add_feature_commands() -> None:
     """Add each feature's command group (its ``cli.py``)."""
     from healthwise.auth.cli import user
+    from healthwise.demo.cli import demo
     from healthwise.devices.cli import code, token
     from healthwise.exports.cli import export
     from healthwise.facilities.cli import facility
     from healthwise.languages.cli import languages
     from healthwise.workshops.cli import workshop
 
-    for group in (token, code, user, facility, workshop, export, languages):
+    for group in (token, code, user, facility, workshop, export, languages, demo):
         main.add_command(group)
 
 
