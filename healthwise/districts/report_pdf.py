@@ -32,7 +32,7 @@ from reportlab.platypus import (
 
 from healthwise.districts.charts import STATUS_COLOURS
 from healthwise.plans.document import ChartRow
-from healthwise.plans.pdf import build_pdf
+from healthwise.plans.pdf import build_pdf, init_fonts
 from healthwise.plans.pdf.drawings import bars, scale, swatch
 from healthwise.plans.pdf.fonts import SANS, SANS_BOLD
 from healthwise.plans.pdf.page import Gettext, Ngettext, Renderer
@@ -505,6 +505,7 @@ def render_district_report(
     :returns: the PDF file's bytes.
     :raises OSError: when a bundled font file is missing.
     """
+    init_fonts()  # before any Paragraph is made
     _ = gettext
     renderer = DistrictRenderer(document, lang, gettext, ngettext)
     district = clean(shorten(document.district, SHORT_TEXT))
