@@ -135,7 +135,7 @@ class DistrictRenderer(Renderer):
 
     def flags(self, codes: Sequence[str]) -> str:
         """Name a facility's flags in words, one sentence."""
-        return ", ".join(self.flag_label(code) for code in codes)
+        return " \u00b7 ".join(self.flag_label(code) for code in codes)
 
     # -- sections ---------------------------------------------------------
 
