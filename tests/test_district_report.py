@@ -114,7 +114,7 @@ def north(app, make_token, make_user):
     with app.app_context():
         _, token = service.create_user_token(db.session.merge(manager), "report")
         db.session.commit()
-    return {"district_id": district_id, "far_district": None, "ids": ids, "manager": manager,
+    return {"district_id": district_id, "ids": ids, "manager": manager,
             "token": token, "sensitive": sensitive, "other": other}
 
 
@@ -269,7 +269,59 @@ def test_a_district_name_in_another_script_keeps_an_ascii_file_name():
     district = District(id=7, name="Région Côte-Nord")
     assert report.report_filename(district, date(2026, 12, 2), "fr", ascii_only=True) == (
         "healthwise-Region-Cote-Nord-report-2026-12-02-fr.pdf")
-    assert report.report_filename(District(id=7, name="الشمال"), date(2026, 12, 2), "ar",
-                                  ascii_only=True) == "healthwise-district-7-report-2026-12-02-ar.pdf"
-    assert report.report_filename(District(id=7, name="الشمال"), date(2026, 12, 2), "ar") == (
+    north = District(id=7, name="الشمال")
+    assert report.report_filename(north, date(2026, 12, 2), "ar", ascii_only=True) == (
+        "healthwise-district-7-report-2026-12-02-ar.pdf")
+    assert report.report_filename(north, date(2026, 12, 2), "ar") == (
         "healthwise-الشمال-report-2026-12-02-ar.pdf")
+
+
+def _pure_report(name: str, action: str, facilities: int = 1) -> report.DistrictReport:
+    """Make a report by hand, for the renderer alone (no Flask, no database)."""
+    from healthwise.districts.overview import ItemCounts, Totals
+
+    section = report.FacilitySection(
+        name=name, kind="a kind of our own", round_kind="baseline", round_date="1 June 2026",
+        participants=3, next_review="", modules=(), withheld=0,
+        actions=(report.OpenAction("HZ-01", action, "", "planned", False),), more_actions=40,
+        flags=("stalled",))
+    line = report.ReportLine(name=name, last_round="", next_review="", review_overdue=False,
+                             open=1, overdue=0, done=0, high_priority=(("safety", 0),),
+                             flags=("stalled",))
+    totals = Totals(facilities=facilities, assessed=facilities, never_assessed=0,
+                    review_overdue=0, stalled=facilities, items=ItemCounts(open=facilities),
+                    high_priority={"safety": 0})
+    return report.DistrictReport(district=name, date="2 December 2026", min_group=MIN_GROUP,
+                                 totals=totals, lines=(line,) * facilities, modules=(),
+                                 quarters=(), facilities=(section,) * facilities)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_markup_and_giant_text_in_names_and_actions_are_printed_as_text(lang):
+    from healthwise.districts.report_pdf import render_district_report
+
+    name = '<img src="/etc/passwd"/> <b>Bold</b> & Co'
+    pdf = render_district_report(_pure_report(name, "word " * 1000 + "<link href='x'>"), lang,
+                                 *gettext_for(lang))
+    text = _text(pdf)
+    # In Arabic, bidi puts the neutral "<" that starts the name at its other end.
+    assert ('<img src="/etc/passwd"/> <b>Bold</b> & Co' if lang == "en"
+            else 'img src="/etc/passwd"/> <b>Bold</b> & Co') in text
+    assert 40 <= text.count("word") <= 60  # clipped to 300 characters, with an ellipsis
+    assert "word..." in text or "...word" in text  # the ellipsis, as NFKC folds it
+    assert "40 more open actions" in text or lang != "en"
+
+
+def test_an_empty_district_renders():
+    from healthwise.districts.report_pdf import render_district_report
+
+    empty = _pure_report("Empty", "", facilities=0)
+    text = _text(render_district_report(empty, "en"))
+    assert "No facility in this district yet." in text and "No action planned yet." in text
+
+
+def test_a_language_the_page_does_not_know_falls_back_to_the_reader_s(app, north,
+                                                                       manager_client):
+    response = _get(manager_client, north, "xx")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith("-en.pdf\"")
