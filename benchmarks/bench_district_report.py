@@ -15,10 +15,12 @@ Example: python benchmarks/bench_district_report.py --facilities 100 --runs 3
 from __future__ import annotations
 
 import argparse
+import atexit
 import io
 import os
 import random
 import shlex
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 INSTANCE = tempfile.mkdtemp(prefix="hw-bench-report-")
+atexit.register(shutil.rmtree, INSTANCE, ignore_errors=True)
 os.environ.setdefault("HEALTHWISE_INSTANCE_DIR", INSTANCE)
 
 from sqlalchemy import insert  # noqa: E402
