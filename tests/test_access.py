@@ -307,6 +307,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "exports_api.district_csv"): Policy("managers api", param="district_id",
                                                 value=_table_of, sides=DISTRICT_SIDES,
                                                 reach=DISTRICTS),
+    ("GET", "districts_api.district_report_pdf"): Policy("managers api", param="district_id",
+                                                     value=_by_side("district"),
+                                                     sides=DISTRICT_SIDES, reach=DISTRICTS),
     # Pages: sign-in is open to all; the rest need a signed-in person.
     ("GET", "auth.sign_in"): PUBLIC,
     ("POST", "auth.sign_in"): Policy("public", body=_form(email="nobody@example.org",
@@ -324,6 +327,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                        value=_by_side("facility"), reach=DISTRICTS),
     ("GET", "districts.plan_pdf"): Policy("manager", param="facility_id", value=_round_of,
                                        reach=DISTRICTS, routed=True),
+    ("GET", "districts.report_pdf"): Policy("manager", param="district_id",
+                                         value=_by_side("district"), sides=DISTRICT_SIDES,
+                                         reach=DISTRICTS),
     # The language picker of the pages: anyone, it only sets a cookie.
     ("GET", "languages.choose"): Policy("public", ok=303, param="code", unknown=303,
                                         value=_fixed("fr", "xx"), leaks=False),

@@ -85,9 +85,12 @@ def lonely(app, make_facility, make_token, make_user):
 ABOVE_FACILITY = {
     "districts.home": lambda w: "/manage/",
     "districts.district": lambda w: f"/manage/districts/{w['district'].id}",
+    "districts.report_pdf": lambda w: f"/manage/districts/{w['district'].id}/report.pdf?lang=en",
     "districts.facility": lambda w: f"/manage/facilities/{w['facility'].id}/plans",
     "districts.plan_pdf":
         lambda w: f"/manage/facilities/{w['facility'].id}/rounds/{w['round']}/plan.pdf",
+    "districts_api.district_report_pdf":
+        lambda w: f"/api/v1/districts/{w['district'].id}/report.pdf?lang=en",
     "districts_api.district_overview":
         lambda w: f"/api/v1/districts/{w['district'].id}/overview",
     "districts_api.round_pdf":

@@ -20,7 +20,7 @@ from healthwise.access import service as access
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import manager_token_required
-from healthwise.districts import charts, overview, summary
+from healthwise.districts import charts, overview, report, summary
 from healthwise.districts import facility as facility_view
 from healthwise.districts.disclosure import MIN_GROUP
 from healthwise.districts.schemas import (
@@ -121,6 +121,25 @@ def district_overview(district_id: int):
     lines = overview.district_overview(found.id, registry(), today)
     return {"district": found, "min_group": MIN_GROUP, "today": today, "facilities": lines,
             "modules": overview.module_figures(lines, registry())}
+
+
+@api.get("/districts/<int:district_id>/report.pdf")
+@manager_token_required
+@api.doc(**BEARER)
+@api.arguments(LangArgs, location="query", as_kwargs=True)
+@api.response(200, content_type="application/pdf", description="The PDF")
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
+@api.alt_response(404, response="NOT_FOUND")
+@api.alt_response(503, response="SERVICE_UNAVAILABLE",
+                 description="Too many PDFs being made at once (Retry-After)")
+def district_report_pdf(district_id: int, lang: str):
+    """The district report as a PDF: the overview, the charts and a block per facility.
+    """
+    found = access.reachable_district(g.token.user, district_id)
+    if found is None:
+        raise _not_found("district")
+    return report.report_response(found, registry(), lang, date.today())
 
 
 @api.get("/facilities/<int:facility_id>/rounds")
@@ -257,7 +276,16 @@ def district(district_id: int):
         modules=modules, module_chart=module_chart, quarters=quarters,
         status_chart=status_chart, states=overview.CHART_STATES,
         colours=charts.STATUS_COLOURS, quarter_label=lambda day: _quarter(day, lang),
-        titles=titles, min_group=MIN_GROUP)
+        titles=titles, min_group=MIN_GROUP, languages=current_app.config["LANGUAGES"])
+
+
+@bp.get("/districts/<int:district_id>/report.pdf")
+@user_required(*access.MANAGERS)
+def report_pdf(district_id: int):
+    """The district report as a PDF, in the language asked for."""
+    found = access.reachable_district(g.user, district_id) or abort(404)
+    lang = normalise(request.args.get("lang")) or select_locale()
+    return report.report_response(found, registry(), lang, date.today())
 
 
 def _quarter(day: date, lang: str) -> str:

@@ -229,14 +229,17 @@ def pdf_filename(round_: Round, lang: str, ascii_only: bool = False) -> str:
         empty becomes "action-plan".
     """
     day = _parse_date(round_.assessment["started_on"]) or date.today()
-    parts = [_slug(round_.facility.name, ascii_only),
-             _slug(round_.assessment["title"] or "", ascii_only)]
+    parts = [slug(round_.facility.name, ascii_only),
+             slug(round_.assessment["title"] or "", ascii_only)]
     named = [part for part in parts if part] or ["action-plan"]
     return "_".join([*named, day.isoformat(), lang]) + ".pdf"
 
 
-def _slug(text: str, ascii_only: bool) -> str:
-    """Keep a name's letters and digits, words joined by hyphens (never a path or quote)."""
+def slug(text: str, ascii_only: bool) -> str:
+    """Keep a name's letters and digits, words joined by hyphens (never a path or quote).
+
+    :param ascii_only: drop accents and leave out other scripts.
+    """
     words = re.split(r"[\W_]+", unicodedata.normalize("NFC", text))
     if ascii_only:
         words = [unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()

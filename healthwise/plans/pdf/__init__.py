@@ -35,12 +35,13 @@ The modules, one job each, lowest first:
 - :mod:`.tables`: the table paged one page at a time, giant rows cut, stripes.
 - :mod:`.page`: the renderer that builds the plan's story, section by section.
 - :mod:`.canvas`: the canvas that numbers pages "X of Y".
-- :mod:`.render`: :func:`render_plan`, the document template and the footer.
+- :mod:`.render`: :func:`render_plan`; :func:`build_pdf`, the document template and the
+  footer that every document shares (the district report too).
 """
 
 from healthwise.plans.pdf.flowables import BidiText
 from healthwise.plans.pdf.fonts import init_fonts
 from healthwise.plans.pdf.lines import draw_line
-from healthwise.plans.pdf.render import render_plan
+from healthwise.plans.pdf.render import build_pdf, render_plan
 
-__all__ = ["BidiText", "draw_line", "init_fonts", "render_plan"]
+__all__ = ["BidiText", "build_pdf", "draw_line", "init_fonts", "render_plan"]

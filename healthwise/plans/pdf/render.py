@@ -1,4 +1,5 @@
-"""Render a plan as A4 PDF bytes: the document template, the footer and running head."""
+"""Render a plan as A4 PDF bytes; :func:`build_pdf`, the document template, the footer and
+running head that every document of the app shares."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from healthwise.plans.document import PlanDocument
 from healthwise.plans.pdf.canvas import NumberedCanvas
@@ -25,7 +26,7 @@ from healthwise.plans.pdf.styles import (
     PAGE_WIDTH,
     RULE,
 )
-from healthwise.plans.pdf.text import bounded, clean
+from healthwise.plans.pdf.text import bounded, clean, is_rtl_language
 from healthwise.plans.priority import fill
 
 
@@ -77,7 +78,38 @@ def render_plan(
     running_head = " \u00b7 ".join(
         part for part in (clean(doc.facility), clean(doc.round_title)) if part
     )
-    rtl = renderer.rtl
+    return build_pdf(renderer.story(), lang, gettext, title=title,
+                     subject=_("HealthWISE action plan"), footer_text=footer_text,
+                     running_head=running_head)
+
+
+def build_pdf(
+    story: list[Flowable],
+    lang: str,
+    gettext: Gettext,
+    *,
+    title: str,
+    subject: str,
+    footer_text: str,
+    running_head: str,
+) -> bytes:
+    """Lay a story out on A4 pages with the plan's page furniture; return the PDF bytes.
+
+    Every document of the app shares it: the frame, the footer (a rule, the footer text
+    and "Page X of Y"), the running head after page 1, the metadata and the embedded
+    default font, all mirrored for right to left.
+
+    :param story: the flowables, as a renderer built them.
+    :param lang: the language code; right-to-left languages get a mirrored footer.
+    :param gettext: translates the page label.
+    :param title: the PDF's title (metadata).
+    :param subject: the PDF's subject (metadata).
+    :param footer_text: the line at the foot of every page, shortened to fit.
+    :param running_head: the line at the head of every page after the first.
+    """
+    init_fonts()
+    _ = gettext
+    rtl = is_rtl_language(lang)
 
     def footer(canvas: Canvas, page: int, pages: int) -> None:
         """Draw the rule, footer text, page number and, after page 1, a running head."""
@@ -109,7 +141,7 @@ def render_plan(
             align=start_align,
             color=MUTED,
         )
-        if page > 1:
+        if page > 1 and running_head:
             draw_line(
                 canvas,
                 fit(running_head, 7.5, rtl, FRAME_WIDTH),
@@ -142,9 +174,9 @@ def render_plan(
         title=title,
         author="HealthWISE Mobile",
         creator="HealthWISE Mobile",
-        subject=_("HealthWISE action plan"),
+        subject=subject,
         lang=lang,
         initialFontName=SANS,
     )
-    template.build(renderer.story(), canvasmaker=functools.partial(NumberedCanvas, footer=footer))
+    template.build(story, canvasmaker=functools.partial(NumberedCanvas, footer=footer))
     return buffer.getvalue()
