@@ -63,14 +63,13 @@ def initialise() -> None:
         click.echo(f"Demo data loaded: district {ids['district_id']}, facilities "
                    f"{ids['facility_ids']}, baseline round {ids['assessment_id']}.")
         click.echo(f"Enrolment code for {demo.FACILITIES[0]}: {code} (200 phones, 30 days)")
-        import secrets
+        from healthwise.auth.service import create_demo_manager
 
-        from healthwise.auth.service import create_user
-
-        password = secrets.token_urlsafe(9)
-        create_user("manager@demo.local", password, "manager", [ids["district_id"]])
+        manager, password = create_demo_manager(ids["district_id"],
+                                                current_app.config["SECRET_KEY"])
         db.session.commit()
-        click.echo(f"Demo district manager: manager@demo.local / {password} at /manage")
+        click.echo(f"Demo district manager: {manager.email} / {password} at /manage "
+                   "(again: healthwise user demo-password)")
 
 
 @main.command("serve")

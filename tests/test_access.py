@@ -215,6 +215,8 @@ class Policy:
             return 403
         if self.access == "trainer only" and role == ADMIN:
             return 403
+        if self.access == "admin" and role != ADMIN:
+            return 403
         return self.ok if side is None or side in self.reaches(role) else 404
 
     def request(self, world: World, side: str | None, client) -> tuple[str, dict]:
@@ -315,6 +317,14 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "auth.sign_in"): Policy("public", body=_form(email="nobody@example.org",
                                                            password="not the password")),
     ("POST", "auth.sign_out"): Policy("public", ok=303, body=_form()),
+    # One's own password, for every signed-in person (a wrong current password: 422).
+    ("GET", "auth.password"): Policy("page"),
+    ("POST", "auth.password"): Policy("page", ok=422, body=_form(
+        current="not the password", new="a new passphrase", confirm="a new passphrase")),
+    # The list of people and password resets: admins only.
+    ("GET", "auth.users"): Policy("admin"),
+    ("POST", "auth.reset_password"): Policy("admin", body=lambda world, side, client: {
+        "data": {"csrf_token": client.csrf, "user_id": str(world.users[TRAINER_V].id)}}),
     # District pages: managers and admins, never a workshop's practice facility.
     ("GET", "districts.home"): Policy("page", reach=DISTRICTS),
     ("GET", "devices.tokens"): Policy("manager", reach=DISTRICTS),

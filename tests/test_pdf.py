@@ -426,3 +426,24 @@ def test_to_unicode_cmap_maps_a_glyph_to_several_characters():
     cmap = to_unicode_cmap("AAAAAA+Font", [0, 0x41, 0xE000], {0xE000: "\u0644\u0627"})
     assert "<01> <0041>" in cmap and "<02> <06440627>" in cmap
     assert "3 beginbfchar" in cmap and "<00> <02>" in cmap
+
+
+def test_marks_and_neutrals_of_arabic_are_drawn_in_actual_text_spans(make_plan):
+    from healthwise.plans.pdf.fonts import BASELINE_ANCHOR, init_fonts, to_unicode_cmap
+    from healthwise.plans.pdf.lines import RLM
+
+    init_fonts()
+    # A raised mark (the fathatan of "علاجًا"), an Arabic comma, brackets, a space at the
+    # edge of a Latin word and one after the comma: each gets a span; letters get none.
+    pieces, _ = _layout_line("Baseline (علاجًا، مرة)", True, False, 10)
+    spans = [span for piece in pieces for span in piece.spans]
+    actual = sorted(span.actual for span in spans)
+    assert actual == sorted(["\u064b", *(f"{RLM}{c}{RLM}" for c in "  ()\u060c")])
+    assert [span.rise > 0 for span in spans if span.actual == "\u064b"] == [True]
+    # The spans are balanced marked content, the raised mark's starting with the anchor,
+    # which the CMaps map to no text; the page looks as before (same glyphs, same places).
+    pdf = render(make_plan("ar", facility="علاجًا، (مرة)"), "ar")
+    content = b"".join(page.get_contents().get_data()
+                       for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert content.count(b"/Span <</ActualText") == content.count(b"EMC") > 0
+    assert "<00> <>" in to_unicode_cmap("AAAAAA+Font", [ord(BASELINE_ANCHOR)], {})

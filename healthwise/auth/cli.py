@@ -3,9 +3,18 @@
 import os
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from healthwise.auth.service import AccountError, all_users, create_user
+from healthwise.auth.service import (
+    DEMO_MANAGER_EMAIL,
+    AccountError,
+    all_users,
+    create_user,
+    find_user,
+    recover_demo_password,
+    reset_password,
+)
 from healthwise.extensions import db
 
 
@@ -53,3 +62,41 @@ def user_list():
     for item in all_users():
         districts = ", ".join(d.name for d in item.districts)
         click.echo(f"{item.id}\t{item.email}\t{item.role}\t{districts}")
+
+
+@user.command("reset-password")
+@click.option("--email", required=True, help="The address they sign in with.")
+def user_reset_password(email):
+    """Give a person a new random password and sign them out everywhere.
+
+    Prints the new password once (the database keeps only its hash): give it to
+    them, and they can change it at /manage/password after signing in.
+
+    \b
+    Example:
+      healthwise user reset-password --email amina@example.org
+    """
+    person = find_user(email)
+    if person is None:
+        raise click.ClickException(f"There is no account for {email.strip()}.")
+    password = reset_password(person)
+    db.session.commit()
+    click.echo(f"New password for {person.email}: {password}")
+
+
+@user.command("demo-password")
+def user_demo_password():
+    """Print the demo district manager's email address and password again.
+
+    The password is derived from the instance's secret key (HMAC), so nothing but
+    its hash is stored; it stays the same while the key does, until someone changes it.
+
+    \b
+    Example:
+      healthwise user demo-password
+    """
+    try:
+        password = recover_demo_password(current_app.config["SECRET_KEY"])
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Demo district manager: {DEMO_MANAGER_EMAIL} / {password} at /manage")

@@ -20,8 +20,12 @@ line is ordered (:mod:`.bidi`), shaped and drawn (:mod:`.lines`).
 Searchable text: each shaped glyph maps back to the characters it stands for
 in the fonts' ToUnicode CMaps (:class:`.fonts.ShapedTTFont`), so text copied
 or extracted from a PDF is the text put in (in presentation forms, which NFKC
-folds). An ActualText span was tried instead: pypdf ignores it and poppler
-22.12's pdftotext reverses an Arabic one.
+folds). What extractors still misread in right-to-left text, a vowel mark
+raised off the baseline and a neutral (a space at the edge of a Latin word, a
+bracket, "،", ":"), is drawn in a marked-content span whose ``/ActualText``
+says what it is (:func:`.lines._show`), one glyph and one character a span:
+poppler's pdftotext lays a longer span's text out left to right, so an Arabic
+word or line in one span comes out reversed, and pypdf ignores ActualText.
 
 The modules, one job each, lowest first:
 

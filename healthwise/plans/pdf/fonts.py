@@ -40,6 +40,12 @@ _ARABIC_BLOCKS = (
 # code point, so a text extractor reads "السمة" for "السلامة".
 _PRIVATE_USE = range(0xE000, 0xF900)
 
+# An empty glyph of no width that the ToUnicode CMaps map to no text: :mod:`.lines`
+# starts the span of a raised vowel mark with it, on the baseline. Zero width space,
+# which :func:`.text.clean` takes out of every text, so it is never drawn for itself.
+BASELINE_ANCHOR = "\u200b"
+_ANCHOR_CODE = ord(BASELINE_ANCHOR)
+
 
 class ShapedTTFont(TTFont):
     """A TTFont whose ToUnicode CMap maps each shaped glyph back to the text it stands for.
@@ -62,7 +68,7 @@ class ShapedTTFont(TTFont):
         subsets = [list(subset) for subset in state.subsets] if state else []
         super().addObjects(doc)
         for number, subset in enumerate(subsets):
-            if not any(code in self.sources for code in subset):
+            if not any(code in self.sources or code == _ANCHOR_CODE for code in subset):
                 continue
             # The subset's font name, as reportlab's addObjects spells it.
             base_font = b"".join(
@@ -88,7 +94,7 @@ def to_unicode_cmap(font_name: str, subset: list[int], sources: dict[int, str]) 
         return text.encode("utf-16-be").hex().upper()
 
     entries = [
-        f"<{code:02X}> <{utf16(sources.get(point) or chr(point))}>"
+        f"<{code:02X}> <{'' if point == _ANCHOR_CODE else utf16(sources.get(point) or chr(point))}>"
         for code, point in enumerate(subset)
     ]
     return "\n".join([
@@ -225,6 +231,17 @@ def _record_sources(text: str, glyphs: ShapedStr, font: str) -> None:
         end = starts[bisect.bisect_right(starts, cluster)] if cluster < len(text) else cluster
         if cluster < end:
             sources[code] = text[cluster:end]
+
+
+def glyph_text(font: str, glyph: str) -> str:
+    """Return the text a drawn glyph stands for, as the font's ToUnicode CMap gives it.
+
+    :param font: the registered font name.
+    :param glyph: one character of a shaped string (a private-use one for a glyph
+        that no character of the font maps to).
+    """
+    sources = getattr(pdfmetrics.getFont(font), "sources", {})
+    return sources.get(ord(glyph)) or glyph
 
 
 def measure(text: str, font: str, size: float) -> float:

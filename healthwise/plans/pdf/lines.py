@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import unicodedata
 from typing import Any, NamedTuple
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from healthwise.plans.pdf.bidi import reverse_run, visual_runs
 from healthwise.plans.pdf.fonts import (
     ARABIC,
     ARABIC_BOLD,
+    BASELINE_ANCHOR,
     SANS,
     SANS_BOLD,
     font_for,
     font_segments,
+    glyph_text,
     is_arabic,
     shaped,
     word_width,
@@ -23,12 +30,87 @@ from healthwise.plans.pdf.fonts import (
 from healthwise.plans.pdf.styles import INK
 
 
+class Span(NamedTuple):
+    """A glyph of a piece that is drawn in a marked-content span of its own.
+
+    :param index: the glyph's place in the piece's text.
+    :param actual: the text it stands for, the span's ``/ActualText``.
+    :param rise: how far harfbuzz raised (or lowered) it off the baseline, in points.
+    """
+
+    index: int
+    actual: str
+    rise: float
+
+
 class Piece(NamedTuple):
-    """A piece of a laid-out line: text in visual order, drawn in one font."""
+    """A piece of a laid-out line: text in visual order, drawn in one font.
+
+    :param spans: the glyphs an extractor would misread without an ActualText span.
+    """
 
     font: str
     text: str
     width: float
+    spans: tuple[Span, ...] = ()
+
+
+# Right-to-left mark: an ActualText span of a neutral in right-to-left text carries one
+# on each side, so an extractor that does not resolve neutrals (poppler takes "،", ":"
+# and "." for digits, and spaces at the edge of a Latin word for Latin) still reads it
+# in its right-to-left place.
+RLM = "\u200f"
+_RIGHT_TO_LEFT = {"R", "AL", "NSM"}
+
+
+def _needs_direction(run: str, index: int) -> bool:
+    """Tell whether a character of a right-to-left run is neutral where extractors misplace it.
+
+    Letters and marks are right to left of themselves, and so is a space between two
+    of them; any other character (punctuation, brackets, a space at the run's edge)
+    takes its direction from its neighbours, which text extractors resolve poorly.
+
+    :param run: a run at an odd bidi level, in logical order.
+    :param index: the character's place in the run.
+    """
+    char = run[index]
+    if unicodedata.bidirectional(char) in _RIGHT_TO_LEFT:
+        return False
+    if char == " " and 0 < index < len(run) - 1:
+        before = unicodedata.bidirectional(run[index - 1])
+        after = unicodedata.bidirectional(run[index + 1])
+        return not (before in _RIGHT_TO_LEFT and after in _RIGHT_TO_LEFT)
+    return True
+
+
+def rtl_spans(run: str, offset: int, font: str, drawn: str, size: float) -> tuple[Span, ...]:
+    """Return the spans of a piece of a right-to-left run (see :func:`_show`).
+
+    :param run: the whole run at an odd level, in logical order.
+    :param offset: where the piece's text starts in the run.
+    :param font: the registered font the piece is drawn in.
+    :param drawn: the piece in visual order: shaped glyphs from :func:`.fonts.shaped`,
+        or characters from :func:`.bidi.reverse_run` (brackets mirrored).
+    :param size: the font size in points.
+    """
+    data = getattr(drawn, "__shapeData__", None)
+    spans = []
+    if data is None:  # one glyph a character, in reverse order
+        for index in range(len(drawn)):
+            logical = offset + len(drawn) - 1 - index
+            if _needs_direction(run, logical):
+                spans.append(Span(index, f"{RLM}{run[logical]}{RLM}", 0.0))
+        return tuple(spans)
+    seen: set[int] = set()
+    for index, glyph in enumerate(data):
+        if glyph.y_offset:
+            spans.append(Span(index, glyph_text(font, drawn[index]), size * glyph.y_offset / 1000))
+        elif glyph.cluster not in seen and 0 <= glyph.cluster < len(run) - offset:
+            logical = offset + glyph.cluster
+            if _needs_direction(run, logical) and glyph_text(font, drawn[index]) == run[logical]:
+                spans.append(Span(index, f"{RLM}{run[logical]}{RLM}", 0.0))
+        seen.add(glyph.cluster)
+    return tuple(spans)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -45,13 +127,14 @@ def layout_line(line: str, rtl: bool, bold: bool, size: float) -> tuple[tuple[Pi
     for level, run in visual_runs(line, rtl):
         segments = font_segments(run, bold)
         if level % 2:
-            for font, text in reversed(segments):
+            offsets = itertools.accumulate((len(text) for _, text in segments), initial=0)
+            for (font, text), offset in reversed(list(zip(segments, offsets, strict=False))):
                 if any(is_arabic(char) for char in text):
                     drawn, width = shaped(text, font, size)
                 else:
                     drawn = reverse_run(text)
                     width = pdfmetrics.stringWidth(text, font, size)
-                pieces.append(Piece(font, drawn, width))
+                pieces.append(Piece(font, drawn, width, rtl_spans(run, offset, font, drawn, size)))
         else:
             for font, text in segments:
                 pieces.append(Piece(font, text, pdfmetrics.stringWidth(text, font, size)))
@@ -163,7 +246,57 @@ def draw_line(
     for piece in pieces:
         text_object.setTextOrigin(x, y)
         text_object.setFont(piece.font, size)
-        text_object.textOut(piece.text)
+        _show(text_object, piece)
         x += piece.width
     canvas.drawText(text_object)
     return width
+
+
+# A zero-width glyph, drawn first in a raised mark's span so the span starts on the baseline.
+_ANCHOR = ShapedStr(BASELINE_ANCHOR, [ShapeData(0, 0, 0, 0, 0, 0)])
+
+
+def _show(text_object: PDFTextObject, piece: Piece) -> None:
+    """Show one piece, each glyph that extractors misread in a span that says what it is.
+
+    Two kinds of glyph read wrong without one (:attr:`Piece.spans`):
+
+    - a bracket of right-to-left text, drawn as its mirror image, reads as
+      the other bracket;
+    - a vowel mark that harfbuzz places above or below a letter is moved
+      there with the text rise, and extractors take a glyph off the baseline
+      for another word or another line (poppler put "علاجًا" out as
+      "عل ًاجا"). Its span starts with an empty glyph of no width on the
+      baseline (:data:`.fonts.BASELINE_ANCHOR`), so an extractor that honours
+      ActualText puts the mark where the span starts, in its word; one that
+      does not reads the glyph through the ToUnicode CMap, as before, and
+      nothing for the anchor.
+
+    Each span holds one glyph and one character: poppler lays a span's text
+    out from left to right, so a longer Arabic one comes out reversed, and a
+    span around a whole line or word would be read backwards.
+    """
+    text, start = piece.text, 0
+    # reportlab has no call for marked content, nor one that raises the first
+    # glyph of a string (setRise looks at the operator before it), so those
+    # operators are written here.
+    code = text_object._code
+    for span in piece.spans:
+        if start < span.index:
+            text_object.textOut(text[start : span.index])
+        code.append(f"/Span <</ActualText {_pdf_text_string(span.actual)}>> BDC")
+        glyph = text[span.index : span.index + 1]
+        if span.rise:
+            text_object.textOut(_ANCHOR)
+            code.append(f"{fp_str(span.rise)} Ts")
+            glyph = ShapedStr(glyph, [glyph.__shapeData__[0]._replace(y_offset=0)])
+        text_object.textOut(glyph)
+        code.append("0 Ts EMC" if span.rise else "EMC")
+        start = span.index + 1
+    if start < len(text):
+        text_object.textOut(text[start:])
+
+
+def _pdf_text_string(text: str) -> str:
+    """Write text as a PDF text string: UTF-16BE with its byte order mark, in hex."""
+    return f"<FEFF{text.encode('utf-16-be').hex().upper()}>"
