@@ -30,11 +30,16 @@ instance/secret_key:
 run: $(STAMP) translations instance/secret_key
 	$(BIN)/healthwise serve
 
-## Every test: on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
+## Every test: on SQLite and, when TEST_POSTGRES_URL is set, at the same time on PostgreSQL
+## (its report, kept in .pytest-postgres.log, is printed after SQLite's).
 test: lint translations
-	$(BIN)/pytest
-	if [ -n "$${TEST_POSTGRES_URL:-}" ]; then \
-		TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser" ; fi
+	@pg=""; if [ -n "$${TEST_POSTGRES_URL:-}" ]; then \
+		TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -q -m "not browser" \
+			-p no:cacheprovider > .pytest-postgres.log 2>&1 & pg=$$!; fi; \
+	$(BIN)/pytest; sqlite=$$?; pgrc=0; \
+	if [ -n "$$pg" ]; then wait $$pg; pgrc=$$?; \
+		echo "== PostgreSQL (TEST_POSTGRES_URL)"; cat .pytest-postgres.log; fi; \
+	exit $$(( sqlite || pgrc ))
 
 ## Benchmarks: print figures and ratios; they never fail a build.
 bench: $(STAMP) translations

@@ -215,8 +215,6 @@ class Policy:
             return 403
         if self.access == "trainer only" and role == ADMIN:
             return 403
-        if self.access == "admin" and role != ADMIN:
-            return 403
         return self.ok if side is None or side in self.reaches(role) else 404
 
     def request(self, world: World, side: str | None, client) -> tuple[str, dict]:
