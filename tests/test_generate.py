@@ -261,8 +261,10 @@ def _digest(app) -> str:
     content = hashlib.sha256()
     for model in (District, Facility, *RECORD_MODELS.values(), SyncClock):
         table = model.__table__
-        for row in _rows(app, model):
-            content.update(repr(sorted((k, str(v)) for k, v in row.items())).encode())
+        # Sorted: a query without ORDER BY returns rows in no set order on PostgreSQL.
+        for line in sorted(repr(sorted((k, str(v)) for k, v in row.items()))
+                           for row in _rows(app, model)):
+            content.update(line.encode())
         with app.app_context():
             content.update(str(db.session.scalar(select(func.count()).select_from(table)))
                            .encode())

@@ -244,7 +244,8 @@ def _write_district(seed: int, number: int, size: int) -> tuple[int, list[int], 
     name = f"{_name(rng, 3)} District{MARK}"
     created = datetime.combine(date(2024, 1, 1), datetime.min.time())
     district_id = db.session.execute(insert(District.__table__).values(
-        name=name, created_at=created).returning(District.__table__.c.id)).scalar_one()
+        name=name, created_at=created, updated_at=created)
+        .returning(District.__table__.c.id)).scalar_one()
     weights = [w for *_, w in KINDS]
     rows, names, kinds = [], set(), []
     for _ in range(size):
@@ -255,7 +256,7 @@ def _write_district(seed: int, number: int, size: int) -> tuple[int, list[int], 
         names.add(facility)
         kinds.append(kind)
         rows.append({"district_id": district_id, "name": facility, "kind": kind,
-                     "created_at": created})
+                     "created_at": created, "updated_at": created})
     table = Facility.__table__
     ids = list(db.session.scalars(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
