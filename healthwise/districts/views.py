@@ -63,6 +63,13 @@ def _not_found(what: str) -> NotFound:
     return NotFound(f"There is no such {what} in your districts.")
 
 
+def _district(district_id: int):
+    found = access.reachable_district(g.token.user, district_id)
+    if found is None:
+        raise _not_found("district")
+    return found
+
+
 def _facility(facility_id: int):
     found = access.reachable_facility(g.token.user, facility_id)
     if found is None:
@@ -97,9 +104,7 @@ def districts():
 def district_summary(district_id: int):
     """A district at a glance: per facility, rounds, participants and module shares.
     """
-    found = access.reachable_district(g.token.user, district_id)
-    if found is None:
-        raise _not_found("district")
+    found = _district(district_id)
     return {"district": found, "min_group": MIN_GROUP,
             "facilities": summary.district_summary(found.id, registry())}
 
@@ -114,9 +119,7 @@ def district_summary(district_id: int):
 def district_overview(district_id: int):
     """Which facilities need help and why: the district page's figures, by name.
     """
-    found = access.reachable_district(g.token.user, district_id)
-    if found is None:
-        raise _not_found("district")
+    found = _district(district_id)
     today = date.today()
     lines = overview.district_overview(found.id, registry(), today)
     return {"district": found, "min_group": MIN_GROUP, "today": today, "facilities": lines,
@@ -136,9 +139,7 @@ def district_overview(district_id: int):
 def district_report_pdf(district_id: int, lang: str):
     """The district report as a PDF: the overview, the charts and a block per facility.
     """
-    found = access.reachable_district(g.token.user, district_id)
-    if found is None:
-        raise _not_found("district")
+    found = _district(district_id)
     return report.report_response(found, registry(), lang, date.today())
 
 
