@@ -312,7 +312,10 @@ class PhoneApp:
     def sync_now(self):
         """Press "Sync now" on the home screen and wait for the result."""
         self.goto("/")
+        before = self.idb("meta", "last_sync") or 0
         self.page.get_by_role("button", name="Sync now").click()
+        # A toast left from an earlier sync says "up to date" too: wait for this sync's own end.
+        self.wait_until(lambda: (self.idb("meta", "last_sync") or 0) > before, what="the sync")
         self.page.locator("#toast").filter(has_text="up to date").wait_for()
 
     # --- what a person does -----------------------------------------------------

@@ -94,6 +94,8 @@ def test_a_round_removed_on_another_phone_is_hidden(phones):
     ana.goto(f"/round/{aid}")
     ana.page.get_by_role("button", name="Remove this round").click()
     ana.page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+    # The removal is in the outbox once the phone says so; only then can "synced" mean sent.
+    ana.page.locator("#toast").filter(has_text="The round was removed.").wait_for()
     ana.wait_synced()
     ben.sync_now()
     expect(ben.page.get_by_role("link", name="Started by mistake")).to_have_count(0)

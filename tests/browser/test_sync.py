@@ -89,6 +89,7 @@ def test_conflict_is_shown_to_discuss_and_resolved(phones, server_rows):
         use.inner_text().removeprefix("Use ")
     ]
     use.click()
+    phone.page.locator("#toast").filter(has_text="sent with the next sync").wait_for()
     phone.wait_synced()
     phone.sync_now()
     assert phone.page.get_by_role("link", name="One item to discuss").count() == 0
