@@ -26,6 +26,9 @@ class Actor:
     token_id: int | None
     name: str
     device_id: str
+    #: True for a write the server makes for a signed-in person (a manager's review, a
+    #: trainer's round): only such writes may touch the record types phones only read.
+    server: bool = False
 
     @property
     def writer(self) -> str:
