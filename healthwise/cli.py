@@ -110,6 +110,7 @@ def serve_command(host, port, workers):
 def _add_feature_commands() -> None:
     """Add each feature's command group (its ``cli.py``)."""
     from healthwise.auth.cli import user
+    from healthwise.checklists.cli import checklist
     from healthwise.demo.cli import demo
     from healthwise.devices.cli import code, token
     from healthwise.exports.cli import export
@@ -117,7 +118,7 @@ def _add_feature_commands() -> None:
     from healthwise.languages.cli import languages
     from healthwise.workshops.cli import workshop
 
-    for group in (token, code, user, facility, workshop, export, languages, demo):
+    for group in (token, code, user, facility, workshop, export, checklist, languages, demo):
         main.add_command(group)
 
 

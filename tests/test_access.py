@@ -269,6 +269,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "assessments_api.sync_limits"): PUBLIC,
     ("GET", "checklists_api.get_checklist"): Policy("public", param="checklist_id",
                                                 value=_fixed("healthwise", "nope")),
+    ("GET", "checklists_api.get_xlsform"): Policy("public", param="checklist_id",
+                                              value=_fixed("healthwise", "nope")),
     ("GET", "languages_api.locales"): PUBLIC,
     ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=422,
                                                        value=_fixed("fr", "xx")),

@@ -1,9 +1,10 @@
-"""Checklist API: the list, and one checklist localised."""
+"""Checklist API: the list, one checklist localised, and one as an XLSForm."""
 
 from flask import Response, request
 
 from healthwise.checklists.registry import payload_cache, registry
 from healthwise.checklists.schemas import ChecklistListSchema, LocalisedChecklistSchema
+from healthwise.checklists.xlsform import checklist_xlsform
 from healthwise.errors import NotFound
 from healthwise.languages.schemas import LangArgs
 from healthwise.web.api import Blueprint
@@ -45,3 +46,25 @@ def get_checklist(checklist_id: str, lang: str):
     response.headers["Cache-Control"] = "no-cache"
     response.set_etag(f"{payload.etag}-{lang}")
     return response.make_conditional(request)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/checklists/<checklist_id>/xlsform")
+@bp.arguments(LangArgs, location="query", as_kwargs=True)
+@bp.response(200, content_type=XLSX, description="The XLSForm workbook (.xlsx)")
+@bp.alt_response(404, response="NOT_FOUND")
+def get_xlsform(checklist_id: str, lang: str):
+    """One checklist as an XLSForm, for ODK and KoboToolbox, in the requested language.
+
+    Each module is a group; each checkpoint asks, as the phone does, whether to propose
+    action (yes, no, not applicable), whether it is a priority (after a yes) and a
+    remark. Question names are the checkpoints' stable ids.
+    """
+    checklist = registry().get(checklist_id)
+    if checklist is None:
+        raise NotFound(f"There is no checklist '{checklist_id[:100]}'.")
+    name = f"{checklist.id}-{lang}.xlsx"
+    return Response(checklist_xlsform(checklist, lang), mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
