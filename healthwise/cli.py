@@ -109,6 +109,7 @@ def serve_command(host, port, workers):
 
 def _add_feature_commands() -> None:
     """Add each feature's command group (its ``cli.py``)."""
+    from healthwise.archives.cli import archive
     from healthwise.auth.cli import user
     from healthwise.checklists.cli import checklist
     from healthwise.demo.cli import demo
@@ -118,7 +119,8 @@ def _add_feature_commands() -> None:
     from healthwise.languages.cli import languages
     from healthwise.workshops.cli import workshop
 
-    for group in (token, code, user, facility, workshop, export, checklist, languages, demo):
+    for group in (token, code, user, facility, workshop, export, archive, checklist,
+                  languages, demo):
         main.add_command(group)
 
 
