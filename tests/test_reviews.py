@@ -119,16 +119,28 @@ def test_a_second_save_updates_the_same_review(app, client, world, make_user):
     assert count(app, Review) == 1
 
 
-def test_a_save_on_a_stale_page_is_merged_into_the_one_review(app, client, world, make_user):
+def test_a_save_on_a_stale_page_stays_open_until_a_save_on_the_current_one(app, client,
+                                                                           world, make_user):
     _save(client, world, comment="First look.")
     other = app.test_client()
     sign_in(other, make_user("manager", [world["facility"].district]))
     other.csrf = csrf_token(other)
-    # Their page was loaded before the first save: it knew of no review.
+    # Their page was loaded before the first save: it knew of no review, so their
+    # "reviewed" and the first manager's "not reviewed" were set side by side.
     _save(other, world, reviewed="on", comment="First look.", base_rev="")
     assert count(app, Review) == 1
     (pulled,) = _pulled_reviews(world["phone"])
-    assert pulled["fields"]["comment"] == "First look." and pulled["fields"]["reviewed"] is True
+    assert pulled["rev"] == 2 and pulled["fields"]["comment"] == "First look."
+    assert "reviewed" in {c["field"] for c in pulled["conflicts"]}
+    page = client.get(f"/manage/facilities/{world['facility'].id}/plans").get_data(as_text=True)
+    assert "Two managers saved this review at the same time" in page
+    # A save on the current revision settles it.
+    _save(client, world, reviewed="on", comment="First look, agreed.", base_rev="2")
+    (settled,) = _pulled_reviews(world["phone"])
+    assert settled["rev"] == 3 and settled["conflicts"] == []
+    assert settled["fields"]["reviewed"] is True
+    page = client.get(f"/manage/facilities/{world['facility'].id}/plans").get_data(as_text=True)
+    assert "at the same time" not in page
 
 
 def test_saving_the_form_unchanged_writes_nothing(app, client, world):
@@ -241,3 +253,25 @@ def test_the_managers_api_shows_the_review(app, client, world):
                               ).get_json()["round"]["review"]):
         assert {k: review[k] for k in expected} == expected
         assert len(review["reviewed_on"]) == 10
+
+
+# The district's export ------------------------------------------------------------------------
+
+
+def test_the_district_export_has_each_round_s_review(app, client, world, tmp_path):
+    import csv
+    import io
+
+    import sqlite_utils
+
+    district_id = world["facility"].district_id
+    _save(client, world, comment="=Good plan.", reviewed="on")
+    response = client.get(f"/manage/districts/{district_id}/export/rounds.csv")
+    (row,) = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline=""))
+    # A comment a spreadsheet would run as a formula is defused, as every cell.
+    assert (row["reviewed"], row["review_comment"]) == ("yes", "'=Good plan.")
+    assert len(row["reviewed_on"]) == 10
+    path = tmp_path / "export.sqlite"
+    path.write_bytes(client.get(f"/manage/districts/{district_id}/export.sqlite").data)
+    (latest,) = sqlite_utils.Database(path)["latest_round_per_facility"].rows
+    assert latest["reviewed"] == 1 and latest["review_comment"] == "=Good plan."

@@ -33,6 +33,8 @@ class ReviewLine:
     reviewed: bool
     reviewer: str
     reviewed_on: str | None
+    #: The fields two managers saved at once, each on what they saw: a save settles them.
+    conflicts: frozenset[str] = frozenset()
 
     @property
     def day(self) -> date | None:
@@ -59,7 +61,8 @@ def reviews_of(assessment_ids: list[str]) -> dict[str, ReviewLine]:
             found[row["assessment_id"]] = ReviewLine(
                 id=row["id"], rev=row["rev"], comment=row["comment"] or "",
                 reviewed=bool(row["reviewed"]), reviewer=row["reviewer"] or "",
-                reviewed_on=row["reviewed_on"])
+                reviewed_on=row["reviewed_on"],
+                conflicts=frozenset(c["field"] for c in row["conflicts"] or ()))
     return found
 
 
@@ -67,8 +70,9 @@ def save_review(facility_id: int, assessment_id: str, person: str, comment: str,
                 reviewed: bool, base_rev: int | None, today: date) -> dict | None:
     """Write a round's review as ``person``; return the sync result, or None if unchanged.
 
-    Only the fields that differ from the stored review are written, with the reviewer
-    and the date: saving the form again unchanged changes nothing.
+    Only the fields that differ from the stored review, or that two managers saved at
+    once (the save settles them), are written, with the reviewer and the date: saving
+    the form again unchanged changes nothing.
 
     :param facility_id: the round's facility (the caller checked the person reaches it).
     :param assessment_id: the round (of that facility, not removed).
@@ -82,7 +86,8 @@ def save_review(facility_id: int, assessment_id: str, person: str, comment: str,
     current = reviews_of([assessment_id]).get(assessment_id)
     wanted = {"comment": comment, "reviewed": reviewed}
     if current is not None:
-        wanted = {k: v for k, v in wanted.items() if getattr(current, k) != v}
+        wanted = {k: v for k, v in wanted.items()
+                  if getattr(current, k) != v or k in current.conflicts}
         if not wanted:
             return None
     else:
