@@ -102,7 +102,8 @@ function reviewCard(rv) {
       { class: "meta" },
       f.reviewed ? tu("Reviewed by %(who)s on %(date)s", by) : tu("Comment by %(who)s on %(date)s", by),
     ),
-    f.comment ? h("p", { class: "comment" }, user(f.comment)) : null,
+    // The comment's own direction (an English comment on an Arabic screen reads left to right).
+    f.comment ? h("p", { class: "comment", dir: "auto" }, f.comment) : null,
   );
 }
 
