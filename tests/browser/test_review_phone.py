@@ -12,6 +12,8 @@ EDIT = """async (id) => {
     return 'queued';
   } catch (e) { return e.message; }
 }"""
+BRING_BACK = """async (id) => (await import('/static/js/outbox.js')).bringBack([{
+  change_id: crypto.randomUUID(), type: 'review', id, base_rev: 1, fields: {comment: 'file'}}])"""
 SET_LANG = """async (code) => (await import('/static/js/i18n.js')).setLang(code)"""
 
 
@@ -36,11 +38,12 @@ def test_the_plan_screen_shows_the_manager_s_review_read_only(app, phones, enrol
     assert card.locator("input, textarea, select, button").count() == 0
     # Nothing on the phone can queue a change to it.
     assert "cannot be changed" in phone.page.evaluate(EDIT, review["id"])
+    assert phone.page.evaluate(BRING_BACK, review["id"]) == 0  # nor a phone's file
     assert phone.idb("outbox", "count") == 0
     # In Arabic: the screen's words change, the comment stays as written.
     phone.page.evaluate(SET_LANG, "ar")
     phone.page.wait_for_function(
         "() => document.querySelector('.card.review h2')?.textContent === 'مراجعة المنطقة'")
-    assert "بواسطة" in card.inner_text()
+    assert "راجعه dm@example.org" in card.inner_text()
     assert "Start with the sharps boxes." in card.inner_text()
     phone.assert_no_errors()
