@@ -39,6 +39,31 @@ def name_problem(value: str, optional: bool = False) -> str | None:
     return None
 
 
+#: Control characters a text of several lines may hold: tabs and line breaks.
+LINE_CONTROLS = frozenset("\t\n\r")
+
+
+def text_problem(value: str) -> str | None:
+    """Return why a free text of several lines (a comment) cannot be stored, or None.
+
+    As :func:`name_problem`, but line breaks and tabs are welcome; an empty text is fine,
+    one that shows nothing (only spaces or invisible characters) is not.
+    """
+    if value == "":
+        return None
+    problem = name_problem("".join(" " if char in LINE_CONTROLS else char for char in value))
+    if problem == "The name must have at least one visible character.":
+        return "The text must have at least one visible character, or be left empty."
+    return problem.replace("The name", "The text") if problem else None
+
+
+def valid_text(value: str) -> None:
+    """Marshmallow validator of a free text of several lines, see :func:`text_problem`."""
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 def valid_name(value: str) -> None:
     """Marshmallow validator of a required name.
 

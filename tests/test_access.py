@@ -337,6 +337,11 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                        value=_by_side("facility"), reach=DISTRICTS),
     ("GET", "districts.plan_pdf"): Policy("manager", param="facility_id", value=_round_of,
                                        reach=DISTRICTS, routed=True),
+    # A manager's review of a round's plan (saved: 303 back to the facility page).
+    ("POST", "districts.save_review"): Policy("manager", ok=303, param="facility_id",
+                                           value=_round_of, reach=DISTRICTS, routed=True,
+                                           body=_form(comment="Matrix review",
+                                                      reviewed="on")),
     ("GET", "districts.report_pdf"): Policy("manager", param="district_id",
                                          value=_by_side("district"), sides=DISTRICT_SIDES,
                                          reach=DISTRICTS),

@@ -112,6 +112,10 @@ ABOVE_FACILITY = {
         lambda w: f"/api/v1/districts/{w['district'].id}/export/module_figures.csv",
 }
 PAGES = ("districts.", "exports.")
+#: Views above facility level that only save a form posted from a page above: they answer
+#: with a redirect to it, or with that page again (held to the same rule in
+#: :func:`test_a_refused_review_shows_the_facility_page_without_names`).
+SAVES = {"districts.save_review"}
 
 
 def _above_facility_routes() -> set[str]:
@@ -124,7 +128,7 @@ def _above_facility_routes() -> set[str]:
 
 
 def test_every_view_above_facility_level_is_checked_here():
-    missing = _above_facility_routes() - set(ABOVE_FACILITY)
+    missing = _above_facility_routes() - set(ABOVE_FACILITY) - SAVES
     assert not missing, f"Add these views to ABOVE_FACILITY and check them: {missing}"
 
 
@@ -231,6 +235,22 @@ def test_one_person_s_sensitive_answers_reach_no_view_above_facility_level(app, 
                     assert found == {"checkpoint_id": found["checkpoint_id"], "hidden": True,
                                      "answered": None, "action": None}, endpoint
                 assert not ({"participant", "remark", "role", "responsible"} & set(found))
+
+
+def test_a_refused_review_shows_the_facility_page_without_names(app, lonely):
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    sign_in(client, lonely["manager"])
+    url = f"/manage/facilities/{lonely['facility'].id}/rounds/{lonely['round']}/review"
+    response = client.post(url, data={"csrf_token": csrf_token(client), "comment": "x" * 2001})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "A comment has at most 2000 characters." in text
+    assert NAME not in text and REMARK not in text
+    violence = re.search(r"harassment and violence.*?</tr>", text, re.S).group(0)
+    assert "0%" in violence and "40%" not in violence, violence
+    assert text.count("Hidden: fewer than 5 answers") >= len(lonely["sensitive"])
 
 
 def test_the_round_summary_ranks_without_hidden_checkpoints(app, lonely):

@@ -1,4 +1,4 @@
-"""Synced records (assessment, response, answer, action_item), their changes and history.
+"""Synced records (assessment, response, answer, action_item, review), their changes and history.
 
 Every record carries the same sync columns (:class:`RecordMixin`): ``rev`` (bumped by
 each accepted change), ``seq`` (the global sync clock value of its last change: pull
@@ -80,11 +80,29 @@ class ActionItem(RecordMixin, db.Model):
     rank: Mapped[int | None] = mapped_column(Integer)
 
 
+class Review(RecordMixin, db.Model):
+    """A district manager's comment on a round's plan, and whether it is reviewed.
+
+    Written only from the server's pages (phones only read it); one per round, its id
+    made from the round's (:func:`healthwise.assessments.service.review_id`).
+    """
+
+    __tablename__ = "reviews"
+
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Shown to the committee: the manager's email address (users have no other name).
+    reviewer: Mapped[str] = mapped_column(String(254), default="")
+    reviewed_on: Mapped[str | None] = mapped_column(String(10))
+
+
 RECORD_MODELS: dict[str, type[RecordMixin]] = {
     "assessment": Assessment,
     "response": Response,
     "answer": Answer,
     "action_item": ActionItem,
+    "review": Review,
 }
 
 

@@ -78,10 +78,11 @@ class Batch:
                                      ("previous_id", "assessment")):
                 if c["fields"].get(key):
                     wanted[parent_type].add(c["fields"][key])
-        for record_type in ("answer", "action_item", "response"):
+        for record_type in ("answer", "action_item", "review", "response"):
             self.ws.load(record_type, wanted[record_type])
-        wanted["assessment"] |= {r["assessment_id"] for r in self.ws.rows["response"].values()}
-        wanted["assessment"] |= {r["assessment_id"] for r in self.ws.rows["action_item"].values()}
+        for record_type in ("response", "action_item", "review"):
+            wanted["assessment"] |= {r["assessment_id"]
+                                     for r in self.ws.rows[record_type].values()}
         self.ws.load("assessment", wanted["assessment"])
         self._load_taken_ids(parsed)
         self._count_items(parsed)
@@ -126,6 +127,9 @@ class Batch:
 
         record_type, fields = change["type"], change["fields"]
         rules = RECORD_TYPES[record_type]
+        if rules["read_only"] and not self.actor.server:
+            raise Rejected("read_only", f"A {record_type} is written on the server (by the "
+                                        "district manager); phones only read it.")
         row = self.ws.get(record_type, change["id"])
         created_now = row is None
         if created_now:

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from healthwise.errors import ErrorBodySchema, Invalid
 from healthwise.timeutil import Timestamp
-from healthwise.validation import StrictBoolean, UUIDString, valid_optional_name
+from healthwise.validation import StrictBoolean, UUIDString, valid_optional_name, valid_text
 
 ACTIONS = ("yes", "no", "na")
 KINDS = ("baseline", "follow_up")
@@ -45,14 +45,16 @@ class Text(fields.String):
     """A string of at most ``max_length`` characters, without unstorable characters.
 
     A ``name`` (a person's, a round's title) also refuses control and bidirectional
-    characters, as every name typed in the app does (:mod:`healthwise.validation`).
+    characters, as every name typed in the app does (:mod:`healthwise.validation`);
+    ``prose`` (a manager's comment) likewise, but keeps line breaks.
     """
 
     def __init__(self, max_length: int, min_length: int | None = None, name: bool = False,
-                 **kwargs):
+                 prose: bool = False, **kwargs):
         self.max_length = max_length
         checks = [validate.Length(min=min_length, max=max_length), storable]
-        super().__init__(validate=checks + [valid_optional_name] * name, **kwargs)
+        super().__init__(validate=checks + [valid_optional_name] * name
+                         + [valid_text] * prose, **kwargs)
 
 
 def whole_number(minimum: int = 0, maximum: int = MAX_INT, **kwargs) -> fields.Integer:
@@ -109,33 +111,58 @@ class ActionItemFields(Schema):
     rank = whole_number(0, 10000, allow_none=True)
 
 
+#: The longest comment a manager's review holds.
+REVIEW_COMMENT_LENGTH = 2000
+
+
+class ReviewFields(Schema):
+    assessment_id = UUIDString()
+    comment = Text(REVIEW_COMMENT_LENGTH, prose=True)
+    reviewed = StrictBoolean()
+    reviewer = Text(254, name=True)
+    reviewed_on = IsoDate(allow_none=True)
+
+
 # Per type: the fields schema, the fields a creating change must set, the fields
 # that never change after creation (they decide the record's scope and meaning),
-# and the parent reference used for the scope check.
+# the parent reference used for the scope check, and whether phones only read it
+# (a change to it from anyone but the server itself is rejected as ``read_only``).
 RECORD_TYPES = {
     "assessment": {
         "schema": AssessmentFields(),
         "required": ("facility_id", "checklist_id", "checklist_version"),
         "immutable": ("facility_id", "checklist_id"),
         "parent": None,
+        "read_only": False,
     },
     "response": {
         "schema": ResponseFields(),
         "required": ("assessment_id",),
         "immutable": ("assessment_id",),
         "parent": ("assessment_id", "assessment"),
+        "read_only": False,
     },
     "answer": {
         "schema": AnswerFields(),
         "required": ("response_id", "checkpoint_id"),
         "immutable": ("response_id", "checkpoint_id"),
         "parent": ("response_id", "response"),
+        "read_only": False,
     },
     "action_item": {
         "schema": ActionItemFields(),
         "required": ("assessment_id",),
         "immutable": ("assessment_id",),
         "parent": ("assessment_id", "assessment"),
+        "read_only": False,
+    },
+    # A district manager's review of a round's plan, written from the manager's pages.
+    "review": {
+        "schema": ReviewFields(),
+        "required": ("assessment_id",),
+        "immutable": ("assessment_id",),
+        "parent": ("assessment_id", "assessment"),
+        "read_only": True,
     },
 }
 
@@ -214,6 +241,7 @@ def limits() -> dict:
                           for name, field in rules["schema"].fields.items()
                           if isinstance(field, Text)}
             for record_type, rules in RECORD_TYPES.items()
+            if not rules["read_only"]  # phones never write those
         },
         "action_items_per_round": MAX_ACTION_ITEMS_PER_ROUND,
         "changes_per_request": current_app.config["SYNC_MAX_CHANGES"],

@@ -13,7 +13,7 @@ from healthwise.database import hold_writer_gate
 from healthwise.extensions import db
 
 #: The order records are applied and pulled in: parents before children.
-TYPE_ORDER = ("assessment", "response", "answer", "action_item")
+TYPE_ORDER = ("assessment", "response", "answer", "action_item", "review")
 
 
 def lock_clock() -> int:

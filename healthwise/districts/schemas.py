@@ -4,10 +4,12 @@ Every figure comes from :func:`healthwise.districts.disclosure.disclose`; no sch
 here has a field for a participant's name, role or remark, nor for one person's answer.
 """
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_load, validate
 
+from healthwise.assessments.schemas import MAX_INT, REVIEW_COMMENT_LENGTH, Text
 from healthwise.districts.disclosure import MIN_GROUP
 from healthwise.plans.schemas import AchievementSchema, SuggestionSchema
+from healthwise.web.forms import FormSchema
 
 _HIDDEN = (f"null when fewer than {MIN_GROUP} participants answered this sensitive "
            "checkpoint")
@@ -93,10 +95,24 @@ class RoundLineSchema(Schema):
     participants = fields.Integer(required=True)
 
 
+class ReviewSchema(Schema):
+    comment = fields.String(required=True)
+    reviewed = fields.Boolean(required=True)
+    reviewer = fields.String(required=True, metadata={
+        "description": "the email address of the manager who saved it last"})
+    reviewed_on = fields.String(required=True, allow_none=True, metadata={
+        "description": "the date it was saved last (YYYY-MM-DD)"})
+
+
+class ReviewedRoundLineSchema(RoundLineSchema):
+    review = fields.Nested(ReviewSchema, required=True, allow_none=True, metadata={
+        "description": "the district manager's review of the plan; null without one"})
+
+
 class FacilityRoundsSchema(Schema):
     facility = fields.Nested(FacilityLineSchema, required=True)
     district = fields.Nested(DistrictNameSchema, required=True)
-    rounds = fields.List(fields.Nested(RoundLineSchema), required=True)
+    rounds = fields.List(fields.Nested(ReviewedRoundLineSchema), required=True)
 
 
 class AgreedItemSchema(Schema):
@@ -114,7 +130,7 @@ class ModuleComparisonSchema(ModuleShareSchema):
 
 
 class RoundSummarySchema(Schema):
-    round = fields.Nested(RoundLineSchema, required=True)
+    round = fields.Nested(ReviewedRoundLineSchema, required=True)
     min_group = fields.Integer(required=True)
     modules = fields.List(fields.Nested(ModuleComparisonSchema), required=True)
     sensitive = fields.List(fields.Nested(SensitiveCountSchema), required=True)
@@ -193,3 +209,28 @@ class DistrictOverviewSchema(Schema):
     today = fields.Date(required=True)
     facilities = fields.List(fields.Nested(OverviewLineSchema), required=True)
     modules = fields.List(fields.Nested(ModuleFigureSchema), required=True)
+
+
+def normalised_comment(text: str) -> str:
+    """Return a posted comment with its line breaks as one character, trimmed (browsers
+    send CRLF, which would count two characters against the limit)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+class ReviewFormSchema(FormSchema):
+    """A manager's review of a round's plan, as the facility page posts it."""
+
+    comment = Text(REVIEW_COMMENT_LENGTH, prose=True, load_default="")
+    # A checkbox: sent ("on") when ticked, absent when not.
+    reviewed = fields.Boolean(load_default=False)
+    base_rev = fields.Integer(load_default=None, allow_none=True,
+                              validate=validate.Range(0, MAX_INT))
+
+    @pre_load
+    def _normalise(self, data, **kwargs):
+        data = dict(data)
+        if isinstance(data.get("comment"), str):
+            data["comment"] = normalised_comment(data["comment"])
+        if data.get("base_rev") == "":
+            data["base_rev"] = None
+        return data

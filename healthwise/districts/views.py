@@ -8,19 +8,24 @@ figure has gone through :func:`healthwise.districts.disclosure.disclose`: summar
 plans and counts that obey the rule of five, never a name or one person's answer.
 """
 
+import dataclasses
 from datetime import date, timedelta
 from functools import partial
 
 from babel.dates import format_date
 from babel.numbers import format_percent
-from flask import abort, current_app, g, render_template, request
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from healthwise.access import service as access
+from healthwise.assessments.envelope import Rejected
+from healthwise.assessments.models import Assessment
+from healthwise.assessments.schemas import REVIEW_COMMENT_LENGTH
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import manager_token_required
-from healthwise.districts import charts, overview, report, summary
+from healthwise.districts import charts, overview, report, review, summary
 from healthwise.districts import facility as facility_view
 from healthwise.districts.disclosure import MIN_GROUP
 from healthwise.districts.schemas import (
@@ -28,7 +33,9 @@ from healthwise.districts.schemas import (
     DistrictOverviewSchema,
     DistrictSummarySchema,
     FacilityRoundsSchema,
+    ReviewFormSchema,
     RoundSummarySchema,
+    normalised_comment,
 )
 from healthwise.errors import NotFound
 from healthwise.extensions import db
@@ -154,8 +161,15 @@ def facility_rounds(facility_id: int):
     """A facility's rounds, newest first, with how many took part in each.
     """
     facility = _facility(facility_id)
+    lines = summary.facility_rounds(facility.id)
+    reviews = review.reviews_of([line.id for line in lines])
     return {"facility": facility, "district": facility.district,
-            "rounds": summary.facility_rounds(facility.id)}
+            "rounds": [_reviewed(line, reviews) for line in lines]}
+
+
+def _reviewed(line: summary.RoundLine, reviews: dict) -> dict:
+    """Return a round's line with its manager's review (None without one)."""
+    return {**dataclasses.asdict(line), "review": reviews.get(line.id)}
 
 
 @api.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>")
@@ -175,7 +189,8 @@ def round_summary(facility_id: int, assessment_id):
     before = ({s.module_id: s.share for s in found.previous.modules}
               if found.previous is not None else {})
     return {
-        "round": found.round, "min_group": MIN_GROUP,
+        "round": _reviewed(found.round, review.reviews_of([found.round.id])),
+        "min_group": MIN_GROUP,
         "modules": [{**_share(s), "previous_share": before.get(s.module_id)}
                     for s in found.figures.modules],
         "sensitive": found.figures.sensitive, "suggested": found.figures.suggested,
@@ -306,8 +321,14 @@ def _facility_or_404(facility_id: int):
 @bp.get("/facilities/<int:facility_id>/plans")
 @user_required(*access.MANAGERS)
 def facility(facility_id: int):
-    """A facility's rounds, each with its agreed plan, figures and the PDF."""
-    found = _facility_or_404(facility_id)
+    """A facility's rounds, each with its agreed plan, figures, the PDF and its review."""
+    return _facility_page(_facility_or_404(facility_id))
+
+
+def _facility_page(found, failed: str | None = None, form=None, error: str = "",
+                   status: int = 200):
+    """Render the facility page; ``failed`` names the round whose review form was refused,
+    shown again with what was typed (``form``) and the ``error``."""
     lang = select_locale()
     today = date.today()
     scope = access.Scope(frozenset({found.id}))
@@ -319,9 +340,49 @@ def facility(facility_id: int):
             continue
         plans.append((line, facility_view.round_plan(round_, checklist.data, today)))
     titles, texts = _titles(lang)
+    reviews = review.reviews_of([line.id for line, _plan in plans])
     return render_template("districts/facility.html", facility=found, plans=plans,
                            titles=titles, texts=texts, min_group=MIN_GROUP,
-                           languages=current_app.config["LANGUAGES"])
+                           reviews=reviews, failed=failed, form=form or {}, error=error,
+                           comment_length=REVIEW_COMMENT_LENGTH,
+                           languages=current_app.config["LANGUAGES"]), status
+
+
+def _review_error(messages: dict) -> str:
+    """Word the first problem of a refused review form for the manager."""
+    if "comment" not in messages:
+        return _("This form is out of date: reload the page and save again.")
+    if len(normalised_comment(request.form.get("comment", ""))) > REVIEW_COMMENT_LENGTH:
+        return _("A comment has at most %(limit)s characters.", limit=REVIEW_COMMENT_LENGTH)
+    return _("The comment holds characters that cannot be kept (control or text direction "
+             "characters), or nothing visible: retype it.")
+
+
+@bp.post("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>/review")
+@user_required(*access.MANAGERS)
+def save_review(facility_id: int, assessment_id):
+    """Save a manager's review of a round's plan: a comment, and "reviewed" or not."""
+    found = _facility_or_404(facility_id)
+    round_ = db.session.get(Assessment, str(assessment_id))
+    if round_ is None or round_.facility_id != found.id or round_.removed:
+        abort(404)
+    try:
+        data = ReviewFormSchema().load(request.form)
+    except ValidationError as exc:
+        return _facility_page(found, round_.id, request.form, _review_error(exc.messages), 422)
+    try:
+        saved = review.save_review(found.id, round_.id, g.user.email, data["comment"],
+                                   data["reviewed"], data["base_rev"], date.today())
+    except Rejected as exc:
+        db.session.rollback()
+        return _facility_page(found, round_.id, request.form,
+                              _("The review could not be saved: %(reason)s",
+                                reason=exc.message), 422)
+    db.session.commit()
+    flash(_("Review saved.") if saved is not None else _("Nothing to save: the review is "
+                                                          "as it was."))
+    return redirect(url_for(".facility", facility_id=found.id, _anchor=f"round-{round_.id}"),
+                    303)
 
 
 @bp.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>/plan.pdf")

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from sqlalchemy import func, select
 
-from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
+from healthwise.assessments.models import ActionItem, Answer, Assessment, Response, Review
 from healthwise.districts.disclosure import MIN_GROUP, disclose
 from healthwise.exports import tables
 from healthwise.extensions import db
@@ -103,12 +103,16 @@ class DistrictExport:
         row of a later table whose parent was not read is left out, so that every
         foreign key of the file holds)."""
         rounds, responses = Assessment.__table__, Response.__table__
+        reviews = Review.__table__
         participants = (select(func.count()).where(responses.c.assessment_id == rounds.c.id)
                         .scalar_subquery())
         query = (select(rounds.c.id, rounds.c.facility_id, rounds.c.title, rounds.c.kind,
                         rounds.c.status, rounds.c.started_on, rounds.c.previous_id,
                         rounds.c.checklist_id, rounds.c.checklist_version,
-                        rounds.c.created_at, participants.label("participants"))
+                        rounds.c.created_at, participants.label("participants"),
+                        reviews.c.reviewed, reviews.c.reviewed_on,
+                        reviews.c.comment.label("review_comment"))
+                 .outerjoin(reviews, reviews.c.assessment_id == rounds.c.id)
                  .where(rounds.c.removed.is_(False), rounds.c.facility_id.in_(
                      self._facility_ids()))
                  .order_by(rounds.c.facility_id, rounds.c.created_at, rounds.c.id))
@@ -117,7 +121,10 @@ class DistrictExport:
                   "kind": row.kind, "status": row.status, "started_on": row.started_on,
                   "previous_id": row.previous_id, "checklist_id": row.checklist_id,
                   "checklist_version": row.checklist_version,
-                  "participants": row.participants, "created_at": iso(row.created_at)}
+                  "participants": row.participants, "created_at": iso(row.created_at),
+                  # The district manager's review (healthwise/districts/review.py).
+                  "reviewed": bool(row.reviewed), "reviewed_on": row.reviewed_on,
+                  "review_comment": row.review_comment or None}
                  for row in db.session.execute(query) if row.facility_id in facilities]
         # A follow-up of a removed round names no round: the removed one is not here.
         kept = {row["id"] for row in found}

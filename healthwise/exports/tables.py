@@ -56,7 +56,8 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     Table("rounds", (
         ("id", str), ("facility_id", int), ("title", str), ("kind", str), ("status", str),
         ("started_on", str), ("previous_id", str), ("checklist_id", str),
-        ("checklist_version", int), ("participants", int), ("created_at", str)),
+        ("checklist_version", int), ("participants", int), ("created_at", str),
+        ("reviewed", bool), ("reviewed_on", str), ("review_comment", str)),
         pk="id", foreign_keys=(("facility_id", "facilities", "id"),)),
     Table("action_items", (
         ("id", str), ("round_id", str), ("facility_id", int), ("checkpoint_id", str),
@@ -90,7 +91,8 @@ VIEWS = {
     # The order of the district page: latest started, then latest made.
     "latest_round_per_facility": """
         SELECT id, facility_id, title, kind, status, started_on, previous_id, checklist_id,
-               checklist_version, participants, created_at FROM (
+               checklist_version, participants, created_at, reviewed, reviewed_on,
+               review_comment FROM (
           SELECT rounds.*, ROW_NUMBER() OVER (
             PARTITION BY facility_id
             ORDER BY started_on DESC NULLS LAST, created_at DESC, id) AS place

@@ -164,7 +164,11 @@ export const PARENT = {
   response: "assessment_id",
   answer: "response_id",
   action_item: "assessment_id",
+  review: "assessment_id",
 };
+
+/** Record types this phone only reads: the district manager writes them on the server. */
+export const READ_ONLY = new Set(["review"]);
 
 /** The key a record is indexed under: its assessment, response, or facility. */
 export function parentOf(type, fields) {

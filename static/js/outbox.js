@@ -67,6 +67,8 @@ function changed() {
  * Throws LimitError (and saves nothing) for a text over the server's limit.
  */
 export async function edit(type, id, fields) {
+  // The server would refuse it ("read_only"): such a change never enters the outbox.
+  if (db.READ_ONLY.has(type)) throw new Error(`A ${type} cannot be changed on a phone.`);
   await checkLengths(type, fields);
   const rec = await db.tx(["records", "outbox"], "readwrite", async (s) => {
     const r = (await db.req(s.records.get([type, id]))) || blank(type, id);
@@ -188,7 +190,7 @@ export async function bringBack(changes) {
     const touched = new Map();
     const at = new Date().toISOString();
     for (const { change_id, type, id, base_rev, fields } of changes) {
-      if (have.has(change_id) || !db.PARENT[type] || !id || !fields) continue;
+      if (have.has(change_id) || !db.PARENT[type] || db.READ_ONLY.has(type) || !id || !fields) continue;
       have.add(change_id);
       s.outbox.add({ change_id, type, id, base_rev: base_rev ?? null, fields, status: "pending", at });
       added++;

@@ -35,6 +35,9 @@ export async function actionItemsOf(aid) {
   );
 }
 
+/** The district manager's review of a round (a read-only record), or undefined. */
+export const reviewOf = async (aid) => (await childrenOf("review", aid))[0];
+
 /** The statuses of an action still to be done. */
 export const OPEN = new Set(["planned", "in_progress"]);
 

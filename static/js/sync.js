@@ -24,6 +24,8 @@ export async function status() {
   ]);
   const conflicts = [];
   for (const r of records) {
+    // Nobody on the phone can settle those: the managers do, on the server.
+    if (db.READ_ONLY.has(r.type)) continue;
     for (const c of r.conflicts || []) {
       // A later change on that field (still in the outbox) is the user's choice.
       const chosen = outbox.some((o) => o.type === r.type && o.id === r.id && c.field in o.fields);

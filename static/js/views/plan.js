@@ -5,7 +5,16 @@ import * as db from "../db.js";
 import { fmtDate, current as lang, t, tn } from "../i18n.js";
 import { create } from "../outbox.js";
 import { describe } from "../priority.js";
-import { actionItemsOf, carriedForward, groupData, isOverdue, localPlan, record, serverPlan } from "../records.js";
+import {
+  actionItemsOf,
+  carriedForward,
+  groupData,
+  isOverdue,
+  localPlan,
+  record,
+  reviewOf,
+  serverPlan,
+} from "../records.js";
 import { status, syncNow } from "../sync.js";
 import { discussCount } from "./discuss.js";
 import {
@@ -80,6 +89,24 @@ export function actionLine(aid, it) {
   );
 }
 
+/** The district manager's review of the plan, read-only: who, when, and the comment. */
+function reviewCard(rv) {
+  const f = rv.fields;
+  const by = { who: f.reviewer || "", date: fmtDate(f.reviewed_on) };
+  return h(
+    "section",
+    { class: "card review", "aria-labelledby": "review-title" },
+    h("h2", { class: "section", id: "review-title" }, t("District review")),
+    h(
+      "p",
+      { class: "meta" },
+      f.reviewed ? tu("Reviewed by %(who)s on %(date)s", by) : tu("Comment by %(who)s on %(date)s", by),
+    ),
+    // The comment's own direction (an English comment on an Arabic screen reads left to right).
+    f.comment ? h("p", { class: "comment", dir: "auto" }, f.comment) : null,
+  );
+}
+
 export default async function plan(root, { aid }, view) {
   view.title(t("Action plan"), `/round/${aid}`);
   view.live();
@@ -89,6 +116,7 @@ export default async function plan(root, { aid }, view) {
   const p = (await serverPlan(aid, { onFresh: () => view.rerender() })) || localPlan(cl, data);
   const [items, carried] = await Promise.all([actionItemsOf(aid), carriedForward(a)]);
   const toDiscuss = await discussCount(aid, cl);
+  const review = await reviewOf(aid);
   const inPlan = new Set([...items, ...carried].map((i) => i.fields.checkpoint_id).filter(Boolean));
 
   // PDF
@@ -122,6 +150,7 @@ export default async function plan(root, { aid }, view) {
   root.append(
     h("p", { class: "meta" }, a ? user(a.fields.title) : ""),
     toDiscuss ? link(`#/discuss/${aid}`, counted(t("To discuss"), toDiscuss), "btn block") : null,
+    review ? reviewCard(review) : null,
   );
 
   // Agreed actions
