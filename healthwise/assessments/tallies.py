@@ -183,7 +183,7 @@ def read(assessment_ids: Iterable[str]) -> dict[str, dict[str, list[int]]]:
     table = RoundTally.__table__
     found = {}
     for chunk in chunks(sorted(set(assessment_ids)), 500):
-        found.update(db.session.execute(
+        found.update((assessment_id, counts) for assessment_id, counts in db.session.execute(
             select(table.c.assessment_id, table.c.counts)
-            .where(table.c.assessment_id.in_(chunk))).all())
+            .where(table.c.assessment_id.in_(chunk))) if counts)
     return found
