@@ -14,7 +14,8 @@ token (API), it measures for each size:
   as the facilities shown; the target is no faster than that, and a constant number of
   queries: shared/design/quality.md, "Scale");
 - a facility's pages (:data:`FACILITY_PAGES`, each skipped if the app has no such
-  route) and a plan PDF of a generated round.
+  route), a plan PDF of a generated round, and the district report PDF
+  (:data:`DISTRICT_PDF`) of each measured district.
 
 Target (quality.md): the overview of a 200-facility district in at most 150 ms (p95)
 with 2,000 facilities in the database: ``--background 950`` adds 200-facility districts
@@ -56,6 +57,8 @@ OVERVIEW = {
 #: A facility's pages: its phones and codes, and (for managers) its plans.
 FACILITY_PAGES = ("/manage/facilities/{facility}", "/manage/facilities/{facility}/plans")
 PLAN_PDF = "/api/v1/assessments/{assessment}/plan.pdf?lang={lang}"
+#: The district report (every facility of the district in one PDF), for the manager.
+DISTRICT_PDF = "/manage/districts/{district}/report.pdf?lang={lang}"
 SIZES = (50, 200, 800)
 ROUNDS, PARTICIPANTS = 4, 6
 POSTGRES = os.environ.get("HEALTHWISE_BENCH_POSTGRES_URL",
@@ -274,11 +277,21 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
         for small, big in zip(measured, measured[1:], strict=False):
             if small in by_size and big in by_size and big != small:
                 growth = by_size[big]["p50"] / by_size[small]["p50"]
-                ratios.append(f"{big}/{small}: time x{growth:.2f} (facilities x{big / small:g})"
-                              f", queries {by_size[small]['queries']} -> "
-                              f"{by_size[big]['queries']}")
+                tail = by_size[big]["p95"] / by_size[small]["p95"]
+                ratios.append(f"{big}/{small}: time x{growth:.2f} at p50, x{tail:.2f} at p95 "
+                              f"(facilities x{big / small:g}), queries "
+                              f"{by_size[small]['queries']} -> {by_size[big]['queries']}")
         if ratios:
             print(f"  growth of the {name}: " + "; ".join(ratios))
+
+    if _routed(routes, DISTRICT_PDF.format(district=1, lang="en").split("?")[0]):
+        for district_id, size in zip(made.districts, measured, strict=False):
+            client = signed_in(app, managers[district_id][0])
+            found = measure(client, DISTRICT_PDF.format(district=district_id, lang="en"),
+                            max(runs // 4, 3), statements)
+            print(f"  district PDF, {size} facilities (en): p50 {found['p50']:.0f} ms, "
+                  f"p95 {found['p95']:.0f} ms, {found['queries']} queries, "
+                  f"{found['bytes'] / 1024:.0f} KiB", flush=True)
 
     middle = made.districts[1] if len(made.districts) > 1 else made.districts[0]
     facility_id, round_id = a_planned_round(app, middle)
