@@ -292,7 +292,7 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
         for district_id, size in zip(made.districts, measured, strict=False):
             client = signed_in(app, managers[district_id][0])
             found = measure(client, DISTRICT_PDF.format(district=district_id, lang="en"),
-                            max(runs // 4, 3), statements)
+                            max(runs // 8, 3), statements)
             print(f"  district PDF, {size} facilities (en): p50 {found['p50']:.0f} ms, "
                   f"p95 {found['p95']:.0f} ms, {found['queries']} queries, "
                   f"{found['bytes'] / 1024:.0f} KiB", flush=True)
