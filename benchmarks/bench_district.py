@@ -8,13 +8,16 @@ SQLite file, and into the PostgreSQL database ``hw_scale`` when it can be reache
 test client, signed in as the district's manager (page) or with the manager's API
 token (API), it measures for each size:
 
-- p50 and p95 of ``--requests`` requests of each URL in :data:`OVERVIEW`, and the SQL
-  statements per request (counted by an engine event listener);
+- p50 and p95 of ``--requests`` requests of each URL in :data:`OVERVIEW`, the SQL
+  statements per request (counted by an engine event listener), and the median CPU
+  time of this process per request (steadier than the wall clock on a busy machine;
+  on SQLite it includes the database's work, on PostgreSQL not the server's);
 - the growth from 50 to 200 and from 200 to 800 facilities (4.0 when the cost grows
   as the facilities shown; the target is no faster than that, and a constant number of
   queries: shared/design/quality.md, "Scale");
 - a facility's pages (:data:`FACILITY_PAGES`, each skipped if the app has no such
-  route) and a plan PDF of a generated round.
+  route), a plan PDF of a generated round, and the district report PDF
+  (:data:`DISTRICT_PDF`) of each measured district.
 
 Target (quality.md): the overview of a 200-facility district in at most 150 ms (p95)
 with 2,000 facilities in the database: ``--background 950`` adds 200-facility districts
@@ -56,6 +59,8 @@ OVERVIEW = {
 #: A facility's pages: its phones and codes, and (for managers) its plans.
 FACILITY_PAGES = ("/manage/facilities/{facility}", "/manage/facilities/{facility}/plans")
 PLAN_PDF = "/api/v1/assessments/{assessment}/plan.pdf?lang={lang}"
+#: The district report (every facility of the district in one PDF), for the manager.
+DISTRICT_PDF = "/manage/districts/{district}/report.pdf?lang={lang}"
 SIZES = (50, 200, 800)
 ROUNDS, PARTICIPANTS = 4, 6
 POSTGRES = os.environ.get("HEALTHWISE_BENCH_POSTGRES_URL",
@@ -84,16 +89,17 @@ def measure(client, url: str, runs: int, statements: Statements, headers=None) -
     first = client.get(url, headers=headers)
     if first.status_code != 200:
         raise RuntimeError(f"GET {url}: {first.status_code} {first.get_data(as_text=True)[:200]}")
-    times, queries = [], []
+    times, cpu, queries = [], [], []
     for _ in range(runs):
         statements.count = 0
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, headers=headers)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         queries.append(statements.count)
         assert response.status_code == 200, response.status_code
     return {"p50": statistics.median(times), "p95": percentile(times, 0.95),
-            "queries": max(queries), "bytes": len(first.data)}
+            "cpu": statistics.median(cpu), "queries": max(queries), "bytes": len(first.data)}
 
 
 def _routed(routes, path: str) -> bool:
@@ -252,7 +258,8 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
     for name in OVERVIEW.keys() - urls.keys():
         print(f"  {name} ({OVERVIEW[name]}): no such route, skipped")
     results: dict[str, dict[int, dict]] = {name: {} for name in urls}
-    print(f"  {'facilities':>10}  {'what':<15} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}")
+    print(f"  {'facilities':>10}  {'what':<15} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8} "
+          f"{'cpu p50':>8}")
     for district_id, size in zip(made.districts, measured, strict=False):
         user, secret = managers[district_id]
         page_client = signed_in(app, user)
@@ -268,17 +275,27 @@ def bench_database(label: str, url: str, sizes: list[int], measured: tuple[int, 
                 continue
             results[name][size] = found
             print(f"  {size:>10}  {name:<15} {found['p50']:9.1f} {found['p95']:9.1f} "
-                  f"{found['queries']:8d}", flush=True)
+                  f"{found['queries']:8d} {found['cpu']:8.1f}", flush=True)
     for name, by_size in results.items():
         ratios = []
         for small, big in zip(measured, measured[1:], strict=False):
             if small in by_size and big in by_size and big != small:
                 growth = by_size[big]["p50"] / by_size[small]["p50"]
-                ratios.append(f"{big}/{small}: time x{growth:.2f} (facilities x{big / small:g})"
-                              f", queries {by_size[small]['queries']} -> "
-                              f"{by_size[big]['queries']}")
+                tail = by_size[big]["p95"] / by_size[small]["p95"]
+                ratios.append(f"{big}/{small}: time x{growth:.2f} at p50, x{tail:.2f} at p95 "
+                              f"(facilities x{big / small:g}), queries "
+                              f"{by_size[small]['queries']} -> {by_size[big]['queries']}")
         if ratios:
             print(f"  growth of the {name}: " + "; ".join(ratios))
+
+    if _routed(routes, DISTRICT_PDF.format(district=1, lang="en").split("?")[0]):
+        for district_id, size in zip(made.districts, measured, strict=False):
+            client = signed_in(app, managers[district_id][0])
+            found = measure(client, DISTRICT_PDF.format(district=district_id, lang="en"),
+                            max(runs // 8, 3), statements)
+            print(f"  district PDF, {size} facilities (en): p50 {found['p50']:.0f} ms, "
+                  f"p95 {found['p95']:.0f} ms, {found['queries']} queries, "
+                  f"{found['bytes'] / 1024:.0f} KiB", flush=True)
 
     middle = made.districts[1] if len(made.districts) > 1 else made.districts[0]
     facility_id, round_id = a_planned_round(app, middle)

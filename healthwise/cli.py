@@ -114,12 +114,13 @@ def _add_feature_commands() -> None:
     from healthwise.checklists.cli import checklist
     from healthwise.demo.cli import demo
     from healthwise.devices.cli import code, token
+    from healthwise.districts.cli import districts
     from healthwise.exports.cli import export
     from healthwise.facilities.cli import facility
     from healthwise.languages.cli import languages
     from healthwise.workshops.cli import workshop
 
-    for group in (token, code, user, facility, workshop, export, archive, checklist,
+    for group in (token, code, user, facility, workshop, export, districts, archive, checklist,
                   languages, demo):
         main.add_command(group)
 

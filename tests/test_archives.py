@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from healthwise.archives import service
-from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
+from healthwise.assessments.models import RECORD_MODELS, Assessment, Change, RoundTally, SyncClock
 from healthwise.assessments.store import TYPE_ORDER
+from healthwise.assessments.tallies import recount
 from healthwise.cli import main
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
@@ -51,11 +52,18 @@ def _changes(record_ids):
 
 def _leave(facility_id):
     """Take a facility's records and history away, as moving it off this server would."""
+    rounds = select(Assessment.id).where(Assessment.facility_id == facility_id)
+    db.session.execute(delete(RoundTally).where(RoundTally.assessment_id.in_(rounds)))
     for record_type in reversed(TYPE_ORDER):
         table = RECORD_MODELS[record_type].__table__
         db.session.execute(delete(table).where(table.c.facility_id == facility_id))
     db.session.execute(delete(Change.__table__))
     db.session.commit()
+
+
+def _tallies(assessment_id):
+    return [(t.assessment_id, t.answers, t.counts) for t in db.session.scalars(
+        select(RoundTally).where(RoundTally.assessment_id == assessment_id))]
 
 
 def _ids(records):
@@ -83,6 +91,10 @@ def test_a_facility_moves_whole_and_a_second_import_changes_nothing(
         assert moved.district.name == "South"
         assert _records(moved.id) == before
         assert _changes(_ids(before)) == history
+        # The district overview's tallies count the imported answers as a recount does.
+        kept = _tallies(assessment_id)
+        recount([moved.id])
+        assert kept == _tallies(assessment_id) and kept[0][1] == 5
         clock = db.session.get(SyncClock, 1).value
 
     again = runner.invoke(main, ["archive", "import", str(out), "--district", "South"])

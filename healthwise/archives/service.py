@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
 from healthwise.assessments.store import TYPE_ORDER, chunks, lock_clock
+from healthwise.assessments.tallies import recount
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
 from healthwise.timeutil import utcnow
@@ -231,3 +232,5 @@ def _write(rows, known, new_changes, last_seq, clock, facility, done) -> None:
     done.changes = len(new_changes)
     table = SyncClock.__table__
     db.session.execute(update(table).where(table.c.id == 1).values(value=clock))
+    if done.created or done.updated:
+        recount([facility.id])  # the district overview reads the rounds' tallies

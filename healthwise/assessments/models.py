@@ -106,6 +106,24 @@ RECORD_MODELS: dict[str, type[RecordMixin]] = {
 }
 
 
+class RoundTally(db.Model):
+    """A round's answers counted by checkpoint, kept up to date by every write.
+
+    What the district overview reads instead of the answers themselves: one row per
+    round, however many people answered. ``tallies.py`` keeps it; ``healthwise districts
+    recount`` rebuilds it from the answers.
+    """
+
+    __tablename__ = "round_tallies"
+
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    #: The round's answer records, whatever their action (a cleared answer still counts).
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    #: Checkpoint id -> ``[answered, action, priority, in_place]`` (no zero entries), as
+    #: :func:`healthwise.districts.disclosure.disclose_counts` reads them.
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 class Change(db.Model):
     """Every accepted change, append-only: the history of every value, who sent it and when.
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, union_all, update
 
 from healthwise.access.service import Scope
-from healthwise.assessments import merge
+from healthwise.assessments import merge, tallies
 from healthwise.assessments.envelope import Rejected
 from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
 from healthwise.assessments.schemas import (
@@ -58,6 +58,7 @@ class Batch:
         # they lead to (see :meth:`_in_line`); and the records to send back.
         self.line: dict[str, tuple[int | None, int]] = {}
         self.resend: set[tuple[str, str]] = set()
+        self.answered: dict[str, tuple] = {}
 
     def prefetch(self, parsed: list[dict]) -> None:
         """Read every change row and record the batch may need, a query per table."""
@@ -80,6 +81,9 @@ class Batch:
                     wanted[parent_type].add(c["fields"][key])
         for record_type in ("answer", "action_item", "review", "response"):
             self.ws.load(record_type, wanted[record_type])
+        # What the answers were, for the difference the batch makes to the tallies.
+        self.answered = {i: (r["action"], r["priority"])
+                         for i, r in self.ws.rows["answer"].items()}
         for record_type in ("response", "action_item", "review"):
             wanted["assessment"] |= {r["assessment_id"]
                                      for r in self.ws.rows[record_type].values()}
@@ -284,8 +288,16 @@ class Batch:
                                             "in this facility.")
 
     def write(self) -> None:
-        """Flush records and change rows (the history), and advance the clock."""
+        """Flush records, their rounds' tallies and change rows (the history), and
+        advance the clock."""
         self.ws.flush()
+        changes = tallies.Changes()
+        answers = self.ws.rows["answer"]
+        for answer_id in self.ws.dirty["answer"]:
+            row = answers[answer_id]
+            changes.add(row["assessment_id"], row["checkpoint_id"],
+                        self.answered.get(answer_id), (row["action"], row["priority"]))
+        changes.write()
         if self.changes:
             db.session.execute(insert(Change.__table__), self.changes)
         table = SyncClock.__table__

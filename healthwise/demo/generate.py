@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 
 from healthwise.assessments.models import ActionItem, Answer, Assessment, Response, SyncClock
 from healthwise.assessments.store import lock_clock
+from healthwise.assessments.tallies import recount
 from healthwise.extensions import db
 from healthwise.facilities.models import District, Facility, Workshop
 from healthwise.timeutil import iso
@@ -175,10 +176,12 @@ def generate(sizes: list[int], rounds: int, participants: int, registry, *, seed
         first_number = db.session.scalar(select(func.count()).select_from(District)) or 0
         seq = lock_clock()
         pending = _Pending()
+        generated: list[int] = []
         for offset, size in enumerate(sizes):
             number = first_number + offset + 1
             district_id, facility_ids, kinds = _write_district(seed, number, size)
             done.districts.append(district_id)
+            generated.extend(facility_ids)
             for index, (facility_id, kind) in enumerate(zip(facility_ids, kinds, strict=True)):
                 rng = random.Random(f"{seed}:{number}:{index}")
                 plan = FacilityPlan(rng, facility_id, index, kind, rounds, participants,
@@ -191,6 +194,8 @@ def generate(sizes: list[int], rounds: int, participants: int, registry, *, seed
                     if progress:
                         progress(done, sum(sizes))
         pending.write(done)
+        # Counted in the database once, rather than answer by answer as they are made.
+        recount(generated)
         clock = SyncClock.__table__
         db.session.execute(update(clock).where(clock.c.id == 1).values(value=seq))
         done.last_seq = seq

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import func, select
 
-from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
+from healthwise.assessments import tallies
+from healthwise.assessments.models import ActionItem, Assessment, Response, RoundTally
 from healthwise.districts.disclosure import Disclosure, disclose_counts
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
@@ -166,74 +167,46 @@ def facts(district_id: int) -> Facts:
         .order_by(Facility.name, Facility.id)))
     in_district = select(Facility.id).where(Facility.district_id == district_id)
     assessments, responses = Assessment.__table__, Response.__table__
-    answers, items = Answer.__table__, ActionItem.__table__
+    items, counted = ActionItem.__table__, RoundTally.__table__
     participants = (select(func.count()).where(responses.c.assessment_id == assessments.c.id)
                     .scalar_subquery())
-    # Counting answers is dearer than knowing there are some: only open rounds need it.
-    given = case((assessments.c.status == "open",
-                  select(func.count()).where(answers.c.assessment_id == assessments.c.id)
-                  .scalar_subquery()), else_=0)
-    has_answers = exists().where(answers.c.assessment_id == assessments.c.id)
+    # The tallies count each round's answers as they are written: no answer is read here.
+    records = func.coalesce(counted.c.answers, 0)
+    # Built from positional rows: attribute access by name costs more than the query
+    # for the thousands of rows of a large district.
     rounds = tuple(RoundFacts(
-        id=row.id, facility_id=row.facility_id, title=row.title or "", kind=row.kind,
-        status=row.status, started_on=row.started_on, created_at=row.created_at,
-        previous_id=row.previous_id, checklist_id=row.checklist_id,
-        participants=row.participants, answers=row.given, has_answers=bool(row.has_answers))
-        for row in db.session.execute(
-            select(assessments.c.id, assessments.c.facility_id, assessments.c.title,
-                   assessments.c.kind, assessments.c.status, assessments.c.started_on,
-                   assessments.c.created_at, assessments.c.previous_id,
-                   assessments.c.checklist_id, participants.label("participants"),
-                   given.label("given"), has_answers.label("has_answers"))
+        *row, participants, records if row[4] == "open" else 0, records > 0)
+        for *row, participants, records in db.session.execute(
+            select(assessments.c.id, assessments.c.facility_id,
+                   func.coalesce(assessments.c.title, ""), assessments.c.kind,
+                   assessments.c.status, assessments.c.started_on, assessments.c.created_at,
+                   assessments.c.previous_id, assessments.c.checklist_id,
+                   participants.label("participants"), records.label("records"))
+            .outerjoin(counted, counted.c.assessment_id == assessments.c.id)
             .where(assessments.c.facility_id.in_(in_district),
                    assessments.c.removed.is_(False))))
     kept = select(assessments.c.id).where(assessments.c.facility_id.in_(in_district),
                                           assessments.c.removed.is_(False))
-    found_items = tuple(ItemFacts(
-        facility_id=row.facility_id, assessment_id=row.assessment_id,
-        checkpoint_id=row.checkpoint_id, status=row.status or "", due_on=row.due_on,
-        rank=row.rank, updated_at=row.updated_at)
-        for row in db.session.execute(
-            select(items.c.facility_id, items.c.assessment_id, items.c.checkpoint_id,
-                   items.c.status, items.c.due_on, items.c.rank, items.c.updated_at)
-            .where(items.c.assessment_id.in_(kept))))
+    found_items = tuple(ItemFacts(*row) for row in db.session.execute(
+        select(items.c.facility_id, items.c.assessment_id, items.c.checkpoint_id,
+               func.coalesce(items.c.status, ""), items.c.due_on, items.c.rank,
+               items.c.updated_at)
+        .where(items.c.assessment_id.in_(kept))))
     shown = shown_rounds(rounds)
     return Facts(facilities=facilities, rounds=rounds, items=found_items,
                  tallies=round_tallies(shown))
 
 
 def round_tallies(round_ids: Iterable[str]) -> dict[str, dict[str, list[int]]]:
-    """Count the answers of some rounds by checkpoint, in one query (no per-person rows).
+    """Return the answers of some rounds counted by checkpoint (no per-person rows).
 
     :returns: round id -> checkpoint id -> ``[answered, action, priority, in_place]``;
         only ``yes``, ``no`` and ``na`` count as answered, and a priority mark only next
         to a proposal for action, as :func:`~healthwise.districts.disclosure.disclose`
-        counts them.
+        counts them (the tallies, :mod:`healthwise.assessments.tallies`, kept as the
+        answers are written).
     """
-    wanted = sorted(set(round_ids))
-    if not wanted:
-        return {}
-    answers, responses = Answer.__table__, Response.__table__
-    action = answers.c.action
-    is_yes = action == "yes"
-    found: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        for row in db.session.execute(
-                select(answers.c.assessment_id, answers.c.checkpoint_id,
-                       func.count().label("answered"),
-                       func.sum(case((is_yes, 1), else_=0)).label("action"),
-                       func.sum(case((and_(is_yes, answers.c.priority.is_(True)), 1),
-                                     else_=0)).label("priority"),
-                       func.sum(case((action == "no", 1), else_=0)).label("in_place"))
-                .join(responses, and_(responses.c.id == answers.c.response_id,
-                                      responses.c.assessment_id == answers.c.assessment_id))
-                .where(answers.c.assessment_id.in_(chunk),
-                       or_(is_yes, action == "no", action == "na"))
-                .group_by(answers.c.assessment_id, answers.c.checkpoint_id)):
-            found[row.assessment_id][row.checkpoint_id] = [
-                int(row.answered), int(row.action), int(row.priority), int(row.in_place)]
-    return dict(found)
+    return tallies.read(round_ids)
 
 
 def _newest_first(rounds: Iterable[RoundFacts]) -> list[RoundFacts]:

@@ -31,6 +31,7 @@ from reportlab.platypus import (
 )
 
 from healthwise.districts.charts import STATUS_COLOURS
+from healthwise.facilities.messages import kind_labels
 from healthwise.plans.document import ChartRow
 from healthwise.plans.pdf import build_pdf, init_fonts
 from healthwise.plans.pdf.drawings import bars, scale, swatch
@@ -119,10 +120,7 @@ class DistrictRenderer(Renderer):
 
     def kind_label(self, code: str) -> str:
         """Translate a facility's kind; the registry's own words stay as they are."""
-        _ = self._
-        return {"hospital": _("Hospital"), "health centre": _("Health centre"),
-                "clinic": _("Clinic"), "dispensary": _("Dispensary"), "other": _("Other")
-                }.get(code, clean(code))
+        return kind_labels(self._).get(code) or clean(code)
 
     def round_label(self, code: str) -> str:
         """Translate a round's kind."""

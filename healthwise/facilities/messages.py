@@ -4,25 +4,31 @@ The importer and the service say what is wrong with a code and values
 (:class:`healthwise.facilities.importer.Problem`); pages and the command word it here.
 """
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from healthwise.facilities.importer import Problem
 
-#: Facility types as pages show them, in the order of ``KINDS``.
-KIND_LABELS = {
-    "hospital": lazy_gettext("Hospital"),
-    "health centre": lazy_gettext("Health centre"),
-    "clinic": lazy_gettext("Clinic"),
-    "dispensary": lazy_gettext("Dispensary"),
-    "other": lazy_gettext("Other"),
-}
+
+def kind_labels(gettext: Callable[[str], str] = _) -> dict[str, str]:
+    """Return each facility type (:data:`~healthwise.facilities.models.KINDS`, in its
+    order) as a person reads it: the one place the types' words live.
+
+    :param gettext: translates them: the request's language by default, a PDF passes
+        its own.
+    """
+    return {"hospital": gettext("Hospital"), "health centre": gettext("Health centre"),
+            "clinic": gettext("Clinic"), "dispensary": gettext("Dispensary"),
+            "other": gettext("Other")}
 
 
-def kind_label(kind: str) -> str:
-    """Return a facility type as a person reads it (a stored word outside the set: as is)."""
-    label = KIND_LABELS.get(kind)
-    return str(label) if label is not None else kind
+def kind_label(kind: str, gettext: Callable[[str], str] = _) -> str:
+    """Return a facility type as a person reads it (a stored word outside the set: as is).
+
+    :param gettext: as for :func:`kind_labels`.
+    """
+    return kind_labels(gettext).get(kind, kind)
 
 
 def problem_message(problem: Problem) -> str:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - the relationship is resolved by name
     from healthwise.auth.models import User
 
 #: The types of a district facility, as stored; pages show them translated
-#: (:func:`healthwise.facilities.service.kind_label`).
+#: (:func:`healthwise.facilities.messages.kind_labels`).
 KINDS = ("hospital", "health centre", "clinic", "dispensary", "other")
 #: The longest code and external id (a DHIS2 uid is 11 characters, a code often more).
 CODE_LENGTH = 50

@@ -20,7 +20,7 @@ from healthwise.access.service import Role
 from healthwise.auth.decorators import user_required
 from healthwise.extensions import db
 from healthwise.facilities import importer, service
-from healthwise.facilities.messages import KIND_LABELS, kind_label, line_message
+from healthwise.facilities.messages import kind_label, kind_labels, line_message
 from healthwise.facilities.models import CODE_LENGTH, KINDS, NAME_LENGTH
 from healthwise.facilities.schemas import DistrictFormSchema, FacilityFormSchema
 from healthwise.web.pages import not_in_your_districts, page_blueprint
@@ -31,7 +31,7 @@ bp = page_blueprint("facilities", __name__, "/manage/registry", not_in_your_dist
 @bp.app_context_processor
 def _registry_words():
     # Every page may show a facility's type (the district pages list them too).
-    return {"KINDS": KINDS, "KIND_LABELS": KIND_LABELS, "kind_label": kind_label,
+    return {"KINDS": KINDS, "KIND_LABELS": kind_labels(), "kind_label": kind_label,
             "NAME_LENGTH": NAME_LENGTH, "CODE_LENGTH": CODE_LENGTH}
 
 
