@@ -76,7 +76,9 @@ def from_environment() -> dict:
                                       f"sqlite:///{INSTANCE_DIR / 'ratelimits.db'}"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SYNC": _env("RATELIMIT_SYNC", "120 per minute"),
-        "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "10 per minute"),
+        # Failed enrolments per address: a workshop's phones behind one Wi-Fi (one NAT
+        # address) all join within a minute, so successful ones do not count.
+        "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "20 per minute"),
         # Sign-in: every attempt counts per address; only failures count per account, and
         # the window is short, so a guesser cannot lock the owner out for long.
         "RATELIMIT_SIGNIN_ADDRESS": _env("RATELIMIT_SIGNIN_ADDRESS", "10 per minute;100 per hour"),

@@ -77,9 +77,12 @@ def serve_waitress(app, host: str, port: int, threads: int) -> None:
 
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    for logger in (log, logging.getLogger("waitress")):
+        # The migrations' logging set-up (alembic.ini) disables loggers that existed.
+        logger.disabled = False
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     serve(AccessLog(app), **waitress_settings(host, port, threads))
 
 
