@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.live import cli, environment, healthwise_serve  # noqa: E402
 
-PHONES = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+PHONES = 100
 BATCH = 200  # static/js/sync.js
 PASSWORD = "a long enough password"
 
@@ -217,15 +217,15 @@ def print_figures(server: str, figures: dict) -> None:
         print(f"  error: {error}")
 
 
-def main() -> None:
+def main(phones: int = PHONES) -> None:
     for server in ("gunicorn", "waitress"):
         with tempfile.TemporaryDirectory() as folder:
             folder = Path(folder)
-            env, code = setting_up(folder, PHONES)
+            env, code = setting_up(folder, phones)
             with healthwise_serve(env, "--server", server, log=folder / "serve.log") as running:
                 print_figures(f"healthwise serve --server {server}",
-                              workshop(running.url, code, PHONES))
+                              workshop(running.url, code, phones))
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else PHONES)

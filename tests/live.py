@@ -152,9 +152,9 @@ class Serve:
 
 
 @contextmanager
-def healthwise_serve(env: dict, *args: str, log: Path, **start):
-    """Run ``healthwise serve`` with ``args``; yield the running :class:`Serve`."""
-    server = Serve(env, *args, log=log)
+def healthwise_serve(env: dict, *args: str, log: Path, host: str = "127.0.0.1", **start):
+    """Run ``healthwise serve`` with ``args`` on ``host``; yield the running :class:`Serve`."""
+    server = Serve(env, *args, log=log, host=host)
     server.start(**start)
     try:
         yield server
