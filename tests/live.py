@@ -107,15 +107,12 @@ def served(database_url: str, instance: Path, workers: int = 2, env_extra: dict 
         server.stop()
 
 
-class Serve:
+class Serve(Server):
     """``healthwise serve`` itself in a process group, its output in a file."""
 
     def __init__(self, env: dict, *args: str, log: Path, host: str = "127.0.0.1"):
-        self.env, self.args, self.log = env, args, log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.host = host
-        self.process = None
+        super().__init__(env)
+        self.args, self.log, self.host = args, log, host
 
     def start(self, timeout: float = 90, scheme: str = "http", **get) -> None:
         """Start the command; return once it answers (over ``scheme``, with ``get``'s
@@ -140,15 +137,6 @@ class Serve:
 
     def output(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
 
 
 @contextmanager
