@@ -156,7 +156,7 @@ def workshop(url: str, code: str, phones: int = PHONES) -> dict:
     """
     timings, errors = defaultdict(list), []
     done_at = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     first = Phone(url, 1, timings, errors)
     first.load_app()
     if first.join(code):
@@ -176,6 +176,7 @@ def workshop(url: str, code: str, phones: int = PHONES) -> dict:
         with ThreadPoolExecutor(phones - 1) as pool:
             list(pool.map(one, range(2, phones + 1)))
     return {"phones": phones, "seconds": time.perf_counter() - started,
+            "client_cpu_seconds": time.process_time() - cpu,
             "first_phone_seconds": done_at[0], "errors": errors,
             "requests": {kind: summary(values) for kind, values in timings.items()},
             "checkpoints": sum(len(m["checkpoints"]) for m in first.checklist["modules"])
@@ -209,7 +210,8 @@ def print_figures(server: str, figures: dict) -> None:
     print(f"{server}: {figures['phones']} phones joined and synced a complete response "
           f"({figures['checkpoints']} answers) in {figures['seconds']:.1f} s "
           f"(the first phone, which starts the round: {figures['first_phone_seconds']:.1f} s); "
-          f"errors: {len(figures['errors'])}")
+          f"errors: {len(figures['errors'])}; the load generator itself used "
+          f"{figures['client_cpu_seconds']:.1f} s of CPU on the same machine")
     for kind, row in figures["requests"].items():
         print(f"  {kind:<9} {row['count']:>5} requests  p50 {row['p50_ms']:7.1f} ms  "
               f"p95 {row['p95_ms']:7.1f} ms")
