@@ -202,6 +202,6 @@ def ensure_secret_key(instance_dir: Path) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another command made it a moment ago
         return False
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48) + "\n")
     return True
