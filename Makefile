@@ -47,7 +47,7 @@ bench: $(STAMP) translations
 
 ## Lint: lint-js first, then ruff and the import contract of the rooms (pyproject's [tool.importlinter]).
 lint: $(STAMP) lint-js
-	$(BIN)/ruff check healthwise tests benchmarks wsgi.py
+	$(BIN)/ruff check healthwise tests benchmarks wsgi.py setup.py
 	$(BIN)/lint-imports --no-cache
 
 ## The phone app's JavaScript: Biome's lint rules and formatting (biome.json); never writes.

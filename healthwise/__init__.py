@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(config_module.STATIC_DIR),
         static_url_path="/static",
         instance_path=str(config_module.INSTANCE_DIR),
-        template_folder=str(config_module.ROOT / "healthwise" / "web" / "templates"),
+        template_folder=str(config_module.PACKAGE_DIR / "web" / "templates"),
     )
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
@@ -30,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     from healthwise.languages.service import select_locale
 
     init_database(app)
-    migrate.init_app(app, db, directory=str(config_module.ROOT / "healthwise" / "migrations"))
+    migrate.init_app(app, db, directory=str(config_module.PACKAGE_DIR / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     compress.init_app(app)

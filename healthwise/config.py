@@ -5,13 +5,23 @@ Every setting can be set with an environment variable of the same name prefixed
 """
 
 import os
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where checklists/, translations/ and static/ are: beside the package in a checkout
+#: (and an editable install), inside it as files/ in an installed wheel (setup.py).
+INSTALLED = (PACKAGE_DIR / "files").is_dir()
+ROOT = PACKAGE_DIR / "files" if INSTALLED else PACKAGE_DIR.parent
 CHECKLISTS_DIR = ROOT / "checklists"
 TRANSLATIONS_DIR = ROOT / "translations"
 STATIC_DIR = ROOT / "static"
-INSTANCE_DIR = Path(os.environ.get("HEALTHWISE_INSTANCE_DIR", ROOT / "instance")).resolve()
+# An installed package keeps its data where Flask puts installed packages' instance
+# folders, inside the environment (the venv), whatever folder a command is run from.
+INSTANCE_DIR = Path(os.environ.get(
+    "HEALTHWISE_INSTANCE_DIR",
+    Path(sys.prefix) / "var" / "healthwise-instance" if INSTALLED else ROOT / "instance",
+)).resolve()
 
 LANGUAGES = {
     "en": ("English", "ltr"),
@@ -32,13 +42,13 @@ def _env(name: str, default=None):
 def _secret_key() -> str:
     """Return SECRET_KEY from the environment, else from ``instance/secret_key``.
 
-    ``make run`` writes that file once, so the server and the ``healthwise`` command
-    share one key across restarts.
+    ``healthwise serve`` (and ``make run``) writes that file once, so the server and the
+    ``healthwise`` command share one key across restarts.
     """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = INSTANCE_DIR / "secret_key"
-    return path.read_text().strip() if path.exists() else ""
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
 
 
 def from_environment() -> dict:
@@ -66,7 +76,9 @@ def from_environment() -> dict:
                                       f"sqlite:///{INSTANCE_DIR / 'ratelimits.db'}"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SYNC": _env("RATELIMIT_SYNC", "120 per minute"),
-        "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "10 per minute"),
+        # Failed enrolments per address: a workshop's phones behind one Wi-Fi (one NAT
+        # address) all join within a minute, so successful ones do not count.
+        "RATELIMIT_ENROL": _env("RATELIMIT_ENROL", "20 per minute"),
         # Sign-in: every attempt counts per address; only failures count per account, and
         # the window is short, so a guesser cannot lock the owner out for long.
         "RATELIMIT_SIGNIN_ADDRESS": _env("RATELIMIT_SIGNIN_ADDRESS", "10 per minute;100 per hour"),

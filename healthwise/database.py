@@ -1,7 +1,5 @@
 """Database set-up: SQLite pragmas for durability, the same code for PostgreSQL."""
 
-import fcntl
-import os
 import threading
 from pathlib import Path
 
@@ -9,6 +7,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from healthwise import filelock
 from healthwise.extensions import db
 
 
@@ -45,14 +44,15 @@ class WriterGate:
 
     SQLite's own busy handler makes a waiting writer sleep and retry (up to 100 ms at
     a time), so during a workshop burst the database sits idle between commits. A
-    blocking ``flock`` wakes the next writer the moment the previous one commits.
-    The kernel drops the lock if a process dies, so a kill -9 leaves nothing stuck.
+    blocking file lock (:mod:`healthwise.filelock`) wakes the next writer the moment the
+    previous one commits. The kernel drops the lock if a process dies, so a kill -9
+    leaves nothing stuck.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
-        self._threads = threading.Lock()  # flock does not separate threads of a process
+        self._threads = threading.Lock()  # one descriptor's lock does not separate threads
         self._held = threading.local()
 
     def acquire(self) -> None:
@@ -60,15 +60,15 @@ class WriterGate:
             return
         self._threads.acquire()
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._fd = filelock.open_lock_file(self.path)
+        filelock.lock(self._fd)
         self._held.on = True
 
     def release(self) -> None:
         if not getattr(self._held, "on", False):
             return
         self._held.on = False
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        filelock.unlock(self._fd)
         self._threads.release()
 
 

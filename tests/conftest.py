@@ -51,15 +51,9 @@ TEST_CONFIG = {
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogues():
     """Compile the translation catalogues when a ``.mo`` is missing or older than its ``.po``."""
-    from healthwise.config import TRANSLATIONS_DIR
-    from healthwise.languages.catalogues import compile_all
+    from healthwise.languages.catalogues import compile_if_needed
 
-    def stale(po: Path) -> bool:
-        mo = po.with_suffix(".mo")
-        return not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
-
-    if any(stale(po) for po in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po")):
-        compile_all()
+    compile_if_needed()
 
 
 def _empty_tables() -> None:

@@ -105,3 +105,46 @@ def served(database_url: str, instance: Path, workers: int = 2, env_extra: dict 
         yield server, env
     finally:
         server.stop()
+
+
+class Serve(Server):
+    """``healthwise serve`` itself in a process group, its output in a file."""
+
+    def __init__(self, env: dict, *args: str, log: Path, host: str = "127.0.0.1"):
+        super().__init__(env)
+        self.args, self.log, self.host = args, log, host
+
+    def start(self, timeout: float = 90, scheme: str = "http", **get) -> None:
+        """Start the command; return once it answers (over ``scheme``, with ``get``'s
+        arguments to requests)."""
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "healthwise.cli", "serve", "--host", self.host,
+                 "--port", str(self.port), *self.args],
+                env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True,
+                start_new_session=True)
+        url = self.url.replace("http", scheme, 1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"healthwise serve ended:\n{self.output()}")
+            try:
+                if requests.get(f"{url}/api/v1/limits", timeout=2, **get).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"healthwise serve did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+
+@contextmanager
+def healthwise_serve(env: dict, *args: str, log: Path, host: str = "127.0.0.1", **start):
+    """Run ``healthwise serve`` with ``args`` on ``host``; yield the running :class:`Serve`."""
+    server = Serve(env, *args, log=log, host=host)
+    server.start(**start)
+    try:
+        yield server
+    finally:
+        server.stop()

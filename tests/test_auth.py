@@ -454,6 +454,21 @@ def test_enrolment_is_rate_limited_per_address(app, limited_app, make_facility):
     assert other.status_code == 201
 
 
+def test_a_workshop_of_a_hundred_phones_behind_one_address_all_join(app, limited_app,
+                                                                     make_facility):
+    """One Wi-Fi, one NAT address: good codes do not count against the enrolment limit."""
+    facility = make_facility()
+    _, raw = _code(app, facility, uses=100)
+    client = limited_app().test_client()  # the default limit
+    codes = [client.post("/api/v1/enrol", json={"code": raw, "device_name": f"phone {n}"})
+             .status_code for n in range(100)]
+    assert codes == [201] * 100
+    limit = int(app.config["RATELIMIT_ENROL"].split()[0])
+    tries = [client.post("/api/v1/enrol", json={"code": "ZZZZ-ZZZZ"}).status_code
+             for _ in range(limit + 1)]
+    assert tries == [404] * limit + [429]  # guessing is still slowed
+
+
 def test_sign_in_is_rate_limited_per_address(limited_app, make_user):
     make_user("admin", email="boss@example.org")
     client = limited_app(RATELIMIT_SIGNIN_ADDRESS="3 per minute").test_client()

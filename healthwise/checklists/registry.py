@@ -234,7 +234,7 @@ def load_checklist(folder: Path) -> Checklist:
     data = ChecklistSchema().load(raw)
     ids_file = folder / "published-ids.txt"
     published = frozenset(
-        line.strip() for line in ids_file.read_text().splitlines()
+        line.strip() for line in ids_file.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ) if ids_file.exists() else frozenset()
     return Checklist(data=data, published_ids=published)

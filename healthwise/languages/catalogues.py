@@ -13,11 +13,11 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from healthwise.config import LANGUAGES, ROOT, TRANSLATIONS_DIR
+from healthwise.config import INSTALLED, LANGUAGES, PACKAGE_DIR, ROOT, TRANSLATIONS_DIR
 
 BABEL_CFG = {
-    "messages": ROOT / "healthwise" / "languages" / "babel-messages.cfg",
-    "checklists": ROOT / "healthwise" / "languages" / "babel-checklists.cfg",
+    "messages": PACKAGE_DIR / "languages" / "babel-messages.cfg",
+    "checklists": PACKAGE_DIR / "languages" / "babel-checklists.cfg",
 }
 SOURCES = {"messages": ["healthwise", "static/js"], "checklists": ["checklists"]}
 KEYWORDS = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "t", "tn:1,2", "tu"]
@@ -63,6 +63,21 @@ def compile_all() -> None:
     for domain in SOURCES:
         if any(TRANSLATIONS_DIR.glob(f"*/LC_MESSAGES/{domain}.po")):
             _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "-D", domain, "--statistics")
+
+
+def compile_if_needed() -> bool:
+    """Compile the catalogues if a .mo is missing or older than its .po; return True if so.
+
+    The .mo files are not kept in git: a checkout started without ``make`` (Windows) or
+    after a pull compiles them here. A wheel carries them compiled (setup.py); its files'
+    times are those of the unpacking, so there only a missing one counts.
+    """
+    for po in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or (not INSTALLED and mo.stat().st_mtime < po.stat().st_mtime):
+            compile_all()
+            return True
+    return False
 
 
 def _messages(path: Path):

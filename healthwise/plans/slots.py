@@ -6,13 +6,13 @@ files in the instance folder; one that finds none free within ``PDF_RENDER_WAIT`
 seconds gets 503 with ``Retry-After``. The kernel drops a dead process's lock.
 """
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from healthwise import filelock
 from healthwise.errors import Busy
 
 RETRY_AFTER = 5  # seconds: a long plan renders in about one
@@ -28,18 +28,16 @@ def render_slot(folder: Path, slots: int, wait: float) -> Iterator[None]:
     deadline = time.monotonic() + wait
     while True:
         for number in range(slots):
-            # A new descriptor each try: flock locks of two descriptors exclude each
-            # other even in one process, so threads of a worker queue too.
-            fd = os.open(folder / f"pdf-slot-{number}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            # A new descriptor each try: locks of two descriptors exclude each other
+            # even in one process, so threads of a worker queue too.
+            fd = filelock.open_lock_file(folder / f"pdf-slot-{number}.lock")
+            if not filelock.lock(fd, blocking=False):
                 os.close(fd)
                 continue
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                filelock.unlock(fd)
                 os.close(fd)
             return
         if time.monotonic() >= deadline:
