@@ -437,11 +437,13 @@ def test_a_new_workshop_from_a_previous_ones_set_up(app, client, make_workshop):
     assert f'href="/manage/workshops/?from={previous.id}#new"' in page
     form = client.get(f"/manage/workshops/?from={previous.id}").get_data(as_text=True)
     starts, ends = TODAY + timedelta(days=4), TODAY + timedelta(days=6)
-    assert 'value="Mombasa training, group 1"' in form
+    assert 'value="Mombasa training, group 2"' in form
     assert f'name="starts_on" required value="{starts}"' in form
     assert f'name="ends_on" value="{ends}"' in form
     assert starts.weekday() == previous.starts_on.weekday()
     assert client.get("/manage/workshops/?from=987654").status_code == 404
+    assert [service.next_name(n) for n in ("Nakuru 2026 (group 9)", "Kisumu", "Cohort 1B")] == [
+        "Nakuru 2026 (group 10)", "Kisumu", "Cohort 2B"]
     # A workshop yet to come keeps its dates.
     later = Workshop(name="Later", starts_on=TODAY + timedelta(days=3),
                      ends_on=TODAY + timedelta(days=3))

@@ -77,7 +77,8 @@ def render_certificates(workshop: Workshop, names: list[str], lang: str,
     canvas.setSubject(clean(workshop.name))
     centre = PAGE_WIDTH / 2
     dates = dates_text(workshop.starts_on, workshop.ends_on, lang)
-    modules = ", ".join(clean(title) for title in workshop.modules)
+    # The language's own list separator (the same message as the plan's reasons: "، ").
+    modules = _(", ").join(clean(title) for title in workshop.modules)
 
     def line(text: str, y: float, size: float, bold: bool = False, color=None) -> None:
         draw_line(canvas, fit(text, size, rtl, LINE_WIDTH), centre, y, size=size, bold=bold,

@@ -5,6 +5,7 @@ Who reaches which workshop is decided with everything else about access, in
 ``scope_of``). Services only flush; the view or command that calls them commits.
 """
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -143,14 +144,25 @@ def setup_from(previous: Workshop, today: date | None = None) -> dict:
     """Return the set-up of a new workshop copied from a previous one, as the form takes it.
 
     The one place to extend when workshops have more set-up (groups, modules): today the
-    name and the dates, moved by whole weeks to start on or after today, same length and
-    weekdays. The trainer is whoever creates it.
+    name, its last number counted on ("group 1" becomes "group 2"), and the dates, moved
+    by whole weeks to start on or after today, same length and weekdays. The trainer is
+    whoever creates it.
     """
     today = today or date.today()
     weeks = max(0, -(-(today - previous.starts_on).days // 7))
     shift = timedelta(weeks=weeks)
-    return {"name": previous.name, "starts_on": (previous.starts_on + shift).isoformat(),
+    return {"name": next_name(previous.name),
+            "starts_on": (previous.starts_on + shift).isoformat(),
             "ends_on": (previous.ends_on + shift).isoformat()}
+
+
+def next_name(name: str) -> str:
+    """Count on the last number of a workshop's name ("Group 1" gives "Group 2")."""
+    found = list(re.finditer(r"\d+", name))
+    if not found:
+        return name
+    last = found[-1]
+    return f"{name[:last.start()]}{int(last.group()) + 1}{name[last.end():]}"
 
 
 def reset_practice(workshop: Workshop, person: str) -> tuple[int, int]:
