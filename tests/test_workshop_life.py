@@ -189,6 +189,31 @@ def test_another_trainer_gets_404_and_a_manager_403(app, client, make_user, make
 # Closing and the end after the last day -----------------------------------------------------
 
 
+def test_the_new_forms_without_their_csrf_token_change_nothing(app, client, make_workshop):
+    workshop = make_workshop()
+    _practise(app, workshop)
+    sign_in(client, workshop.trainer)
+    for action in ("close", "reset", "projector"):
+        for token in (None, "forged"):
+            data = {"confirm": "yes", **({"csrf_token": token} if token else {})}
+            response = client.post(f"/manage/workshops/{workshop.id}/{action}", data=data)
+            assert response.status_code == 400, (action, token)
+    with loaded(app) as session:
+        found = session.get(Workshop, workshop.id)
+        assert (found.closed_at, found.reset_at) == (None, None)
+        assert session.scalar(select(Assessment.removed)) is False
+    assert count(app, EnrolmentCode) == 1
+
+
+def test_an_ended_workshop_offers_closing_but_no_reset(app, client, make_workshop):
+    workshop = make_workshop(starts_on=TODAY - timedelta(days=3),
+                             ends_on=TODAY - timedelta(days=1))
+    sign_in(client, workshop.trainer)
+    page = client.get(f"/manage/workshops/{workshop.id}").get_data(as_text=True)
+    assert "Close the workshop" in page and "Reset the practice facility" not in page
+    assert "Ended" in page
+
+
 def test_closing_ends_the_phones_and_the_codes_and_keeps_the_data(app, client, make_workshop):
     workshop = make_workshop()
     phone = _practise(app, workshop)
