@@ -201,11 +201,12 @@ def make_workshop(app, make_user):
 
     from healthwise.workshops.service import create_workshop
 
-    def make(name="Mombasa training", trainer=None, starts_on=date(2026, 12, 1)):
+    # Today by default: a workshop past its last day is over, and its phones are refused.
+    def make(name="Mombasa training", trainer=None, starts_on=None, ends_on=None):
         trainer = trainer or make_user("trainer")
         with loaded(app) as session:
             session.add(trainer)
-            workshop = create_workshop(trainer, name, starts_on)
+            workshop = create_workshop(trainer, name, starts_on or date.today(), ends_on)
             session.commit()
             return workshop
 

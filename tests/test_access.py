@@ -120,7 +120,7 @@ def build_world(app, make_user) -> World:
     for side, other, trainer in (("W", "Whiskey", TRAINER), ("V", "Victor", TRAINER_V)):
         with loaded(app) as session:
             workshop = create_workshop(session.merge(world.users[trainer]),
-                                       f"{other} Workshop", date(2026, 12, 1))
+                                       f"{other} Workshop", date.today())
             session.commit()
         world.workshop[side] = workshop.id
         secret = _practise(world, app, side, workshop.facility, other, f"{other} Workshop")
@@ -186,6 +186,8 @@ class Policy:
     reach: frozenset = EVERYWHERE
     routed: bool = False
     unknown: int = 404
+    # The status of some roles where it is not ``ok`` (a trainer sent on to their workshops).
+    ok_by_role: dict = field(default_factory=dict)
 
     @property
     def objects(self) -> tuple:
@@ -215,7 +217,8 @@ class Policy:
             return 403
         if self.access == "trainer only" and role == ADMIN:
             return 403
-        return self.ok if side is None or side in self.reaches(role) else 404
+        ok = self.ok_by_role.get(role, self.ok)
+        return ok if side is None or side in self.reaches(role) else 404
 
     def request(self, world: World, side: str | None, client) -> tuple[str, dict]:
         """Return the URL and the keyword arguments of the request."""
@@ -326,7 +329,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "auth.reset_password"): Policy("admin", body=lambda world, side, client: {
         "data": {"csrf_token": client.csrf, "user_id": str(world.users[TRAINER_V].id)}}),
     # District pages: managers and admins, never a workshop's practice facility.
-    ("GET", "districts.home"): Policy("page", reach=DISTRICTS),
+    # A trainer has no district: /manage/ sends them on to their workshops.
+    ("GET", "districts.home"): Policy("page", reach=DISTRICTS, ok_by_role={TRAINER: 303,
+                                                                     TRAINER_V: 303}),
     ("GET", "devices.tokens"): Policy("manager", reach=DISTRICTS),
     ("POST", "devices.create_token"): Policy("manager", body=_form(name="matrix"),
                                             reach=DISTRICTS),
@@ -407,6 +412,29 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                               value=_by_side("workshop"),
                                               sides=WORKSHOP_SIDES, reach=WORKSHOPS,
                                               body=_form(uses="3", days="1")),
+    # A workshop's life (issue 13): the projector, closing, reset, certificates, results.
+    ("GET", "workshops.projector"): Policy("trainer", param="workshop_id",
+                                           value=_by_side("workshop"), sides=WORKSHOP_SIDES,
+                                           reach=WORKSHOPS),
+    ("POST", "workshops.projector_code"): Policy("trainer", ok=303, param="workshop_id",
+                                                 value=_by_side("workshop"),
+                                                 sides=WORKSHOP_SIDES, reach=WORKSHOPS,
+                                                 body=_form()),
+    ("POST", "workshops.close"): Policy("trainer", ok=303, param="workshop_id",
+                                        value=_by_side("workshop"), sides=WORKSHOP_SIDES,
+                                        reach=WORKSHOPS, body=_form(confirm="yes")),
+    ("POST", "workshops.reset"): Policy("trainer", ok=303, param="workshop_id",
+                                        value=_by_side("workshop"), sides=WORKSHOP_SIDES,
+                                        reach=WORKSHOPS, body=_form(confirm="yes")),
+    ("GET", "workshops.certificates_pdf"): Policy("trainer", param="workshop_id",
+                                                  value=_by_side("workshop"),
+                                                  sides=WORKSHOP_SIDES, reach=WORKSHOPS),
+    ("GET", "exports.workshop_sqlite"): Policy("trainer", param="workshop_id",
+                                               value=_by_side("workshop"),
+                                               sides=WORKSHOP_SIDES, reach=WORKSHOPS),
+    ("GET", "exports.workshop_zip"): Policy("trainer", param="workshop_id",
+                                            value=_by_side("workshop"), sides=WORKSHOP_SIDES,
+                                            reach=WORKSHOPS),
 }
 
 

@@ -74,8 +74,15 @@ def sign_in():
                 # A new session (and CSRF secret) at each sign-in: no session fixation.
                 session.clear()
                 session[SESSION_KEY] = raw
-                return redirect(target or url_for("districts.home"), 303)
+                return redirect(target or _landing(user), 303)
     return render_template("auth/sign_in.html", error=error, email=email, target=target)
+
+
+def _landing(user) -> str:
+    """Return where a person lands after sign-in: a trainer on their workshops."""
+    if user.role == Role.TRAINER:
+        return url_for("workshops.index")
+    return url_for("districts.home")
 
 
 @bp.post("/sign-out")

@@ -4,11 +4,12 @@ API routes read only the ``Authorization`` header, so a browser's cookie cannot 
 to call them (no CSRF on the API); pages read only the session cookie.
 """
 
+from datetime import date
 from functools import wraps
 
 from flask import g, request
 
-from healthwise.access.service import scope_of
+from healthwise.access.service import scope_of, workshop_of
 from healthwise.devices.service import find_token
 from healthwise.errors import Forbidden, Unauthorized
 
@@ -26,8 +27,9 @@ def bearer_required(*kinds: str):
     """Require ``Authorization: Bearer <token>`` of one of ``kinds``; set ``g.token`` and
     ``g.scope``.
 
-    A missing, unknown or revoked token gets 401; a valid token of another kind 403,
-    with an error code that says which token this route takes.
+    A missing, unknown or revoked token gets 401, and so does a participant's token of a
+    workshop that is over (closed, or past its last day: ``workshop_closed``); a valid
+    token of another kind 403, with an error code that says which token this route takes.
     """
 
     def decorator(view):
@@ -44,6 +46,8 @@ def bearer_required(*kinds: str):
                                    "facility again.", "invalid_token")
             if kind_of(token) not in kinds:
                 raise _wrong_kind(kinds)
+            if token.facility_id is not None:
+                _refuse_over_workshop(token.facility_id)
             g.token = token
             g.scope = scope_of(token)
             return view(*args, **kwargs)
@@ -51,6 +55,13 @@ def bearer_required(*kinds: str):
         return wrapped
 
     return decorator
+
+
+def _refuse_over_workshop(facility_id: int) -> None:
+    workshop = workshop_of(facility_id)
+    if workshop is not None and workshop.over(date.today()):
+        raise Unauthorized("This workshop has ended: its phones can no longer sync. What "
+                           "they recorded stays with the trainer.", "workshop_closed")
 
 
 def _wrong_kind(kinds) -> Forbidden:

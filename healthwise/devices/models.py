@@ -48,7 +48,9 @@ class DeviceToken(db.Model):
 class EnrolmentCode(db.Model):
     """A short code a phone redeems for a facility token: expires, limited uses.
 
-    A workshop's join code is an enrolment code of its practice facility.
+    A workshop's join code is an enrolment code of its practice facility. Its text is
+    kept readable (``code``) so that the trainer's projector can show it again for late
+    arrivals; a district facility's code is kept as a hash only (docs/security.md).
     """
 
     __tablename__ = "enrolment_codes"
@@ -58,6 +60,8 @@ class EnrolmentCode(db.Model):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
     expires_at: Mapped[datetime]
     uses_left: Mapped[int]
+    # The code as shown ("K7PQ-4QXM"): workshop join codes only, None for the others.
+    code: Mapped[str | None] = mapped_column(String(9))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     facility: Mapped[Facility] = relationship()

@@ -21,8 +21,22 @@ def panel(facility_id: int, new_code=None, errors=None) -> dict:
             "new_code": new_code, "errors": errors or {}, "now": utcnow()}
 
 
-def issue_code(facility_id: int, form, host_url: str) -> tuple[dict, int]:
+def join_link(host_url: str, code: str, workshop: bool = False) -> str:
+    """Return the link a code's QR holds; a workshop's asks the phone for a name first."""
+    return f"{host_url}#/join?code={code}" + ("&workshop=1" if workshop else "")
+
+
+def qr_image(link: str, scale: int = 4) -> str:
+    """Return a link's QR code as an SVG data URI (an ``<img src>`` the CSP allows)."""
+    return segno.make(link, error="m").svg_data_uri(scale=scale, border=2, light="#fff")
+
+
+def issue_code(facility_id: int, form, host_url: str,
+               workshop: bool = False) -> tuple[dict, int]:
     """Create an enrolment code from a posted form (``uses``, ``days``); flush only.
+
+    :param workshop: whether the facility is a workshop's practice facility (its link
+        then asks the phone for a name before joining).
 
     :returns: the panel's context with ``new_code`` (the code, its join link, the link's
         QR image and the row, shown once) and 200, or with ``errors`` and 422 for a bad
@@ -34,6 +48,6 @@ def issue_code(facility_id: int, form, host_url: str) -> tuple[dict, int]:
         return panel(facility_id, errors=exc.messages), 422
     code, raw = service.create_enrolment_code(facility_id, uses=data["uses"],
                                               ttl=timedelta(days=data["days"]))
-    link = f"{host_url}#/join?code={raw}"
-    qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2, light="#fff")
+    link = join_link(host_url, raw, workshop)
+    qr = qr_image(link)
     return panel(facility_id, new_code={"code": raw, "link": link, "qr": qr, "row": code}), 200

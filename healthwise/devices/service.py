@@ -5,9 +5,9 @@ Services only flush; the view (or CLI command) that calls them commits once.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from healthwise.access import service as access
 from healthwise.auth.models import User
@@ -16,7 +16,7 @@ from healthwise.database import hold_writer_gate
 from healthwise.devices.models import DeviceToken, EnrolmentCode
 from healthwise.errors import Gone, NotFound
 from healthwise.extensions import db
-from healthwise.facilities.models import Facility
+from healthwise.facilities.models import Facility, Workshop
 from healthwise.timeutil import utcnow
 
 # No 0/O, 1/I/L: codes are read aloud in workshops and typed on small keyboards.
@@ -121,6 +121,9 @@ def create_enrolment_code(facility_id: int, uses: int = 30,
                           ttl: timedelta = timedelta(days=7)) -> tuple[EnrolmentCode, str]:
     """Create an enrolment code for a facility; return it and the code to show.
 
+    A workshop's join code keeps its text readable (``code``), for the trainer's projector
+    to show it again; any other code is kept as a hash only.
+
     :param facility_id: the facility the phones will join.
     :param uses: how many phones may redeem it.
     :param ttl: how long it stays valid.
@@ -129,11 +132,13 @@ def create_enrolment_code(facility_id: int, uses: int = 30,
     if db.session.get(Facility, facility_id) is None:
         raise LookupError(f"no facility {facility_id}")
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    shown = f"{raw[:4]}-{raw[4:]}"
     code = EnrolmentCode(code_hash=hash_secret(raw), facility_id=facility_id,
-                         expires_at=utcnow() + ttl, uses_left=uses)
+                         expires_at=utcnow() + ttl, uses_left=uses,
+                         code=shown if access.workshop_of(facility_id) else None)
     db.session.add(code)
     db.session.flush()
-    return code, f"{raw[:4]}-{raw[4:]}"
+    return code, shown
 
 
 def codes_of(facility_id: int) -> list[EnrolmentCode]:
@@ -143,6 +148,12 @@ def codes_of(facility_id: int) -> list[EnrolmentCode]:
         .where(EnrolmentCode.facility_id == facility_id, EnrolmentCode.uses_left > 0,
                EnrolmentCode.expires_at > utcnow())
         .order_by(EnrolmentCode.id.desc())))
+
+
+def over_workshops(today: date):
+    """Return a subquery of the practice facilities whose workshop is closed or past."""
+    return select(Workshop.facility_id).where(or_(Workshop.closed_at.is_not(None),
+                                                  Workshop.ends_on < today))
 
 
 def end_code(code: EnrolmentCode) -> None:
@@ -159,7 +170,8 @@ def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
     UPDATE``) as on PostgreSQL, across every worker.
 
     :raises NotFound: for an unknown code.
-    :raises Gone: for a code that expired or was used up.
+    :raises Gone: for a code that expired or was used up, or of a workshop that is over
+        (closed, or past its last day: ``workshop_closed``).
     """
     code_hash = hash_secret(normalise_code(raw))
     hold_writer_gate()
@@ -167,7 +179,8 @@ def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
     taken = db.session.execute(
         update(EnrolmentCode)
         .where(EnrolmentCode.code_hash == code_hash, EnrolmentCode.uses_left > 0,
-               EnrolmentCode.expires_at >= now)
+               EnrolmentCode.expires_at >= now,
+               EnrolmentCode.facility_id.not_in(over_workshops(date.today())))
         .values(uses_left=EnrolmentCode.uses_left - 1)
         .returning(EnrolmentCode.facility_id)
         .execution_options(synchronize_session=False)
@@ -179,6 +192,10 @@ def redeem_code(raw: str, device_name: str) -> tuple[DeviceToken, str]:
                            "unknown_code")
         if code.expires_at < now:
             raise Gone("This enrolment code has expired. Ask for a new one.", "code_expired")
+        workshop = access.workshop_of(code.facility_id)
+        if workshop is not None and workshop.over(date.today()):
+            raise Gone("This workshop has ended: its join codes no longer work.",
+                       "workshop_closed")
         raise Gone("This enrolment code has been used by as many phones as allowed. Ask for "
                    "a new one.", "code_used_up")
     return create_device_token(taken, device_name)

@@ -229,7 +229,10 @@ def _share(share) -> dict:
 @bp.get("/")
 @user_required()
 def home():
-    """The districts and facilities the signed-in person looks after."""
+    """The districts and facilities the signed-in person looks after (a trainer: none, so
+    their workshops)."""
+    if g.user.role == access.Role.TRAINER:
+        return redirect(url_for("workshops.index"), 303)
     facilities = list(db.session.scalars(access.facilities_query(g.user)))
     districts = [(d, [f for f in facilities if f.district_id == d.id])
                  for d in access.districts_of(g.user)]

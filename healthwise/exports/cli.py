@@ -12,18 +12,25 @@ from healthwise.access.service import valid_id
 from healthwise.checklists.registry import registry
 from healthwise.exports import service, tables
 from healthwise.extensions import db
-from healthwise.facilities.models import District
+from healthwise.facilities.models import District, Workshop
 
 
 @click.group("export", cls=AppGroup)
 def export():
-    """District exports: no names, remarks or people responsible; the rule of five applied."""
+    """District (and workshop) exports: no names, remarks or people responsible; the rule of
+    five applied."""
 
 
-def _scope(district_id: int | None, every: bool) -> service.DistrictExport:
-    """Return the export of one district, or of every district."""
-    if every == (district_id is not None):
-        raise click.UsageError("Give either --district ID or --all.")
+def _scope(district_id: int | None, every: bool,
+           workshop_id: int | None = None) -> service.DistrictExport:
+    """Return the export of one district, of every district, or of one workshop."""
+    if sum((district_id is not None, every, workshop_id is not None)) != 1:
+        raise click.UsageError("Give either --district ID or --all (or --workshop ID).")
+    if workshop_id is not None:
+        workshop = db.session.get(Workshop, workshop_id) if valid_id(workshop_id) else None
+        if workshop is None:
+            raise click.ClickException(f"There is no workshop {workshop_id}.")
+        return service.for_workshop(workshop, registry())
     query = select(District).order_by(District.name, District.id)
     if district_id is not None:
         query = query.where(District.id == district_id)
@@ -59,13 +66,16 @@ def _out_option(extension: str):
 _district = click.option("--district", "district_id", type=int, metavar="ID",
                          help="The district's id (`healthwise facility list`).")
 _every = click.option("--all", "every", is_flag=True, help="Every district.")
+_workshop = click.option("--workshop", "workshop_id", type=int, metavar="ID",
+                         help="A workshop's results instead (`healthwise workshop list`).")
 
 
 @export.command("sqlite")
 @_district
 @_every
+@_workshop
 @_out_option("sqlite")
-def export_sqlite(district_id, every, out):
+def export_sqlite(district_id, every, workshop_id, out):
     """Write one district's (or every district's) export as a SQLite file.
 
     Tables districts, facilities, rounds, action_items, module_figures and
@@ -77,8 +87,9 @@ def export_sqlite(district_id, every, out):
     Example:
       healthwise export sqlite --district 1 --out north.sqlite
       healthwise export sqlite --all
+      healthwise export sqlite --workshop 3
     """
-    found = _scope(district_id, every)
+    found = _scope(district_id, every, workshop_id)
     out = out or Path(found.filename("sqlite"))
 
     def write(path: Path) -> None:
@@ -92,8 +103,9 @@ def export_sqlite(district_id, every, out):
 @export.command("csv")
 @_district
 @_every
+@_workshop
 @_out_option("zip")
-def export_csv(district_id, every, out):
+def export_csv(district_id, every, workshop_id, out):
     """Write one district's (or every district's) CSV tables into a ZIP archive.
 
     One CSV file per table (facilities, rounds, action_items, module_figures,
@@ -103,8 +115,9 @@ def export_csv(district_id, every, out):
     \b
     Example:
       healthwise export csv --district 1 --out north.zip
+      healthwise export csv --workshop 3
     """
-    found = _scope(district_id, every)
+    found = _scope(district_id, every, workshop_id)
     out = out or Path(found.filename("zip"))
 
     def write(path: Path) -> None:

@@ -34,11 +34,11 @@ from healthwise.assessments.models import ActionItem, Answer, Assessment, Respon
 from healthwise.districts.disclosure import MIN_GROUP, disclose
 from healthwise.exports import tables
 from healthwise.extensions import db
-from healthwise.facilities.models import District, Facility
+from healthwise.facilities.models import District, Facility, Workshop
 from healthwise.plans import actions
 from healthwise.timeutil import iso, utcnow
 
-__all__ = ["DistrictExport", "for_districts"]
+__all__ = ["DistrictExport", "WorkshopExport", "for_districts", "for_workshop"]
 
 #: Streamed from the database this many rows at a time.
 CHUNK = 1000
@@ -283,6 +283,58 @@ def for_districts(districts: Iterable[District], registry, today: date | None = 
     :param today: the day against which actions are overdue (the server's today).
     """
     return DistrictExport(list(districts), registry, today or date.today())
+
+
+@dataclass
+class WorkshopExport(DistrictExport):
+    """A workshop's results: its practice facility's rounds, as a district's export holds
+    them and under the same rule (figures under the rule of five, no names).
+
+    The practice facility is in no district: the files have no district rows and its
+    facility row has no district.
+
+    :param workshop: the workshop (the caller checked the reader's reach).
+    """
+
+    workshop: Workshop | None = None
+
+    def district_rows(self) -> list[dict]:
+        """Return no district: a practice facility is in none."""
+        return []
+
+    @cached_property
+    def _facilities(self) -> list[dict]:
+        facility = self.workshop.facility
+        return [{"id": facility.id, "district_id": None, "district": "",
+                 "name": facility.name, "type": facility.kind}]
+
+    def _facility_ids(self):
+        return select(Facility.id).where(Facility.id == self.workshop.facility_id
+                                         ).scalar_subquery()
+
+    def metadata(self) -> dict[str, Any]:
+        """Return what the export is: a district export's metadata, for one workshop."""
+        found = super().metadata()
+        del found["districts"]
+        found["workshop"] = self.workshop.id
+        found["training_data"] = "practice rounds of a workshop, in no district"
+        found["leaves_out"] = found["leaves_out"].replace("; workshops", "")
+        return found
+
+    def filename(self, extension: str) -> str:
+        """Name a file: ``healthwise-workshop-<name>-<date>.<extension>`` (ASCII only)."""
+        name = slug(self.workshop.name) or str(self.workshop.id)
+        return f"healthwise-workshop-{name}-{self.today.isoformat()}.{extension}"
+
+
+def for_workshop(workshop: Workshop, registry, today: date | None = None) -> WorkshopExport:
+    """Return the export of a workshop's results (the caller checked the reader's reach).
+
+    :param workshop: the workshop.
+    :param registry: the checklist registry.
+    :param today: the day against which actions are overdue (the server's today).
+    """
+    return WorkshopExport([], registry, today or date.today(), workshop=workshop)
 
 
 def round_figures(round_id: str, checklist: dict, sheets: list[dict]

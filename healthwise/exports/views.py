@@ -144,6 +144,29 @@ def _district_of_user(district_id: int) -> service.DistrictExport:
     return service.for_districts([found], registry())
 
 
+# A workshop's results, for its trainer (or an admin): the same files, of its practice
+# facility; another trainer's workshop is 404, a manager gets 403.
+
+
+def _workshop_of_user(workshop_id: int) -> service.WorkshopExport:
+    found = access.reachable_workshop(g.user, workshop_id) or abort(404)
+    return service.for_workshop(found, registry())
+
+
+@bp.get("/workshops/<int:workshop_id>/export.sqlite", endpoint="workshop_sqlite")
+@user_required(*access.TRAINERS)
+def workshop_sqlite_page(workshop_id: int):
+    """Download a workshop's results as one SQLite file (no names)."""
+    return _sqlite(_workshop_of_user(workshop_id))
+
+
+@bp.get("/workshops/<int:workshop_id>/export.zip", endpoint="workshop_zip")
+@user_required(*access.TRAINERS)
+def workshop_zip_page(workshop_id: int):
+    """Download a workshop's results as CSV tables in one ZIP archive (no names)."""
+    return _zip(_workshop_of_user(workshop_id))
+
+
 @bp.get("/districts/<int:district_id>/export.sqlite", endpoint="district_sqlite")
 @user_required(*access.MANAGERS)
 def district_sqlite_page(district_id: int):

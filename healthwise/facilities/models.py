@@ -90,6 +90,23 @@ class Workshop(db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Closed by its trainer (before or after its last day): its phones and join codes stop.
+    closed_at: Mapped[datetime | None]
+    # When its practice facility was last reset for a new group: certificates name the
+    # phones that joined since.
+    reset_at: Mapped[datetime | None]
 
     trainer: Mapped["User"] = relationship("User")
     facility: Mapped[Facility] = relationship()
+
+    def over(self, today: date) -> bool:
+        """Return True once the workshop is closed or its last day has passed."""
+        return self.closed_at is not None or today > self.ends_on
+
+    def status(self, today: date) -> str:
+        """Return ``upcoming``, ``running``, ``ended`` (its last day has passed) or ``closed``."""
+        if self.closed_at is not None:
+            return "closed"
+        if today > self.ends_on:
+            return "ended"
+        return "upcoming" if today < self.starts_on else "running"

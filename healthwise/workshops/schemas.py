@@ -16,3 +16,9 @@ class WorkshopFormSchema(FormSchema):
     def _blank_is_missing(self, data, **kwargs):
         # An empty date box is sent as "": the same as leaving the field out.
         return {key: value for key, value in data.items() if value != ""}
+
+
+class ConfirmFormSchema(FormSchema):
+    """A form whose action cannot be undone: its box must be ticked."""
+
+    confirm = fields.String(required=True, validate=validate.Equal("yes"))

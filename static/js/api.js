@@ -55,16 +55,17 @@ export async function api(
     /* not JSON */
   }
   if (!res.ok) {
-    if (res.status === 401 && auth) await markRevoked();
+    if (res.status === 401 && auth) await markRevoked(data?.error?.code);
     throw new ApiError(res.status, data, res.headers);
   }
   return { status: res.status, data, headers: res.headers };
 }
 
-async function markRevoked() {
+async function markRevoked(code) {
   const token = await db.get("meta", "token");
   if (!token) return;
-  await db.set("meta", "revoked", true);
+  // Why, when the server says: a workshop that ended signs its phones out for good.
+  await db.set("meta", "revoked", code === "workshop_closed" ? code : true);
   announce("revoked");
   announce("status");
 }

@@ -42,6 +42,7 @@ export async function status() {
     conflicts,
     lastSync: m.last_sync || null,
     revoked: !!m.revoked,
+    workshopClosed: m.revoked === "workshop_closed",
     enrolled: !!m.token,
     online: scope.navigator ? navigator.onLine !== false : true,
     syncing: state.syncing,

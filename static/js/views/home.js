@@ -24,8 +24,14 @@ export default async function home(root, _params, view) {
       h(
         "div",
         { class: "card alert", role: "alert" },
-        h("h2", {}, t("This phone was signed out")),
-        h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
+        h("h2", {}, st.workshopClosed ? t("This workshop has ended") : t("This phone was signed out")),
+        h(
+          "p",
+          {},
+          st.workshopClosed
+            ? t("The trainer closed the workshop, or its last day has passed. What this phone recorded stays on it.")
+            : t("The facility or the district removed this phone. Nothing on it was deleted."),
+        ),
         st.outbox.length
           ? h(
               "p",

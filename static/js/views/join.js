@@ -14,8 +14,15 @@ export function codeFrom(text) {
   return (m ? m[1] : s).toUpperCase().replace(/\s+/g, "");
 }
 
+/** Whether a scanned or opened join link is a workshop's (it asks for a name first). */
+export function isWorkshopLink(text) {
+  return /[?&#]workshop=1\b/.test(String(text || ""));
+}
+
 export default async function join(root, _params, view) {
   const m = await db.metas(["revoked", "token", "device_name"]);
+  // A workshop's link: the participant's name is required, it names them to the trainer.
+  const workshop = view.query.get("workshop") === "1";
   view.title(t("Join your facility"), m.token && !m.revoked ? "/" : null);
   const outbox = await db.all("outbox");
 
@@ -38,6 +45,8 @@ export default async function join(root, _params, view) {
     maxlength: "100",
     value: m.device_name || "",
     autocomplete: "off",
+    required: workshop,
+    "aria-invalid": "false",
   });
   const err = h("p", { class: "error", role: "alert" });
   const submit = h("button", { type: "submit", class: "btn primary block big" }, t("Join"));
@@ -52,6 +61,13 @@ export default async function join(root, _params, view) {
       code.focus();
       return;
     }
+    if (workshop && !name.value.trim()) {
+      err.textContent = t("Type your name: the trainer sees it, and it goes on your certificate.");
+      name.setAttribute("aria-invalid", "true");
+      name.focus();
+      return;
+    }
+    name.setAttribute("aria-invalid", "false");
     submit.disabled = true;
     submit.textContent = t("Joining…");
     try {
@@ -112,9 +128,15 @@ export default async function join(root, _params, view) {
         try {
           const found = await detector.detect(video);
           if (found.length) {
-            code.value = codeFrom(found[0].rawValue);
+            const text = found[0].rawValue;
             stop();
-            doJoin();
+            // A workshop's QR: ask the name on the join screen of the workshop.
+            if (isWorkshopLink(text) && !workshop)
+              view.go(`/join?code=${encodeURIComponent(codeFrom(text))}&workshop=1`);
+            else {
+              code.value = codeFrom(text);
+              doJoin();
+            }
             return;
           }
         } catch (_) {
@@ -130,12 +152,19 @@ export default async function join(root, _params, view) {
   }
 
   const canScan = "BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+  const closed = m.revoked === "workshop_closed";
   const revokedCard = m.revoked
     ? h(
         "div",
         { class: "card alert", role: "alert" },
-        h("h2", {}, t("This phone was signed out")),
-        h("p", {}, t("The facility or the district removed this phone. Nothing on it was deleted.")),
+        h("h2", {}, closed ? t("This workshop has ended") : t("This phone was signed out")),
+        h(
+          "p",
+          {},
+          closed
+            ? t("The trainer closed the workshop, or its last day has passed. What this phone recorded stays on it.")
+            : t("The facility or the district removed this phone. Nothing on it was deleted."),
+        ),
         outbox.length
           ? [
               h(
@@ -168,7 +197,9 @@ export default async function join(root, _params, view) {
       "form",
       { class: "card", onsubmit: doJoin, novalidate: true },
       field(t("Enrolment code"), code, t("The code from your facility or trainer, like K7P-4QX.")),
-      field(t("Name of this phone (optional)"), name, t("So the facility knows which phone sent what.")),
+      workshop
+        ? field(t("Your name"), name, t("As it should appear on your certificate. The trainer sees it."))
+        : field(t("Name of this phone (optional)"), name, t("So the facility knows which phone sent what.")),
       err,
       submit,
       canScan ? h("button", { type: "button", class: "btn block", onclick: scan }, t("Scan the QR code")) : null,
@@ -176,5 +207,6 @@ export default async function join(root, _params, view) {
     ),
     h("p", { class: "row" }, h("a", { href: "#/settings", class: "btn ghost" }, t("Language and settings"))),
   );
-  if (view.query.get("code") && !m.token) setTimeout(() => doJoin(), 0);
+  // A code from a link or a QR: the name comes first, so nobody joins as "Phone".
+  if (view.query.get("code")) setTimeout(() => (name.value ? submit : name).focus(), 0);
 }
