@@ -259,15 +259,18 @@ def test_live_counts_match_hand_made_answers():
                                      {"id": "c2", "severity": 1, "cost": "high"},
                                      {"id": "c3", "severity": 2, "cost": "low",
                                       "withdrawn": True}]},
-        {"id": "m2", "checkpoints": [{"id": "c4", "severity": 2, "cost": "medium"}]}]}
+        {"id": "m2", "checkpoints": [{"id": "c4", "severity": 2, "cost": "medium"}]},
+        {"id": "m3", "optional": True, "checkpoints": [{"id": "c5", "severity": 1,
+                                                        "cost": "low"}]}]}
     responses = [
         _response("Amina", {"c1": ("yes", True), "c2": ("no", True), "c4": ("na", False)}),
         _response("Baraka", {"c1": ("yes", False), "c2": ("yes", True), "c4": (None, False)}),
-        _response("Chausiku", {"c1": ("no", False), "c4": ("yes", True), "c3": ("yes", True)}),
+        _response("Chausiku", {"c1": ("no", False), "c4": ("yes", True), "c3": ("yes", True),
+                               "c5": ("yes", False)}),
         _response("", {}),
     ]
     figures = live.round_figures(checklist, None, responses)
-    assert figures["total"] == 3  # c3 is withdrawn
+    assert figures["total"] == 3  # c3 is withdrawn, m3 optional
     assert [(p["name"], p["answered"]) for p in figures["participants"]] == [
         ("Amina", 3), ("Baraka", 2), ("Chausiku", 2), ("", 0)]
     assert figures["answered"] == 7
@@ -279,8 +282,12 @@ def test_live_counts_match_hand_made_answers():
     assert (by_id["c2"]["yes"], by_id["c2"]["no"], by_id["c2"]["priority"]) == (1, 1, 1)
     assert (by_id["c4"]["yes"], by_id["c4"]["na"], by_id["c4"]["answered"],
             by_id["c4"]["disagree"]) == (1, 1, 2, True)
+    # An optional module's answers count for its checkpoint, not for progress.
+    assert (by_id["c5"]["yes"], by_id["c5"]["answered"]) == (1, 1)
     assert [p["checkpoint_id"] for p in figures["priorities"]][0] == "c1"
-    assert {p["checkpoint_id"] for p in figures["priorities"]} == {"c1", "c2", "c4"}
+    assert {p["checkpoint_id"] for p in figures["priorities"]} == {"c1", "c2", "c4", "c5"}
+    # Chosen by the trainer, an optional module counts for progress too.
+    assert live.round_figures(checklist, ["m3"], responses)["total"] == 1
     # Only the round's modules count.
     only = live.round_figures(checklist, ["m2"], responses)
     assert only["total"] == 1 and only["answered"] == 2
@@ -386,6 +393,7 @@ def test_a_hundred_phones_answer_and_the_live_view_counts_them_all(app, client,
     expected_priority = sum(1 for n in range(100) if n % 3 == 0 and n % 5 == 0)
     assert (first["yes"], first["priority"], first["answered"]) == (
         expected_yes, expected_priority, 100)
+    assert detail["total"] == 74  # the modules that are not optional
     assert state["rounds"][0]["progress"] == round(100 * 70 / detail["total"])
     assert synced < 120
 

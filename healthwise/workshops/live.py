@@ -37,8 +37,10 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
         ``answers`` keyed by checkpoint id, each with ``action`` (``yes``/``no``/``na``/
         None) and ``priority``.
     :param top: how many emerging priorities to return.
-    :returns: ``total`` (checkpoints walked); ``participants`` (name, role, answered,
-        in the order given); ``answered`` (all participants' answers together);
+    :returns: ``total`` (checkpoints a participant answers to be done: those of the
+        chosen modules, else of every module that is not optional); ``participants``
+        (name, role, answered of those, in the order given); ``answered`` (all
+        participants' answers of those together);
         ``checkpoints`` (per checkpoint walked, in checklist order: ``yes`` (needs
         action), ``no`` (in place), ``na``, ``priority``, ``answered``, ``disagree``);
         ``priorities`` (the ``top`` first suggestions of the plan's ranking).
@@ -46,6 +48,10 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
     cut = walked(checklist, modules)
     ids = [cp["id"] for m in cut["modules"] for cp in m["checkpoints"]]
     in_round = set(ids)
+    # As on the phone: progress counts the modules the trainer chose, or else every
+    # module that is not optional (answers to an optional one still count below).
+    required = {cp["id"] for m in cut["modules"] if modules or not m.get("optional")
+                for cp in m["checkpoints"]}
     counts = {cp: {"yes": 0, "no": 0, "na": 0, "priority": 0} for cp in ids}
     participants = []
     for response in responses:
@@ -54,7 +60,7 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
             action = answer.get("action")
             if checkpoint_id not in in_round or action not in ("yes", "no", "na"):
                 continue
-            answered += 1
+            answered += checkpoint_id in required
             counts[checkpoint_id][action] += 1
             # As in the plan: a priority mark counts only next to a proposal for action.
             if action == "yes" and answer.get("priority"):
@@ -68,7 +74,7 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
                    for cp, c in counts.items()]
     suggestions = priority.prioritise(cut, responses)[:top]
     return {
-        "total": len(ids),
+        "total": len(required),
         "participants": participants,
         "answered": sum(p["answered"] for p in participants),
         "checkpoints": checkpoints,
