@@ -282,6 +282,17 @@ def test_live_counts_match_hand_made_answers():
     assert (by_id["c2"]["yes"], by_id["c2"]["no"], by_id["c2"]["priority"]) == (1, 1, 1)
     assert (by_id["c4"]["yes"], by_id["c4"]["na"], by_id["c4"]["answered"],
             by_id["c4"]["disagree"]) == (1, 1, 2, True)
+    # Each split one against at least one: in checklist order.
+    assert [c["id"] for c in figures["disputes"]] == ["c1", "c2", "c4"]
+    # Two against two comes before one against three.
+    split = [_response(n, {"c1": ("yes" if n in "AB" else "no", False),
+                           "c2": ("yes" if n in "AB" else "na", False),
+                           "c4": ("yes" if n == "A" else "no", False)}) for n in "ABCDE"]
+    assert [c["id"] for c in live.round_figures(checklist, None, split)["disputes"]] == [
+        "c1", "c2", "c4"]
+    split[1]["answers"]["c1"]["action"] = "no"
+    assert [c["id"] for c in live.round_figures(checklist, None, split)["disputes"]] == [
+        "c2", "c1", "c4"]
     # An optional module's answers count for its checkpoint, not for progress.
     assert (by_id["c5"]["yes"], by_id["c5"]["answered"]) == (1, 1)
     assert [p["checkpoint_id"] for p in figures["priorities"]][0] == "c1"

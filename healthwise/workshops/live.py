@@ -43,7 +43,9 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
         participants' answers of those together);
         ``checkpoints`` (per checkpoint walked, in checklist order: ``yes`` (needs
         action), ``no`` (in place), ``na``, ``priority``, ``answered``, ``disagree``);
-        ``priorities`` (the ``top`` first suggestions of the plan's ranking).
+        ``disputes`` (the ``top`` checkpoints they disagree on, the most evenly split
+        first, then in checklist order); ``priorities`` (the ``top`` first suggestions
+        of the plan's ranking).
     """
     cut = walked(checklist, modules)
     ids = [cp["id"] for m in cut["modules"] for cp in m["checkpoints"]]
@@ -72,12 +74,16 @@ def round_figures(checklist: Mapping[str, Any], modules: Sequence[str] | None,
                     "answered": c["yes"] + c["no"] + c["na"],
                     "disagree": priority.disagrees(c["yes"], c["no"], c["na"])}
                    for cp, c in counts.items()]
-    suggestions = priority.prioritise(cut, responses)[:top]
+    suggestions = priority.prioritise(cut, responses)[:top] if top else []
+    # The most evenly split first: those are the ones the room has to talk about.
+    disputes = sorted((c for c in checkpoints if c["disagree"]),
+                      key=lambda c: -min(c["yes"], c["no"] + c["na"]))[:top]
     return {
         "total": len(required),
         "participants": participants,
         "answered": sum(p["answered"] for p in participants),
         "checkpoints": checkpoints,
+        "disputes": disputes,
         "priorities": [{"rank": s.rank, "checkpoint_id": s.checkpoint_id,
                         "n_action": s.n_action, "n_priority": s.n_priority,
                         "n_participants": s.n_participants} for s in suggestions],

@@ -269,8 +269,10 @@ def live_state(workshop: Workshop, assessment_id: str | None = None, top: int = 
     summaries = []
     detail = None
     for assessment in all_rounds:
+        shown = chosen is not None and assessment.id == chosen.id
+        # Only the round shown in detail needs its ranking (the costly part).
         figures = live.round_figures(found.data, assessment.modules,
-                                     by_round.get(assessment.id, []), top)
+                                     by_round.get(assessment.id, []), top if shown else 0)
         summaries.append({
             "id": assessment.id, "title": assessment.title, "status": assessment.status,
             "modules": assessment.modules or [], "group": group_of_round.get(assessment.id),
@@ -278,7 +280,7 @@ def live_state(workshop: Workshop, assessment_id: str | None = None, top: int = 
             "answered": figures["answered"],
             "progress": live.progress(figures["answered"], figures["total"],
                                       len(figures["participants"]))})
-        if chosen is not None and assessment.id == chosen.id:
+        if shown:
             detail = {"id": assessment.id, "title": assessment.title,
                       "status": assessment.status, **figures}
     group_names = {t: g.name for g in all_groups for t in g.token_ids or []}

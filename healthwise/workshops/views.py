@@ -202,11 +202,18 @@ def _live(workshop_id: int, render):
     return response
 
 
+def _role_names() -> dict:
+    """Return the phone's participant roles by code, in the page's language."""
+    return {"manager": _("Manager"), "clinical": _("Nurse, midwife or doctor"),
+            "support": _("Support staff"), "worker_rep": _("Worker representative"),
+            "other": _("Other")}
+
+
 def _panel(found, state, lang):
     modules, checkpoints = _titles(lang)
     return current_app.make_response(render_template(
         "workshops/_live.html", workshop=found, state=state, checkpoints=checkpoints,
-        modules={m[0]: m for m in modules}))
+        modules={m[0]: m for m in modules}, roles=_role_names()))
 
 
 def _json(found, state, lang):
@@ -221,7 +228,8 @@ def live(workshop_id: int):
     state = service.live_state(found, _chosen_round())
     modules, checkpoints = _titles(select_locale())
     return render_template("workshops/live.html", workshop=found, state=state,
-                           checkpoints=checkpoints, modules={m[0]: m for m in modules})
+                           checkpoints=checkpoints, modules={m[0]: m for m in modules},
+                           roles=_role_names())
 
 
 @bp.get("/<int:workshop_id>/live/panel")

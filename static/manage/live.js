@@ -13,7 +13,10 @@ async function refresh() {
       etag = response.headers.get("ETag");
       const html = await response.text();
       const fresh = new DOMParser().parseFromString(html, "text/html").body;
+      // What the trainer opened stays open.
+      const opened = [...panel.querySelectorAll("details[open]")].map((d) => d.id);
       panel.replaceChildren(...fresh.childNodes);
+      for (const id of opened) document.getElementById(id)?.setAttribute("open", "");
       panel.dataset.refreshed = String(Number(panel.dataset.refreshed || 0) + 1);
     }
   } catch {

@@ -62,6 +62,7 @@ def test_the_trainer_starts_a_round_a_phone_answers_and_the_live_view_follows(
     trainer_page.wait_for_function(
         "() => document.querySelector('[data-stat=answered]').innerText === '1'",
         timeout=15000)
+    trainer_page.locator("#live-every summary").click()  # every checkpoint, opened
     row = trainer_page.locator(f"tr[data-checkpoint='{cp}']")
     assert row.locator("[data-count=yes]").inner_text() == "1"
     assert row.locator("[data-count=priority]").inner_text() == "1"
