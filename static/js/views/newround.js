@@ -15,7 +15,9 @@ export default async function newRound(root, _params, view) {
   const [cl, sc, list, max] = await Promise.all([view.checklist(), view.scope(), rounds(), maxLengths("assessment")]);
   if (sc?.kind === "workshop") {
     // The server refuses a participant's own round (trainer_starts_rounds).
-    root.append(h("p", { class: "card note" }, t("In a workshop the trainer starts the rounds: join one on the home screen.")));
+    root.append(
+      h("p", { class: "card note" }, t("In a workshop the trainer starts the rounds: join one on the home screen.")),
+    );
     return;
   }
   const wanted = view.query.get("previous");
