@@ -50,7 +50,7 @@ def _violence() -> tuple[list[str], list[str]]:
 
 
 def _round(phone, participants: int, title: str, started_on: str, previous_id=None,
-           items=()) -> str:
+           items=(), trainer=None) -> str:
     """Sync a round where each participant says yes (a priority) to the violence module's
     sensitive checkpoints and no to its others; add action items; return the round's id."""
     sensitive, other = _violence()
@@ -60,6 +60,13 @@ def _round(phone, participants: int, title: str, started_on: str, previous_id=No
               "kind": "follow_up" if previous_id else "baseline", "status": "open",
               "previous_id": previous_id}
     changes = [phone.change("assessment", assessment_id, fields)]
+    if trainer:  # a workshop's round is the trainer's; its participants join it
+        from healthwise.assessments.service import write_record
+
+        with phone.client.application.app_context():
+            write_record(phone.facility.id, trainer, "assessment", assessment_id,
+                         changes.pop()["fields"])
+            db.session.commit()
     for number in range(participants):
         response_id = new_id()
         changes.append(phone.change("response", response_id, {
@@ -101,7 +108,7 @@ def world(app, make_facility, make_token, make_user, make_workshop):
     _round(Phone(app.test_client(), far, make_token(far)), 1, SOUTH, "2026-11-02")
     workshop = make_workshop()
     _round(Phone(app.test_client(), workshop.facility, make_token(workshop.facility)), 1,
-           PRACTICE, "2026-11-03")
+           PRACTICE, "2026-11-03", trainer="trainer@example.org")
     users = {"manager": make_user("manager", [north]), "other": make_user("manager", [south]),
              "trainer": make_user("trainer"), "admin": make_user("admin")}
     tokens = {"phone": phone.token}

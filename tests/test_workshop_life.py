@@ -51,8 +51,15 @@ def _practise(app, workshop, name="Wanjiru Kamau"):
     token = _join(app, raw, name).get_json()["token"]
     phone = Phone(app.test_client(), workshop.facility, token)
     assessment_id, _, changes = phone.round_changes(n_answers=3)
-    changes[0]["fields"]["title"] = f"{PRACTICE_MARK} round"
-    changes[1]["fields"]["participant"] = SECRET_PERSON
+    # The trainer starts the round (participants join it: they do not start their own).
+    with loaded(app) as session:
+        found = session.get(Workshop, workshop.id)
+        assessment_id = service.start_round(found, "trainer@example.org",
+                                                      f"{PRACTICE_MARK} round", [])
+        session.commit()
+    changes = changes[1:]
+    changes[0]["fields"]["assessment_id"] = assessment_id
+    changes[0]["fields"]["participant"] = SECRET_PERSON
     assert {r["status"] for r in phone.sync(changes)["results"]} == {"applied"}
     phone.assessment_id = assessment_id
     return phone

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from healthwise.access import service as access
 from healthwise.access.service import Scope
+from healthwise.assessments.service import write_record
 from healthwise.cli import main
 from healthwise.devices import service as devices
 from healthwise.devices.models import DeviceToken, EnrolmentCode
@@ -99,10 +100,15 @@ def test_a_join_code_makes_a_workshop_participant(app, client, make_workshop):
     with app.app_context():
         assert db.session.scalar(select(DeviceToken.facility_id)) == workshop.facility_id
 
-    # The real walk-through, on the practice facility: a round, its plan and the PDF.
+    # The real walk-through, on the practice facility: the trainer's round, its plan and
+    # the PDF (the trainer starts rounds: tests/test_workshop_rounds.py).
     phone = Phone(client, workshop.facility, token)
     assessment_id, _, changes = phone.round_changes(n_answers=3)
-    assert {r["status"] for r in phone.sync(changes)["results"]} == {"applied"}
+    with app.app_context():
+        write_record(workshop.facility_id, "trainer@example.org", "assessment",
+                     assessment_id, changes[0]["fields"])
+        db.session.commit()
+    assert {r["status"] for r in phone.sync(changes[1:])["results"]} == {"applied"}
     plan = client.get(f"/api/v1/assessments/{assessment_id}/plan", headers=auth(token))
     assert plan.status_code == 200
     pdf = client.get(f"/api/v1/assessments/{assessment_id}/plan.pdf", headers=auth(token),

@@ -9,6 +9,7 @@ import json
 from functools import lru_cache
 
 from marshmallow import ValidationError
+from marshmallow.fields import List as ListField
 
 from healthwise.assessments.schemas import MAX_INT, RECORD_TYPES, ChangeSchema
 from healthwise.validation import UUID_PATTERN
@@ -36,6 +37,10 @@ def digest(change: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: Per record type, the fields whose value is a list.
+LIST_FIELDS = {record_type: frozenset(name for name, field in rules["schema"].fields.items()
+                                      if isinstance(field, ListField))
+               for record_type, rules in RECORD_TYPES.items()}
 ENVELOPE_KEYS = frozenset(CHANGE_SCHEMA.fields)
 REQUIRED_KEYS = frozenset(name for name, f in CHANGE_SCHEMA.fields.items() if f.required)
 
@@ -86,7 +91,11 @@ def parse(raw: dict) -> dict:
     loaded = {}
     for name, value in change["fields"].items():
         try:
-            loaded[name] = _field_value(change["type"], name, type(value), value)
+            if type(value) is list and name in LIST_FIELDS[change["type"]]:
+                # A list cannot be a cache key; such fields are rare (a round's modules).
+                loaded[name] = schema.fields[name].deserialize(value)
+            else:
+                loaded[name] = _field_value(change["type"], name, type(value), value)
         except ValidationError as exc:
             raise Rejected("invalid", f"{name}: {_first_error(exc.messages)}") from None
         except TypeError:  # an unhashable value (list, object): never valid here

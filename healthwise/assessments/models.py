@@ -42,6 +42,8 @@ class Assessment(RecordMixin, db.Model):
     previous_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="open")
     started_on: Mapped[str | None] = mapped_column(String(10))
+    #: The checklist modules the round walks (a trainer's workshop round); None or [] = all.
+    modules: Mapped[list | None] = mapped_column(JSON)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -29,6 +29,8 @@ class Actor:
     #: True for a write the server makes for a signed-in person (a manager's review, a
     #: trainer's round): only such writes may touch the record types phones only read.
     server: bool = False
+    #: True for a workshop participant's phone: the trainer starts the rounds it walks.
+    participant: bool = False
 
     @property
     def writer(self) -> str:
@@ -250,6 +252,10 @@ class Batch:
             facility_id = fields["facility_id"]
             if not self.scope.allows(facility_id):
                 raise Rejected("out_of_scope", "This phone may only write to its own facility.")
+            if self.actor.participant:
+                raise Rejected("trainer_starts_rounds", "In a workshop the trainer starts the "
+                                                        "practice rounds: join one of the "
+                                                        "trainer's rounds instead.")
             checklist = self.registry.get(fields["checklist_id"])
             if checklist is None:
                 raise Rejected("unknown_checklist", f"There is no checklist "
@@ -279,6 +285,16 @@ class Batch:
             if checklist is None or not checklist.knows(checkpoint_id):
                 raise Rejected("unknown_checkpoint",
                                f"Checkpoint '{checkpoint_id}' is not in this checklist.")
+        modules = fields.get("modules")
+        if modules:
+            checklist = self.registry.get(row["checklist_id"])
+            known = {m["id"] for m in checklist.data["modules"]} if checklist else set()
+            unknown = [m for m in modules if m not in known]
+            if unknown:
+                raise Rejected("unknown_module", f"Module '{unknown[0]}' is not in this "
+                                                 "checklist.")
+            if len(set(modules)) != len(modules):
+                raise Rejected("unknown_module", "A module is named twice in this round.")
         previous_id = fields.get("previous_id")
         if previous_id is not None:
             previous = self.ws.get("assessment", previous_id)

@@ -25,6 +25,8 @@ MAX_INT = 2**31 - 1
 #: Action items one round may have: a committee agrees on a few dozen, and the plan PDF
 #: of a round is rendered on demand, so an unbounded list is a way to stall the server.
 MAX_ACTION_ITEMS_PER_ROUND = 300
+#: Module ids one round may name (a checklist has about a dozen modules).
+MAX_MODULES = 50
 #: Distinct phone ids (``device_id``) one device token may sync with.
 MAX_DEVICES_PER_TOKEN = 3
 # NUL, and UTF-16 halves that are not a character: neither database can store them.
@@ -79,6 +81,10 @@ class AssessmentFields(Schema):
     previous_id = UUIDString(allow_none=True)
     status = fields.String(validate=validate.OneOf(ASSESSMENT_STATUSES))
     started_on = IsoDate(allow_none=True)
+    # The module ids the round walks (a workshop round's subset); null or [] = all.
+    # The rules check them against the round's checklist.
+    modules = fields.List(Text(50, min_length=1), allow_none=True,
+                          validate=validate.Length(max=MAX_MODULES))
     # A mistaken round (started twice, wrong facility): hidden on every phone and left
     # out of every figure, but kept, like everything that was ever synced.
     removed = StrictBoolean()

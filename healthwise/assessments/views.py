@@ -75,7 +75,8 @@ def sync(data: dict):
                         "join again to get a token for this phone.", "too_many_devices")
     # Checked before anything is written; the clock only grows after that.
     cursor = parse_cursor(data["cursor"], read_clock())
-    actor = Actor(g.token.id, g.token.name, device_id)
+    actor = Actor(g.token.id, g.token.name, device_id, participant=_creates_round(data)
+                  and access.workshop_of(g.token.facility_id) is not None)
     pushed = push(g.scope, actor, data["changes"], registry())
     now = utcnow()
     if g.token.last_seen_at is None or now - g.token.last_seen_at > LAST_SEEN_STEP:
@@ -88,6 +89,12 @@ def sync(data: dict):
     page = pull(g.scope, cursor, pushed, current_app.config["SYNC_PAGE_SIZE"], data["cursor"])
     db.session.commit()
     return {"results": pushed.results, **page, "server_time": utcnow()}
+
+
+def _creates_round(data: dict) -> bool:
+    """Tell whether a batch may create an assessment (only then is the workshop looked up)."""
+    return any(isinstance(c, dict) and c.get("type") == "assessment" and c.get("base_rev") is None
+               for c in data["changes"])
 
 
 @api.get("/limits")

@@ -2,7 +2,8 @@
 
 from marshmallow import fields, pre_load, validate
 
-from healthwise.validation import valid_name
+from healthwise.assessments.schemas import COSTS, storable
+from healthwise.validation import valid_name, valid_optional_name
 from healthwise.web.forms import FormSchema
 
 
@@ -22,3 +23,37 @@ class ConfirmFormSchema(FormSchema):
     """A form whose action cannot be undone: its box must be ticked."""
 
     confirm = fields.String(required=True, validate=validate.Equal("yes"))
+# Rounds, groups and the consensus (issue 13) ------------------------------------------------
+
+
+class RoundFormSchema(FormSchema):
+    """The trainer's "Start the practice round": a title, modules (none: all), a group."""
+
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), valid_name])
+    modules = fields.List(fields.String(validate=validate.Length(max=50)),
+                          load_default=list, validate=validate.Length(max=50))
+    group_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value not in ("", None)}
+
+
+class GroupFormSchema(FormSchema):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), valid_name])
+
+
+class AgreedItemSchema(FormSchema):
+    """One line the room agrees on, as the phone's plan writes it."""
+
+    checkpoint_id = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    action = fields.String(required=True, validate=[validate.Length(min=1, max=1000),
+                                                    storable])
+    responsible = fields.String(load_default="", validate=[validate.Length(max=200),
+                                                                valid_optional_name, storable])
+    due_on = fields.Date(load_default=None)
+    cost = fields.String(load_default="low", validate=validate.OneOf(COSTS))
+
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        return {key: value.strip() for key, value in data.items() if value.strip() != ""}

@@ -5,22 +5,29 @@ Who reaches which workshop is decided with everything else about access, in
 ``scope_of``). Services only flush; the view or command that calls them commits.
 """
 
+import hashlib
+import json
 import re
+import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from healthwise.access.service import Role
-from healthwise.assessments.models import Answer, Assessment
+from healthwise.assessments.envelope import Rejected
+from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
 from healthwise.assessments.service import write_record
 from healthwise.auth.models import User
 from healthwise.auth.service import normalise_email
+from healthwise.checklists.registry import registry
 from healthwise.devices import service as devices
 from healthwise.devices.models import DeviceToken, EnrolmentCode
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility, Workshop
 from healthwise.timeutil import utcnow
 from healthwise.validation import name_problem
+from healthwise.workshops import live
+from healthwise.workshops.models import WorkshopGroup
 
 #: What a practice facility is, as the phone shows it.
 PRACTICE_KIND = "workshop"
@@ -213,3 +220,252 @@ def checkpoints_answered(workshop: Workshop) -> set[str]:
         .join(Assessment, Assessment.id == Answer.assessment_id)
         .where(Assessment.facility_id == workshop.facility_id,
                Assessment.removed.is_(False))))
+# Rounds for everyone ------------------------------------------------------------------------
+
+#: The checklist workshops practise with.
+CHECKLIST_ID = "healthwise"
+#: Groups one workshop may have.
+MAX_GROUPS = 20
+
+
+def checklist():
+    """Return the checklist workshops practise with."""
+    return registry().get(CHECKLIST_ID)
+
+
+def start_round(workshop: Workshop, person: str, title: str, modules: list[str],
+                group: WorkshopGroup | None = None, today: date | None = None) -> str:
+    """Start a practice round that every participant's phone joins; return its id.
+
+    The round is written as ``person`` (the trainer), through the sync rules, so phones
+    pull it with everything else.
+
+    :param workshop: the workshop; the round is in its practice facility.
+    :param person: who starts it (an email address, for the history).
+    :param title: what the phones show (1 to 200 characters).
+    :param modules: the module ids to walk; empty: the whole checklist.
+    :param group: the group that walks it, if any (it becomes the group's round).
+    :raises WorkshopError: for an empty title or an unknown module.
+    """
+    title = " ".join(title.split())
+    if not 0 < len(title) <= 200 or name_problem(title):
+        raise WorkshopError("A round needs a title of 1 to 200 characters.")
+    found = checklist()
+    known = [m["id"] for m in found.data["modules"]]
+    if any(m not in known for m in modules):
+        raise WorkshopError("Choose modules of the checklist.")
+    fields = {"facility_id": workshop.facility_id, "checklist_id": found.id,
+              "checklist_version": found.version, "title": title, "kind": "baseline",
+              "status": "open", "started_on": (today or date.today()).isoformat()}
+    if modules:
+        fields["modules"] = [m for m in known if m in modules]
+    assessment_id = str(uuid.uuid4())
+    write_record(workshop.facility_id, person, "assessment", assessment_id, fields)
+    if group is not None:
+        group.assessment_id = assessment_id
+    return assessment_id
+
+
+def rounds(workshop: Workshop) -> list[Assessment]:
+    """Return the rounds of a workshop's practice facility (not removed), oldest first."""
+    return list(db.session.scalars(
+        select(Assessment).where(Assessment.facility_id == workshop.facility_id,
+                                 Assessment.removed.is_(False))
+        .order_by(Assessment.created_at, Assessment.id)))
+
+
+def find_round(workshop: Workshop, assessment_id: str) -> Assessment | None:
+    """Return one of the workshop's rounds, or None."""
+    found = db.session.get(Assessment, assessment_id)
+    if found is None or found.facility_id != workshop.facility_id or found.removed:
+        return None
+    return found
+
+
+# Groups -------------------------------------------------------------------------------------
+
+
+def groups(workshop: Workshop) -> list[WorkshopGroup]:
+    """Return a workshop's groups, in the order they were made."""
+    return list(db.session.scalars(select(WorkshopGroup).where(
+        WorkshopGroup.workshop_id == workshop.id).order_by(WorkshopGroup.id)))
+
+
+def find_group(workshop: Workshop, group_id: int | None) -> WorkshopGroup | None:
+    """Return one of the workshop's groups, or None."""
+    found = db.session.get(WorkshopGroup, group_id) if group_id else None
+    return found if found is not None and found.workshop_id == workshop.id else None
+
+
+def add_group(workshop: Workshop, name: str) -> WorkshopGroup:
+    """Add a group to a workshop.
+
+    :raises WorkshopError: for an empty, too long or repeated name, or past
+        :data:`MAX_GROUPS`.
+    """
+    name = " ".join(name.split())
+    existing = groups(workshop)
+    if not 0 < len(name) <= 100 or name_problem(name):
+        raise WorkshopError("A group needs a name of 1 to 100 characters.")
+    if any(g.name.casefold() == name.casefold() for g in existing):
+        raise WorkshopError("There is a group of that name already.")
+    if len(existing) >= MAX_GROUPS:
+        raise WorkshopError(f"A workshop has at most {MAX_GROUPS} groups.")
+    group = WorkshopGroup(workshop_id=workshop.id, name=name, token_ids=[])
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def phones(workshop: Workshop) -> list[DeviceToken]:
+    """Return the participants' phones that have joined (not revoked), by joining time."""
+    return list(db.session.scalars(
+        select(DeviceToken).where(DeviceToken.facility_id == workshop.facility_id,
+                                  DeviceToken.revoked_at.is_(None))
+        .order_by(DeviceToken.created_at, DeviceToken.id)))
+
+
+def assign_phones(workshop: Workshop, placement: dict[int, int | None]) -> None:
+    """Put each phone in a group (or in none).
+
+    :param placement: per device token id, a group id of this workshop or None.
+    :raises WorkshopError: for a phone or a group not of this workshop.
+    """
+    known = {t.id for t in phones(workshop)}
+    by_id = {g.id: g for g in groups(workshop)}
+    if not set(placement) <= known or not {g for g in placement.values() if g} <= set(by_id):
+        raise WorkshopError("Place this workshop's phones in this workshop's groups.")
+    for group in by_id.values():
+        kept = [t for t in group.token_ids or [] if t not in placement and t in known]
+        group.token_ids = sorted(kept + [t for t, g in placement.items() if g == group.id])
+
+
+# The live view ------------------------------------------------------------------------------
+
+
+def live_etag(workshop: Workshop, *parts: object) -> str:
+    """Return a tag that changes whenever what the live view shows may have changed.
+
+    Two queries whatever the number of phones: the latest sync clock value of the
+    practice facility's records, and its phones and groups.
+    """
+    facility = workshop.facility_id
+    latest = [select(func.max(model.seq)).where(model.facility_id == facility)
+              .scalar_subquery() for model in (Assessment, Response, Answer, ActionItem)]
+    seqs = db.session.execute(select(*latest)).one()
+    tokens = db.session.execute(
+        select(func.count(DeviceToken.id), func.max(DeviceToken.id),
+               func.count(DeviceToken.revoked_at))
+        .where(DeviceToken.facility_id == facility)).one()
+    placed = db.session.execute(select(WorkshopGroup.id, WorkshopGroup.name,
+                                       WorkshopGroup.token_ids, WorkshopGroup.assessment_id)
+                                .where(WorkshopGroup.workshop_id == workshop.id)
+                                .order_by(WorkshopGroup.id)).all()
+    content = json.dumps([list(seqs), list(tokens), [list(g) for g in placed], *parts],
+                         default=str)
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+def live_state(workshop: Workshop, assessment_id: str | None = None, top: int = live.TOP
+               ) -> dict:
+    """Return what the live view shows: phones, groups, rounds and one round's figures.
+
+    A fixed number of queries, whatever the number of phones and answers.
+
+    :param assessment_id: the round shown in detail (default: the newest open round).
+    :param top: how many emerging priorities the round's figures list.
+    """
+    found = checklist()
+    all_rounds = rounds(workshop)
+    tokens = phones(workshop)
+    all_groups = groups(workshop)
+    facility = workshop.facility_id
+    responses: dict[str, dict] = {}
+    for row in db.session.execute(
+            select(Response.id, Response.assessment_id, Response.participant, Response.role)
+            .where(Response.facility_id == facility)
+            .order_by(Response.created_at, Response.id)).mappings():
+        responses[row["id"]] = {**row, "answers": {}}
+    for row in db.session.execute(
+            select(Answer.response_id, Answer.checkpoint_id, Answer.action, Answer.priority)
+            .where(Answer.facility_id == facility)).mappings():
+        if row["response_id"] in responses:
+            responses[row["response_id"]]["answers"][row["checkpoint_id"]] = row
+    by_round: dict[str, list[dict]] = {}
+    for response in responses.values():
+        by_round.setdefault(response["assessment_id"], []).append(response)
+    chosen = next((a for a in all_rounds if a.id == assessment_id), None) or next(
+        (a for a in reversed(all_rounds) if a.status == "open"),
+        all_rounds[-1] if all_rounds else None)
+    group_of_round = {g.assessment_id: g.name for g in all_groups if g.assessment_id}
+    summaries = []
+    detail = None
+    for assessment in all_rounds:
+        shown = chosen is not None and assessment.id == chosen.id
+        # Only the round shown in detail needs its ranking (the costly part).
+        figures = live.round_figures(found.data, assessment.modules,
+                                     by_round.get(assessment.id, []), top if shown else 0)
+        summaries.append({
+            "id": assessment.id, "title": assessment.title, "status": assessment.status,
+            "modules": assessment.modules or [], "group": group_of_round.get(assessment.id),
+            "participants": len(figures["participants"]), "total": figures["total"],
+            "answered": figures["answered"],
+            "progress": live.progress(figures["answered"], figures["total"],
+                                      len(figures["participants"]))})
+        if shown:
+            detail = {"id": assessment.id, "title": assessment.title,
+                      "status": assessment.status, **figures}
+    group_names = {t: g.name for g in all_groups for t in g.token_ids or []}
+    return {
+        "phones": [{"id": t.id, "name": t.name, "group": group_names.get(t.id)}
+                   for t in tokens],
+        "groups": [{"id": g.id, "name": g.name, "round": g.assessment_id,
+                    "phones": len(g.token_ids or [])} for g in all_groups],
+        "rounds": summaries,
+        "round": detail,
+    }
+
+
+# The consensus ------------------------------------------------------------------------------
+
+
+def agree_plan(workshop: Workshop, person: str, assessment: Assessment,
+               items: list[dict]) -> int:
+    """Write the room's agreed action items into a round and mark it agreed.
+
+    Items go after the round's existing ones, in the order given; a checkpoint that
+    already has an item in the round is not added twice.
+
+    :param items: dicts with ``checkpoint_id``, ``action``, ``responsible``,
+        ``due_on`` (ISO date or None) and ``cost``, as the phone's plan writes them.
+    :returns: how many items were added.
+    :raises WorkshopError: if a checkpoint is not one the round walks.
+    """
+    walked = {cp["id"] for m in live.walked(checklist().data, assessment.modules)["modules"]
+              for cp in m["checkpoints"]}
+    existing = list(db.session.execute(
+        select(ActionItem.checkpoint_id, ActionItem.rank)
+        .where(ActionItem.assessment_id == assessment.id)))
+    taken = {row.checkpoint_id for row in existing}
+    rank = max([row.rank or 0 for row in existing] + [0])
+    added = 0
+    for item in items:
+        if item["checkpoint_id"] not in walked:
+            raise WorkshopError("Choose checkpoints of this round.")
+        if item["checkpoint_id"] in taken:
+            continue
+        rank += 1
+        taken.add(item["checkpoint_id"])
+        try:
+            write_record(workshop.facility_id, person, "action_item", str(uuid.uuid4()), {
+                "assessment_id": assessment.id, "checkpoint_id": item["checkpoint_id"],
+                "action": item["action"], "responsible": item["responsible"],
+                "due_on": item["due_on"], "cost": item["cost"], "status": "planned",
+                "progress_note": "", "rank": rank})
+        except Rejected as exc:
+            raise WorkshopError(exc.message) from None
+        added += 1
+    if assessment.status != "agreed":
+        write_record(workshop.facility_id, person, "assessment", assessment.id,
+                     {"status": "agreed"}, base_rev=assessment.rev)
+    return added

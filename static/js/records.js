@@ -83,6 +83,16 @@ export const isAnswered = (answers, cpId) => !!(answers.get(cpId) || { fields: {
 export const requiredIds = (cl) =>
   new Set(cl.modules.filter((m) => !m.optional).flatMap((m) => m.checkpoints.map((c) => c.id)));
 
+/**
+ * The checklist as a round walks it: a workshop trainer may choose modules (the round's
+ * `modules`); then only those, each counted for "done". Empty or missing: all of it.
+ */
+export function walkedBy(cl, a) {
+  const ids = a?.fields?.modules || [];
+  if (!cl || !ids.length) return cl;
+  return { ...cl, modules: cl.modules.filter((m) => ids.includes(m.id)).map((m) => ({ ...m, optional: false })) };
+}
+
 /** How many checkpoints are counted for "done". */
 export const totalCheckpoints = (cl) => requiredIds(cl).size;
 

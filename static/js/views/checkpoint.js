@@ -3,7 +3,7 @@ import { DRAFT } from "../db.js";
 import { t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
-import { answersOf, keepPosition, record } from "../records.js";
+import { answersOf, keepPosition, record, walkedBy } from "../records.js";
 import { englishBadge, findCheckpoint, h, link, saveError, sourcesOf, untranslated } from "./ui.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
@@ -59,7 +59,8 @@ function list(title, items, attrs) {
 }
 
 export default async function checkpoint(root, { rid, cp }, view) {
-  const [resp, cl, max] = await Promise.all([record("response", rid), view.checklist(), maxLengths("answer")]);
+  const [resp, full, max] = await Promise.all([record("response", rid), view.checklist(), maxLengths("answer")]);
+  const cl = resp ? walkedBy(full, await record("assessment", resp.fields.assessment_id)) : full;
   const found = findCheckpoint(cl, cp);
   if (!resp || !found) {
     view.title(t("Walk-through"), "/");

@@ -1,7 +1,16 @@
 // Facility home: rounds, what is in progress, the current plan, and the sync state.
 import * as db from "../db.js";
 import { fmtDate, t, tn } from "../i18n.js";
-import { actionItemsOf, answeredCount, isOverdue, record, responsesOf, rounds, totalCheckpoints } from "../records.js";
+import {
+  actionItemsOf,
+  answeredCount,
+  isOverdue,
+  record,
+  responsesOf,
+  rounds,
+  totalCheckpoints,
+  walkedBy,
+} from "../records.js";
 import { status } from "../sync.js";
 import { syncCard } from "./outbox.js";
 import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES, tu, user } from "./ui.js";
@@ -9,6 +18,8 @@ import { empty, h, KINDS, label, link, progress, ROUND_STATUS, STATUSES, tu, use
 export default async function home(root, _params, view) {
   const sc = (await view.scope()) || {};
   const fac = sc.facility || {};
+  // A workshop participant joins the trainer's rounds and never starts one.
+  const workshop = sc.kind === "workshop";
   view.title(fac.name ? user(fac.name) : "HealthWISE");
   view.live();
   const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_walk"])]);
@@ -97,7 +108,9 @@ export default async function home(root, _params, view) {
   }
 
   root.append(h("h2", { class: "section" }, t("Assessment rounds")));
-  if (!list.length) {
+  if (!list.length && workshop) {
+    root.append(empty(t("The trainer has not started a round yet. It appears here after the next sync.")));
+  } else if (!list.length) {
     root.append(
       empty(
         t(
@@ -108,11 +121,12 @@ export default async function home(root, _params, view) {
     );
   } else {
     const ul = h("ul", { class: "list" });
-    const total = cl ? totalCheckpoints(cl) : 0;
     for (const a of list) {
+      const walked = walkedBy(cl, a);
+      const total = walked ? totalCheckpoints(walked) : 0;
       const responses = await responsesOf(a.id);
       let answered = 0;
-      if (cl) for (const r of responses) answered += await answeredCount(r.id, cl);
+      if (walked) for (const r of responses) answered += await answeredCount(r.id, walked);
       const kind = label(KINDS(), a.fields.kind);
       const stat = label(ROUND_STATUS(), a.fields.status || "open");
       ul.append(
@@ -131,10 +145,13 @@ export default async function home(root, _params, view) {
             ),
             total && responses.length ? progress(answered, total * responses.length, t("Answers given")) : null,
           ),
+          workshop && !responses.some((r) => r.created)
+            ? link(`#/round/${a.id}/join`, t("Join this round"), "btn primary block")
+            : null,
         ),
       );
     }
-    root.append(ul, link("#/round/new", t("Start a round"), "btn block"));
+    root.append(ul, workshop ? null : link("#/round/new", t("Start a round"), "btn block"));
 
     // The current plan: the latest round that has action items.
     for (const a of list) {

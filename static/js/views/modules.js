@@ -1,7 +1,7 @@
 // Walk-through, first screen: the modules with their progress.
 import { t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
-import { answersOf, isAnswered, nextCheckpoint, record, requiredIds } from "../records.js";
+import { answersOf, isAnswered, nextCheckpoint, record, requiredIds, walkedBy } from "../records.js";
 import { ask, h, link, progress, roleName, toast, user } from "./ui.js";
 
 export default async function modules(root, { rid }, view) {
@@ -11,8 +11,8 @@ export default async function modules(root, { rid }, view) {
     root.append(h("p", {}, t("This checklist is not on this phone.")), link("#/", t("Home")));
     return;
   }
-  const cl = await view.checklist();
   const aid = resp.fields.assessment_id;
+  const cl = walkedBy(await view.checklist(), await record("assessment", aid));
   view.title(t("Your checklist"), `/round/${aid}`);
   const answers = await answersOf(rid);
   const required = [...requiredIds(cl)];

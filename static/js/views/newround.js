@@ -13,6 +13,13 @@ const today = () => {
 export default async function newRound(root, _params, view) {
   view.title(t("Start a round"), "/");
   const [cl, sc, list, max] = await Promise.all([view.checklist(), view.scope(), rounds(), maxLengths("assessment")]);
+  if (sc?.kind === "workshop") {
+    // The server refuses a participant's own round (trainer_starts_rounds).
+    root.append(
+      h("p", { class: "card note" }, t("In a workshop the trainer starts the rounds: join one on the home screen.")),
+    );
+    return;
+  }
   const wanted = view.query.get("previous");
   const kindOf = (k) =>
     h(

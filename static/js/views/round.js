@@ -1,7 +1,7 @@
 // One assessment round: its participants, and the way to the group view and the plan.
 import { fmtDate, t, tn } from "../i18n.js";
 import { edit } from "../outbox.js";
-import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints } from "../records.js";
+import { actionItemsOf, answeredCount, record, responsesOf, totalCheckpoints, walkedBy } from "../records.js";
 import { discussCount } from "./discuss.js";
 import {
   ask,
@@ -30,7 +30,7 @@ export default async function round(root, { aid }, view) {
   view.live();
   let cl = null;
   try {
-    cl = await view.checklist();
+    cl = walkedBy(await view.checklist(), a);
   } catch (_) {
     /* progress needs it */
   }
