@@ -6,7 +6,7 @@ import * as db from "./db.js";
 import { deviceId } from "./enrol.js";
 import { announce, bus } from "./events.js";
 import { limits, refreshLimits } from "./limits.js";
-import { apply, behind, setAsideAlone, stuckCreates } from "./outbox.js";
+import { apply, behind, replay, setAsideAlone, stuckCreates } from "./outbox.js";
 
 const BATCH = 200;
 const scope = globalThis;
@@ -54,6 +54,10 @@ async function post(device_id, cursor, changes) {
   return api("/api/v1/sync", { method: "POST", body, timeout: 45000 });
 }
 
+/** A cursor the server never issued (say, after a restore), or one it cannot even read. */
+const unknownCursor = (e, cursor) =>
+  cursor !== null && (e.code === "bad_cursor" || (e.status === 422 && e.details && e.details.cursor));
+
 /** Offline, a timeout, a revoked token or "too many requests": try it all later. */
 const later = (e) => !(e instanceof ApiError) || e.status === 401 || e.status === 429;
 
@@ -70,6 +74,10 @@ async function run() {
       await apply((await post(device_id, cursor, [c])).data || {}, [c]);
     } catch (e) {
       if (later(e)) throw e;
+      if (unknownCursor(e, cursor)) {
+        await replay();
+        break; // the loop below sends everything again, this change in its turn
+      }
       await setAsideAlone(c, e);
     }
   }
@@ -87,10 +95,11 @@ async function run() {
       res = await post(device_id, cursor, batch);
     } catch (e) {
       if (later(e)) throw e;
-      if (cursor !== null && (e.code === "bad_cursor" || (e.status === 422 && e.details && e.details.cursor))) {
-        // A cursor the server never issued (say, after a restore), or one it cannot
-        // even read: pull everything again.
-        await db.set("meta", "cursor", null);
+      if (unknownCursor(e, cursor)) {
+        // The server was restored from an older backup (or is another server): send
+        // again what it acknowledged (the journal) before pulling everything again, in
+        // the same requests, so its older state never comes back over this phone's.
+        await replay();
         continue;
       }
       if (!batch.length) throw e;
