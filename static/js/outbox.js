@@ -246,9 +246,11 @@ export async function replay() {
 
 /**
  * Apply one sync response (`results` for the changes of `sent`, pulled `changes`, the
- * `cursor`) to the records and the outbox, in one transaction.
+ * `cursor`) to the records and the outbox, in one transaction. Resolves with how many
+ * changes were made again on the server's revision, to be sent once more.
  */
 export async function apply(data, sent) {
+  let again = 0;
   await db.tx(["records", "outbox", "sent", "meta"], "readwrite", async (s) => {
     const recs = new Map();
     const load = async (type, id) => {
@@ -314,6 +316,7 @@ export async function apply(data, sent) {
       const rec = await load(c.type, c.id);
       if (rec && !rec.stale && typeof rec.rev === "number" && rec.rev < c.base_rev) {
         s.outbox.put({ ...c, base_rev: rec.rev, status: "pending", error: null });
+        again++;
       } else {
         await setAside(s, rec, c.seq, "rejected", { code: "bad_base_rev", message: "" });
       }
@@ -331,4 +334,5 @@ export async function apply(data, sent) {
     for (const rec of recs.values()) if (rec) s.records.put(refold(rec, outbox));
     if (data.cursor !== undefined) s.meta.put(data.cursor, "cursor");
   });
+  return again;
 }

@@ -120,10 +120,10 @@ async function run() {
       announce("status");
       continue;
     }
-    await apply(res.data || {}, batch);
+    const again = await apply(res.data || {}, batch);
     // A sync with nothing new (the group view asks every few seconds) re-renders nothing.
     if (batch.length || res.data?.changes?.length) announce("records");
-    if (!res.data?.more && batch.length < size) break;
+    if (!again && !res.data?.more && batch.length < size) break;
   }
   await db.set("meta", "last_sync", Date.now());
   return true;

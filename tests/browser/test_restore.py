@@ -1,0 +1,86 @@
+"""The server is restored from an older backup: the phone that synced past it sends again
+what the server lost, and the server ends with every answer, once."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from healthwise.assessments.models import Answer, Change
+from healthwise.backup import service
+from healthwise.extensions import db
+from tests.conftest import Phone
+
+
+def test_after_a_restore_the_phone_sends_again_what_the_server_lost(
+        app, phones, enrolment, make_token, server_rows, tmp_path):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    photos = Path(tmp_path / "photos")
+    ana = phones()
+    ana.join("Ana's phone")
+    ana.wait_checklist()
+    aid = ana.start_round("Baseline")
+    rid = ana.join_round("Ana")
+    ana.page.get_by_role("link", name="Start").click()
+    first = [ana.answer(action) for action in ("yes", "no", "na")]
+    ana.wait_synced()
+    assert len(server_rows(Answer, response_id=rid)) == 3
+
+    backup, manifest = service.backup(url, tmp_path / "backup.zip", photos)
+
+    # After the backup: another phone of the facility edits Ana's first answer, Ana
+    # answers two more, pulls that edit and edits the same answer again.
+    facility = SimpleNamespace(id=enrolment[0])
+    ben = Phone(app.test_client(), facility, make_token(facility, "Ben's phone"))
+    (answer1,) = [a for a in server_rows(Answer, response_id=rid) if a.checkpoint_id == first[0]]
+    assert ben.sync([ben.change("answer", answer1.id, {"priority": True},
+                                base_rev=answer1.rev)])["results"][0]["status"] == "applied"
+    ana.goto(f"/walk/{rid}")
+    ana.page.locator(".mod-num").first.wait_for()
+    later = []
+    for action in ("yes", "no"):
+        ana.goto(f"/walk/{rid}/{_next_unanswered(ana, rid, first + later)}")
+        later.append(ana.answer(action))
+    ana.sync_now()
+    ana.wait_synced()
+    ana.goto(f"/walk/{rid}/{first[0]}")
+    ana.answer("no", remark="Gloves run out every week")
+    ana.wait_synced()
+    rows = {a.checkpoint_id: a for a in server_rows(Answer, response_id=rid)}
+    assert len(rows) == 5 and rows[first[0]].rev >= 3  # past the backup's revision 1
+    sent = ana.idb("sent", "count")
+    assert sent >= 8  # round, response, five answers, the edit: all acknowledged
+
+    # The server is stopped (the phone cannot reach it) and restored from the backup.
+    ana.set_offline(True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    service.restore(backup, url, photos)
+    assert len(server_rows(Answer, response_id=rid)) == 3
+
+    ana.set_offline(False)
+    ana.sync_now()
+    ana.wait_synced()
+    rows = {a.checkpoint_id: a for a in server_rows(Answer, response_id=rid)}
+    assert sorted(rows) == sorted(first + later)  # every answer, once
+    assert [rows[cp].action for cp in later] == ["yes", "no"]
+    assert rows[first[0]].action == "no"
+    assert rows[first[0]].remark == "Gloves run out every week"
+    with app.app_context():
+        ids = list(db.session.scalars(select(Change.change_id)))
+        assert db.session.scalar(select(func.count()).select_from(Change)) > manifest.changes
+    journal = {c["change_id"] for c in ana.idb("sent")}
+    assert journal <= set(ids)
+    # The phone's picture is the server's again: its revisions, nothing set aside.
+    for record in ana.records("answer"):
+        assert not record.get("stale")
+        assert record["rev"] == rows[record["fields"]["checkpoint_id"]].rev
+    ana.assert_no_errors()
+
+
+def _next_unanswered(phone, rid, answered) -> str:
+    """Return the id of the first checkpoint of the checklist not yet answered."""
+    from tests.conftest import checklist_ids
+
+    return next(cp for cp in checklist_ids() if cp not in answered)
