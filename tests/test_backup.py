@@ -3,6 +3,7 @@ and its restore, on SQLite files (PostgreSQL: pg_dump, tested when the suite run
 
 import sqlite3
 import threading
+import uuid
 import zipfile
 from contextlib import closing
 from pathlib import Path
@@ -208,3 +209,116 @@ def test_postgres_backup_and_restore_with_pg_tools(app, phone, tmp_path):
     service.restore(path, url, tmp_path / "photos")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
+
+
+@sqlite_only
+def test_under_gunicorn_backups_while_phones_sync_and_restore_once_stopped(tmp_path,
+                                                                           live_database_url):
+    """The real commands beside a real server: ``healthwise backup`` while four phones
+    send whole responses to two workers; ``healthwise restore`` refused while it serves,
+    done once it is stopped; then a phone's cursor from after the backup is refused."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.live import ROOT, cli, served
+    from tests.test_live_server import response_batch, send, setup_facility
+
+    database = Path(live_database_url.removeprefix("sqlite:///"))
+    with served(live_database_url, tmp_path / "instance", workers=2) as (server, env):
+        tokens, assessment_id = setup_facility(server, env, 4)
+        stop = threading.Event()
+        failures = []
+
+        def phone(number):
+            device_id = f"00000000-0000-4000-8000-{number:012d}"
+            while not stop.is_set():
+                reply = send(server.url, tokens[number], device_id, response_batch(assessment_id))
+                if reply.status_code != 200:
+                    failures.append(reply.text)
+                    return
+
+        threads = [threading.Thread(target=phone, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            outputs = [cli(env, "backup", str(tmp_path / f"live{n}.zip")) for n in range(2)]
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        assert not failures, failures[:1]
+        refused = subprocess.run([sys.executable, "-m", "healthwise.cli", "restore",
+                                  str(tmp_path / "live0.zip"), "--yes"], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 1 and "stop the server" in refused.stderr
+        late_cursor = pull_to_the_end(server.url, tokens[0], device_id := str(uuid.uuid4()))
+        server.stop()
+        clock = service.read_manifest(tmp_path / "live0.zip").clock
+        with closing(sqlite3.connect(database)) as conn:
+            assert conn.execute("SELECT value FROM sync_clock").fetchone()[0] > clock
+        restored = cli(env, "restore", str(tmp_path / "live0.zip"), "--yes")
+        assert "kept as" in restored
+        server.start()
+        reply = requests.post(f"{server.url}/api/v1/sync", timeout=60,
+                              json={"device_id": device_id, "cursor": late_cursor,
+                                    "changes": []},
+                              headers={"Authorization": f"Bearer {tokens[0]}"})
+        assert reply.status_code == 422 and reply.json()["error"]["code"] == "bad_cursor"
+    for n, output in enumerate(outputs):
+        assert output.startswith("Backed up to ")
+        copy = unpack(tmp_path / f"live{n}.zip", tmp_path / f"live{n}")
+        manifest = service.read_manifest(tmp_path / f"live{n}.zip")
+        with closing(sqlite3.connect(copy)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            seqs = [s for (s,) in conn.execute("SELECT seq FROM changes ORDER BY seq")]
+            # Whole responses only: each holds its response and every answer.
+            per_response = conn.execute(
+                "SELECT count(*) FROM answers GROUP BY response_id").fetchall()
+        assert seqs == list(range(1, manifest.clock + 1))
+        assert {c for (c,) in per_response} == {len(response_batch(assessment_id)) - 1}
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("SELECT value FROM sync_clock").fetchone()[0] == clock
+
+
+def pull_to_the_end(url: str, token: str, device_id: str) -> str:
+    """Pull every page as a phone does; return the last cursor."""
+    import requests
+
+    cursor = None
+    while True:
+        body = requests.post(f"{url}/api/v1/sync", timeout=60,
+                             json={"device_id": device_id, "cursor": cursor, "changes": []},
+                             headers={"Authorization": f"Bearer {token}"}).json()
+        cursor = body["cursor"]
+        if not body["more"]:
+            return cursor
+
+
+def test_the_database_kept_aside_holds_what_a_killed_server_left_in_its_log(tmp_path):
+    """A server killed with -9 leaves committed rows in the -wal file only: the restore
+    folds them into the copy it keeps aside, and never replays that log onto the backup."""
+    import subprocess
+    import sys
+
+    live = tmp_path / "healthwise.db"
+    killed = (f"import os, sqlite3\nc = sqlite3.connect({str(live)!r})\n"
+              "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')\n"
+              "c.execute('CREATE TABLE t (x)')\n"
+              "c.executemany('INSERT INTO t VALUES (?)', [(i,) for i in range(500)])\n"
+              "c.commit()\nos._exit(0)\n")
+    subprocess.run([sys.executable, "-c", killed], check=True)
+    assert Path(f"{live}-wal").stat().st_size > 0
+    with closing(sqlite3.connect(tmp_path / "old.db")) as conn:
+        conn.execute("CREATE TABLE sync_clock (id INTEGER PRIMARY KEY, value INTEGER)")
+        conn.execute("CREATE TABLE changes (seq INTEGER)")
+        conn.execute("INSERT INTO sync_clock VALUES (1, 0)")
+        conn.commit()
+    path, _ = service.backup(f"sqlite:///{tmp_path / 'old.db'}", tmp_path / "b.zip",
+                             tmp_path / "photos")
+    done = service.restore(path, f"sqlite:///{live}", tmp_path / "photos")
+    (kept,) = done["kept"]
+    assert sorted(x for (x,) in rows(kept, "t")) == list(range(500))
+    assert not Path(f"{live}-wal").exists()
+    assert sorted(tables(live)) == ["changes", "sync_clock"]

@@ -291,7 +291,7 @@ export async function apply(data, sent) {
           }
         }
       } else if (r.status === "rejected" && r.error?.code === "bad_base_rev" && c.base_rev !== null) {
-        rebase.push(c);
+        rebase.push([c, r.error]);
       } else if (r.status === "rejected") {
         await setAside(s, rec, c.seq, "rejected", r.error || { message: "" });
       }
@@ -310,7 +310,7 @@ export async function apply(data, sent) {
       rec.conflicts = ch.conflicts || [];
       delete rec.stale;
     }
-    for (const c of rebase) {
+    for (const [c, error] of rebase) {
       // Same change_id: the server never stored a change it refused. The record's later
       // changes in the outbox follow in order; each lowers its base_rev at most once.
       const rec = await load(c.type, c.id);
@@ -318,7 +318,7 @@ export async function apply(data, sent) {
         s.outbox.put({ ...c, base_rev: rec.rev, status: "pending", error: null });
         again++;
       } else {
-        await setAside(s, rec, c.seq, "rejected", { code: "bad_base_rev", message: "" });
+        await setAside(s, rec, c.seq, "rejected", error);
       }
     }
     await prune(s.sent, acked);
