@@ -322,3 +322,18 @@ def test_the_database_kept_aside_holds_what_a_killed_server_left_in_its_log(tmp_
     assert sorted(x for (x,) in rows(kept, "t")) == list(range(500))
     assert not Path(f"{live}-wal").exists()
     assert sorted(tables(live)) == ["changes", "sync_clock"]
+
+
+def test_restore_refuses_a_photo_named_outside_the_photos_folder(tmp_path):
+    with closing(sqlite3.connect(tmp_path / "db.db")) as conn:
+        conn.execute("CREATE TABLE sync_clock (id INTEGER PRIMARY KEY, value INTEGER)")
+        conn.execute("CREATE TABLE changes (seq INTEGER)")
+        conn.commit()
+    path, _ = service.backup(f"sqlite:///{tmp_path / 'db.db'}", tmp_path / "b.zip",
+                             tmp_path / "photos")
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("photos/../../escaped.txt", b"no")
+    with pytest.raises(service.BackupError, match="outside photos"):
+        service.restore(path, f"sqlite:///{tmp_path / 'live.db'}", tmp_path / "photos")
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "live.db").exists()  # refused before anything changed

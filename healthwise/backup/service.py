@@ -220,11 +220,12 @@ def restore(path: Path, database_url: str, photos: Path, now: datetime | None = 
         raise BackupError(f"This backup is of a {manifest.engine} database; the server "
                           f"is configured for {url.get_backend_name()}.")
     with zipfile.ZipFile(path) as archive:
+        wanted = _photo_targets(archive, photos)  # checked before anything changes
         if manifest.engine == "sqlite":
             kept += _restore_sqlite(archive, Path(url.database), now)
         else:
             _restore_pg(archive, url)
-        photos_added = _restore_photos(archive, photos)
+        photos_added = _restore_photos(archive, wanted)
     return {"manifest": manifest, "kept": kept, "photos_added": photos_added}
 
 
@@ -272,20 +273,32 @@ def _restore_pg(archive: zipfile.ZipFile, url: URL) -> None:
         raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
 
 
-def _restore_photos(archive: zipfile.ZipFile, photos: Path) -> int:
+def _photo_targets(archive: zipfile.ZipFile, photos: Path) -> list[tuple[str, Path]]:
+    """Return ``(name in the backup, file to write)`` of every photo of a backup.
+
+    :raises BackupError: for a name that would land outside the photos folder ("../").
+    """
+    root = photos.resolve()
+    found = []
+    for name in archive.namelist():
+        if not name.startswith(PHOTOS) or name.endswith("/"):
+            continue
+        target = (photos / name[len(PHOTOS):]).resolve()
+        if root not in target.parents:
+            raise BackupError(f"The backup holds a file outside photos/: {name}")
+        found.append((name, target))
+    return found
+
+
+def _restore_photos(archive: zipfile.ZipFile, wanted: list[tuple[str, Path]]) -> int:
     """Put the backup's photos back; return how many were missing.
 
     Photos are named by their sha-256 and never change, so a photo already there is
     the same photo, and a photo uploaded after the backup stays (nothing refers to it
     until a phone sends its record again, and then it is there).
     """
-    names = [n for n in archive.namelist() if n.startswith(PHOTOS) and not n.endswith("/")]
-    root = photos.resolve()
     added = 0
-    for name in names:
-        target = (photos / name[len(PHOTOS):]).resolve()
-        if root not in target.parents:  # a crafted name ("../") stays out of the instance
-            raise BackupError(f"The backup holds a file outside photos/: {name}")
+    for name, target in wanted:
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
