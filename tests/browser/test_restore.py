@@ -87,3 +87,58 @@ def _next_unanswered(phone, rid, answered) -> str:
     from tests.conftest import checklist_ids
 
     return next(cp for cp in checklist_ids() if cp not in answered)
+
+
+# Fill the journal as a phone that synced for months would have it: `old` changes
+# acknowledged 200 days ago (the oldest first) and `recent` ones a day ago.
+FILL_JOURNAL = """async ([old, recent]) => {
+  const db = await new Promise((ok, ko) => {
+    const r = indexedDB.open("healthwise");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => ko(r.error);
+  });
+  const t = db.transaction("sent", "readwrite");
+  const s = t.objectStore("sent");
+  const day = 86400000, now = Date.now();
+  for (let i = 0; i < old + recent; i++) {
+    const acked = i < old ? now - 200 * day + i : now - day + i;
+    s.put({ change_id: `j-${String(i).padStart(6, "0")}`, seq: -1, type: "answer", id: `a${i}`,
+            base_rev: 1, fields: { remark: "x" }, status: "applied", rev: 2, acked });
+  }
+  await new Promise((ok, ko) => { t.oncomplete = ok; t.onerror = () => ko(t.error); });
+  db.close();
+}"""
+
+JOURNAL_KEYS = """async () => {
+  const db = await new Promise((ok) => { const r = indexedDB.open("healthwise");
+                                        r.onsuccess = () => ok(r.result); });
+  const q = db.transaction("sent").objectStore("sent").getAllKeys();
+  const keys = await new Promise((ok) => { q.onsuccess = () => ok(q.result); });
+  db.close();
+  return keys;
+}"""
+
+
+def test_the_journal_keeps_the_last_ten_thousand_and_every_change_of_ninety_days(phones):
+    ana = phones()
+    ana.join()
+    ana.wait_checklist()
+    ana.page.evaluate(FILL_JOURNAL, [8, 9995])
+    ana.start_round("Baseline")
+    ana.wait_synced()
+    keys = ana.page.evaluate(JOURNAL_KEYS)
+    mine = [k for k in keys if not k.startswith("j-")]
+    assert 1 <= len(mine) <= 5  # the round (and what came with it), acknowledged
+    # Over 10,000: the oldest entries older than 90 days went, down to 10,000 exactly.
+    assert len(keys) == 10000
+    kept_old = sorted(k for k in keys if k.startswith("j-") and int(k[2:]) < 8)
+    assert kept_old == [f"j-{i:06d}" for i in range(8 - (5 - len(mine)), 8)]
+    assert all(f"j-{i:06d}" in set(keys) for i in range(8, 8 + 9995))
+
+    # Entries of the last 90 days stay, however many there are.
+    ana.page.evaluate(FILL_JOURNAL, [0, 10100])
+    ana.goto("/")
+    ana.start_round("Follow-up")
+    ana.wait_synced()
+    assert len(ana.page.evaluate(JOURNAL_KEYS)) >= 10100
+    ana.assert_no_errors()
