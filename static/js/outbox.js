@@ -230,7 +230,7 @@ export async function replay() {
     for (const j of await db.req(s.sent.getAll())) {
       if (have.has(j.change_id)) continue;
       const { change_id, seq, type, id, base_rev, fields, at } = j;
-      s.outbox.put({ change_id, seq, type, id, base_rev, fields, at, status: "pending", replayed: true });
+      s.outbox.put({ change_id, seq, type, id, base_rev, fields, at, status: "pending" });
       back++;
     }
     for (const r of await db.req(s.records.getAll())) {
