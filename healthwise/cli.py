@@ -38,6 +38,7 @@ def main():
       healthwise user create --email admin@example.org --role admin
       healthwise workshop create --trainer tom@example.org --name "Mombasa training"
       healthwise languages check            # are all catalogues complete?
+      healthwise backup /srv/backups/       # a consistent copy while phones sync
     """
 
 
@@ -172,6 +173,7 @@ def _add_feature_commands() -> None:
     """Add each feature's command group (its ``cli.py``)."""
     from healthwise.archives.cli import archive
     from healthwise.auth.cli import user
+    from healthwise.backup.cli import backup_command, restore_command
     from healthwise.checklists.cli import checklist
     from healthwise.demo.cli import demo
     from healthwise.devices.cli import code, token
@@ -182,7 +184,7 @@ def _add_feature_commands() -> None:
     from healthwise.workshops.cli import workshop
 
     for group in (token, code, user, facility, workshop, export, districts, archive, checklist,
-                  languages, demo):
+                  languages, demo, backup_command, restore_command):
         main.add_command(group)
 
 

@@ -60,6 +60,9 @@ def from_environment() -> dict:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'healthwise.db'}"
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Photos (blobs named by their sha-256): `healthwise backup` takes this folder
+        # with the database when it exists, and `healthwise restore` puts it back.
+        "PHOTOS_DIR": _env("PHOTOS_DIR", str(INSTANCE_DIR / "photos")),
         # A complete response is ~70 changes of a few hundred bytes; 2 MiB leaves room
         # for large batches from phones that were offline for days.
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),

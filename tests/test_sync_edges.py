@@ -138,9 +138,12 @@ def test_a_phone_up_to_date_gets_nothing_back_for_its_own_edits(phone, round_):
 def test_a_base_rev_above_the_revision_is_rejected_and_pins_nothing(app, phone, round_,
                                                                    client, make_token):
     body = phone.sync([phone.change("action_item", round_["item"], {"status": "done"},
-                                    base_rev=999)])
+                                    base_rev=999)], cursor=phone.cursor)
     assert statuses(body) == ["rejected"]
     assert body["results"][0]["error"]["code"] == "bad_base_rev"
+    # The record comes back, so a phone from another history (a restored server) learns
+    # the revision to make its change on again.
+    assert [(c["id"], c["rev"]) for c in body["changes"]] == [(round_["item"], 1)]
     other = Phone(client, phone.facility, make_token(phone.facility))
     honest = other.sync([other.change("action_item", round_["item"], {"status": "in_progress"},
                                       base_rev=1)])

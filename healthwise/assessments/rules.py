@@ -153,6 +153,10 @@ class Batch:
                                         "in this facility.")
         else:
             if change["base_rev"] is not None and change["base_rev"] > row["rev"]:
+                # The phone holds a revision of another history (the server was restored
+                # from a backup): send the record back, so it can make the change again
+                # on the revision the server has (static/js/outbox.js, rebase).
+                self.resend.add((record_type, change["id"]))
                 raise Rejected("bad_base_rev", f"base_rev {change['base_rev']} is ahead of the "
                                                f"{record_type}'s revision {row['rev']}: send "
                                                "the revision this phone last received.")

@@ -66,8 +66,10 @@ def sync(data: dict):
     Each change gets a result: applied, duplicate, merged, conflict or rejected. Then the
     records of the token's scope changed after `cursor` come back, a page at a time
     (`more`), with every record the phone's picture may be behind on (a duplicate after
-    a lost reply, a change not made on the latest revision). A cursor this server never
-    issued is refused with 422 `bad_cursor`: pull again from `null`.
+    a lost reply, a change not made on the latest revision, a change rejected for a
+    `base_rev` above the record's revision). A cursor this server never issued is refused
+    with 422 `bad_cursor` (after a restore from a backup): send again the changes it had
+    acknowledged, then pull from `null`.
     """
     device_id = data["device_id"]
     if not bind_device(g.token, device_id):

@@ -11,12 +11,16 @@
 //   outbox     {seq, change_id, type, id, base_rev, fields, status, error, tries, at}
 //              status: "pending" (to send), "rejected" (the server refused it) or
 //              "failed" (it failed alone, e.g. a 5xx); the last two are set aside.
+//   sent       {change_id, seq, type, id, base_rev, fields, at, status, rev, acked}: the
+//              journal of changes the server acknowledged, as sent, kept so that they
+//              can be sent again after the server was restored from an older backup
+//              (outbox.js replay); the last JOURNAL_KEEP, and all of the last JOURNAL_DAYS.
 //   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
 //   checklists "<id>:<lang>" -> checklist JSON (+ etag, fetched)
 // and, in localStorage, DRAFT: the remark being typed (views/checkpoint.js).
 
 const NAME = "healthwise";
-const VERSION = 2;
+const VERSION = 3;
 let opening = null;
 
 /** Turn an IDBRequest into a promise. */
@@ -67,9 +71,7 @@ function upgrade(d, t, from) {
     d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true }).createIndex("record", ["type", "id"]);
     d.createObjectStore("meta");
     d.createObjectStore("checklists");
-    return;
-  }
-  if (from < 2) {
+  } else if (from < 2) {
     // Version 1 keyed records by id alone: move every record to the [type, id] key.
     const outbox = t.objectStore("outbox");
     outbox.deleteIndex("id");
@@ -82,6 +84,8 @@ function upgrade(d, t, from) {
       for (const rec of old.result) records.put(rec);
     };
   }
+  // Version 3 adds the journal; what the phone held before stays as it was.
+  if (from < 3) d.createObjectStore("sent", { keyPath: "change_id" }).createIndex("acked", "acked");
 }
 
 /**

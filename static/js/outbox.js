@@ -7,6 +7,11 @@ import { announce, emit } from "./events.js";
 import { checkLengths } from "./limits.js";
 
 const KEEP = new Set(["applied", "duplicate", "merged", "conflict"]);
+// The journal of acknowledged changes (db.js "sent") keeps the last JOURNAL_KEEP changes,
+// and every change of the last JOURNAL_DAYS days, whichever is more.
+export const JOURNAL_KEEP = 10000;
+export const JOURNAL_DAYS = 90;
+const DAY = 86400000;
 const PARENT_TYPE = { response: "assessment", answer: "response", action_item: "assessment" };
 const same = (a, b) => a.type === b.type && a.id === b.id;
 const keyOf = (x) => [x.type, x.id];
@@ -205,12 +210,50 @@ export async function bringBack(changes) {
   return added;
 }
 
+/** Drop the oldest journal entries past JOURNAL_KEEP that are older than JOURNAL_DAYS. */
+async function prune(sent, now) {
+  const extra = (await db.req(sent.count())) - JOURNAL_KEEP;
+  if (extra <= 0) return;
+  const old = IDBKeyRange.upperBound(now - JOURNAL_DAYS * DAY);
+  for (const k of await db.req(sent.index("acked").getAllKeys(old, extra))) sent.delete(k);
+}
+
+/**
+ * After the server said it never issued this phone's cursor (it was restored from an
+ * older backup, or it is another server): put every change of the journal back in the
+ * outbox, at its place in the phone's order and with its change_id (the server answers
+ * "duplicate" for those it has), and pull everything again. The records' revisions are
+ * of the old history until the server sends its own (apply). Returns how many came back.
+ */
+export async function replay() {
+  let back = 0;
+  await db.tx(["records", "outbox", "sent", "meta"], "readwrite", async (s) => {
+    const have = new Set((await db.req(s.outbox.getAll())).map((c) => c.change_id));
+    for (const j of await db.req(s.sent.getAll())) {
+      if (have.has(j.change_id)) continue;
+      const { change_id, seq, type, id, base_rev, fields, at } = j;
+      s.outbox.put({ change_id, seq, type, id, base_rev, fields, at, status: "pending" });
+      back++;
+    }
+    for (const r of await db.req(s.records.getAll())) {
+      if (r.rev === null) continue;
+      r.stale = true;
+      s.records.put(r);
+    }
+    s.meta.put(null, "cursor");
+  });
+  announce("status");
+  return back;
+}
+
 /**
  * Apply one sync response (`results` for the changes of `sent`, pulled `changes`, the
- * `cursor`) to the records and the outbox, in one transaction.
+ * `cursor`) to the records and the outbox, in one transaction. Resolves with how many
+ * changes were made again on the server's revision, to be sent once more.
  */
 export async function apply(data, sent) {
-  await db.tx(["records", "outbox", "meta"], "readwrite", async (s) => {
+  let again = 0;
+  await db.tx(["records", "outbox", "sent", "meta"], "readwrite", async (s) => {
     const recs = new Map();
     const load = async (type, id) => {
       const k = `${type} ${id}`;
@@ -223,12 +266,18 @@ export async function apply(data, sent) {
     // such a value as an open conflict when the winner never saw it (the record, sent
     // back, lists it under this change_id): then it is to discuss as every conflict.
     const lost = [];
+    // Changes refused for a base_rev the server never had (it was restored from an older
+    // backup): made again on the revision it sends back with them (below).
+    const rebase = [];
+    const acked = Date.now();
     for (const r of data.results || []) {
       const c = bySent.get(r.change_id);
       if (!c) continue;
       const rec = await load(c.type, c.id);
       if (KEEP.has(r.status)) {
         s.outbox.delete(c.seq);
+        const { change_id, seq, type, id, base_rev, fields, at } = c;
+        s.sent.put({ change_id, seq, type, id, base_rev, fields, at, status: r.status, rev: r.rev, acked });
         const beaten = new Set(r.superseded || []);
         if (rec && beaten.size) lost.push({ rec, c, beaten });
         if (rec) {
@@ -238,8 +287,13 @@ export async function apply(data, sent) {
             // server closes their open conflicts (and need not send the record back).
             rec.conflicts = (rec.conflicts || []).filter((x) => !(x.field in c.fields));
           }
-          if (typeof r.rev === "number" && (rec.rev === null || r.rev > rec.rev)) rec.rev = r.rev;
+          if (typeof r.rev === "number" && (rec.rev === null || rec.stale || r.rev > rec.rev)) {
+            rec.rev = r.rev;
+            delete rec.stale;
+          }
         }
+      } else if (r.status === "rejected" && r.error?.code === "bad_base_rev" && c.base_rev !== null) {
+        rebase.push([c, r.error]);
       } else if (r.status === "rejected") {
         await setAside(s, rec, c.seq, "rejected", r.error || { message: "" });
       }
@@ -251,11 +305,25 @@ export async function apply(data, sent) {
         rec = { id: ch.id, type: ch.type, rev: null, server: {}, fields: {}, conflicts: [] };
         recs.set(`${ch.type} ${ch.id}`, rec);
       }
-      if (rec.rev !== null && typeof ch.rev === "number" && ch.rev < rec.rev) continue;
+      // A revision of the old history (before a restore) says nothing against the server's.
+      if (rec.rev !== null && !rec.stale && typeof ch.rev === "number" && ch.rev < rec.rev) continue;
       Object.assign(rec.server, ch.fields || {});
       rec.rev = ch.rev ?? rec.rev;
       rec.conflicts = ch.conflicts || [];
+      delete rec.stale;
     }
+    for (const [c, error] of rebase) {
+      // Same change_id: the server never stored a change it refused. The record's later
+      // changes in the outbox follow in order; each lowers its base_rev at most once.
+      const rec = await load(c.type, c.id);
+      if (rec && !rec.stale && typeof rec.rev === "number" && rec.rev < c.base_rev) {
+        s.outbox.put({ ...c, base_rev: rec.rev, status: "pending", error: null });
+        again++;
+      } else {
+        await setAside(s, rec, c.seq, "rejected", error);
+      }
+    }
+    await prune(s.sent, acked);
     for (const { rec, c, beaten } of lost) {
       for (const k of beaten) {
         if (!(k in rec.server) || rec.server[k] === c.fields[k]) continue;
@@ -268,4 +336,5 @@ export async function apply(data, sent) {
     for (const rec of recs.values()) if (rec) s.records.put(refold(rec, outbox));
     if (data.cursor !== undefined) s.meta.put(data.cursor, "cursor");
   });
+  return again;
 }

@@ -6,7 +6,7 @@ import * as db from "./db.js";
 import { deviceId } from "./enrol.js";
 import { announce, bus } from "./events.js";
 import { limits, refreshLimits } from "./limits.js";
-import { apply, behind, setAsideAlone, stuckCreates } from "./outbox.js";
+import { apply, behind, replay, setAsideAlone, stuckCreates } from "./outbox.js";
 
 const BATCH = 200;
 const scope = globalThis;
@@ -57,6 +57,10 @@ async function post(device_id, cursor, changes) {
   return api("/api/v1/sync", { method: "POST", body, timeout: 45000 });
 }
 
+/** A cursor the server never issued (say, after a restore), or one it cannot even read. */
+const unknownCursor = (e, cursor) =>
+  cursor !== null && (e.code === "bad_cursor" || (e.status === 422 && e.details && e.details.cursor));
+
 /** Offline, a timeout, a revoked token or "too many requests": try it all later. */
 const later = (e) => !(e instanceof ApiError) || e.status === 401 || e.status === 429;
 
@@ -73,6 +77,10 @@ async function run() {
       await apply((await post(device_id, cursor, [c])).data || {}, [c]);
     } catch (e) {
       if (later(e)) throw e;
+      if (unknownCursor(e, cursor)) {
+        await replay();
+        break; // the loop below sends everything again, this change in its turn
+      }
       await setAsideAlone(c, e);
     }
   }
@@ -90,10 +98,11 @@ async function run() {
       res = await post(device_id, cursor, batch);
     } catch (e) {
       if (later(e)) throw e;
-      if (cursor !== null && (e.code === "bad_cursor" || (e.status === 422 && e.details && e.details.cursor))) {
-        // A cursor the server never issued (say, after a restore), or one it cannot
-        // even read: pull everything again.
-        await db.set("meta", "cursor", null);
+      if (unknownCursor(e, cursor)) {
+        // The server was restored from an older backup (or is another server): send
+        // again what it acknowledged (the journal) before pulling everything again, in
+        // the same requests, so its older state never comes back over this phone's.
+        await replay();
         continue;
       }
       if (!batch.length) throw e;
@@ -114,10 +123,10 @@ async function run() {
       announce("status");
       continue;
     }
-    await apply(res.data || {}, batch);
+    const again = await apply(res.data || {}, batch);
     // A sync with nothing new (the group view asks every few seconds) re-renders nothing.
     if (batch.length || res.data?.changes?.length) announce("records");
-    if (!res.data?.more && batch.length < size) break;
+    if (!again && !res.data?.more && batch.length < size) break;
   }
   await db.set("meta", "last_sync", Date.now());
   return true;

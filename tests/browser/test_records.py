@@ -73,6 +73,7 @@ READ_ALL = """async () => {
   };
   const out = {
     version: db.version,
+    stores: [...db.objectStoreNames],
     keyPath: t.objectStore("records").keyPath,
     indexes: [...t.objectStore("outbox").indexNames],
     records: await done(t.objectStore("records").getAll()),
@@ -108,7 +109,8 @@ def test_upgrade_from_the_store_keyed_by_id_loses_nothing(phones, server_rows):
     phone.goto(f"/walk/{rid}")
     phone.page.locator(".mod-num").first.wait_for()
     new = phone.page.evaluate(READ_ALL)
-    assert new["version"] == 2
+    assert new["version"] == 3
+    assert "sent" in new["stores"]  # the journal of acknowledged changes (version 3)
     assert new["keyPath"] == ["type", "id"]
     assert "record" in new["indexes"]
 
