@@ -6,9 +6,9 @@ trainer, a workshop and one join code for 100 phones, made with the ``healthwise
 command. Then the phones, each a thread with its own keep-alive connection, as a
 phone on plain http does (no service worker, so it loads the shell from the server):
 
-1. the first phone joins, loads the app and starts the workshop's round (its
-   ``assessment`` record), as the trainer's demonstration phone does;
-2. the 99 others, released at once, each: load the app shell (``/``, ``/sw.js`` and the
+1. the trainer starts the workshop's round (``healthwise workshop start-round``): in a
+   workshop participants join the trainer's round and never start their own;
+2. the 100 phones, released at once, each: load the app shell (``/``, ``/sw.js`` and the
    files it lists), redeem the code (``POST /api/v1/enrol``), read the limits and the
    checklist, pull (which brings the round), then push their own complete response
    (the response record and one answer per checkpoint, about 70) in batches of at
@@ -107,21 +107,11 @@ class Phone:
             if start >= len(changes) and not body["more"]:
                 return {"changes": pulled}
 
-    def start_round(self) -> str:
-        round_id = str(uuid.uuid4())
-        self.sync([change("assessment", round_id, {
-            "facility_id": self.scope["facility_ids"][0], "checklist_id": self.checklist["id"],
-            "checklist_version": self.checklist["version"], "title": "Workshop practice"})])
-        return round_id
-
-    def respond(self, round_id: str | None = None) -> bool:
-        """Pull the round (unless this phone started it), then push a complete response."""
-        if round_id is None:
-            pulled = self.sync([])
-            rounds = [c["id"] for c in (pulled or {"changes": []})["changes"]
-                      if c["type"] == "assessment"]
-        else:
-            rounds = [round_id]
+    def respond(self) -> bool:
+        """Pull the trainer's round, then push a complete response."""
+        pulled = self.sync([])
+        rounds = [c["id"] for c in (pulled or {"changes": []})["changes"]
+                  if c["type"] == "assessment"]
         if not rounds:
             self.errors.append(f"phone {self.number}: the round did not come with the pull")
             return False
@@ -152,35 +142,28 @@ def workshop(url: str, code: str, phones: int = PHONES) -> dict:
     """Run the workshop's phones against ``url``; return the figures.
 
     :param code: the one join code every phone redeems.
-    :param phones: how many phones, the first of which starts the round.
+    :param phones: how many phones, released at once.
     """
     timings, errors = defaultdict(list), []
-    done_at = []
+    gate = threading.Barrier(phones)
     started, cpu = time.perf_counter(), time.process_time()
-    first = Phone(url, 1, timings, errors)
-    first.load_app()
-    if first.join(code):
-        first.respond(first.start_round())
-    done_at.append(time.perf_counter() - started)
-    gate = threading.Barrier(phones - 1) if phones > 1 else None
 
-    def one(number: int) -> None:
+    def one(number: int) -> Phone:
         phone = Phone(url, number, timings, errors)
         gate.wait()
         phone.load_app()
         if phone.join(code):
             phone.respond()
-        done_at.append(time.perf_counter() - started)
+        return phone
 
-    if gate is not None:
-        with ThreadPoolExecutor(phones - 1) as pool:
-            list(pool.map(one, range(2, phones + 1)))
+    with ThreadPoolExecutor(phones) as pool:
+        done = list(pool.map(one, range(1, phones + 1)))
+    joined = next((p for p in done if p.token), None)
     return {"phones": phones, "seconds": time.perf_counter() - started,
-            "client_cpu_seconds": time.process_time() - cpu,
-            "first_phone_seconds": done_at[0], "errors": errors,
+            "client_cpu_seconds": time.process_time() - cpu, "errors": errors,
             "requests": {kind: summary(values) for kind, values in timings.items()},
-            "checkpoints": sum(len(m["checkpoints"]) for m in first.checklist["modules"])
-            if first.token else 0}
+            "checkpoints": sum(len(m["checkpoints"]) for m in joined.checklist["modules"])
+            if joined else 0}
 
 
 def summary(values: list[float]) -> dict:
@@ -190,11 +173,13 @@ def summary(values: list[float]) -> dict:
 
 
 def prepare(env: dict, phones: int) -> str:
-    """Make a trainer, a workshop and one join code for ``phones``; return the code."""
+    """Make a trainer, a workshop, its round and one join code for ``phones``; return the code."""
     cli(env, "user", "create", "--email", "trainer@example.org", "--role", "trainer")
     made = cli(env, "workshop", "create", "--trainer", "trainer@example.org",
                "--name", "Workshop load test")
+    workshop_id = re.search(r"Created workshop (\d+)", made).group(1)
     facility_id = re.search(r"practice facility (\d+)", made).group(1)
+    cli(env, "workshop", "start-round", "--workshop", workshop_id, "--title", "Ward walk")
     return cli(env, "code", "create", "--facility", facility_id, "--uses", str(phones)).strip()
 
 
@@ -208,8 +193,7 @@ def setting_up(folder: Path, phones: int) -> tuple[dict, str]:
 
 def print_figures(server: str, figures: dict) -> None:
     print(f"{server}: {figures['phones']} phones joined and synced a complete response "
-          f"({figures['checkpoints']} answers) in {figures['seconds']:.1f} s "
-          f"(the first phone, which starts the round: {figures['first_phone_seconds']:.1f} s); "
+          f"({figures['checkpoints']} answers) in {figures['seconds']:.1f} s; "
           f"errors: {len(figures['errors'])}; the load generator itself used "
           f"{figures['client_cpu_seconds']:.1f} s of CPU on the same machine")
     for kind, row in figures["requests"].items():

@@ -78,8 +78,6 @@ def serve_waitress(app, host: str, port: int, threads: int) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     for logger in (log, logging.getLogger("waitress")):
-        # The migrations' logging set-up (alembic.ini) disables loggers that existed.
-        logger.disabled = False
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

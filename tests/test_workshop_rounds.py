@@ -108,6 +108,25 @@ def test_a_participant_cannot_start_a_round_of_their_own(app, client, make_works
     assert count(app, Assessment) == 0
 
 
+def test_the_command_starts_the_trainers_round_and_phones_pull_it(app, client, runner,
+                                                                 make_workshop):
+    from healthwise.cli import main
+
+    workshop = make_workshop()
+    phone = join(app, client, workshop, "Participant 1")
+    result = runner.invoke(main, ["workshop", "start-round", "--workshop", str(workshop.id),
+                                  "--title", "Ward walk", "--module", "hazards"])
+    assert result.exit_code == 0, result.output
+    (pulled,) = [c for c in phone.sync()["changes"] if c["type"] == "assessment"]
+    assert pulled["id"] == result.output.strip()
+    assert (pulled["fields"]["title"], pulled["fields"]["modules"]) == ("Ward walk", ["hazards"])
+    for args, message in ((["--workshop", "99999999999"], "no workshop"),
+                          (["--workshop", str(workshop.id), "--module", "nope"], "modules")):
+        bad = runner.invoke(main, ["workshop", "start-round", "--title", "T", *args])
+        assert bad.exit_code != 0 and message in bad.output
+    assert count(app, Assessment) == 1
+
+
 def test_a_committee_phone_still_starts_its_own_rounds(phone):
     _, _, changes = phone.round_changes(n_answers=1)
     assert {r["status"] for r in phone.sync(changes)["results"]} == {"applied"}

@@ -5,12 +5,15 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from healthwise.access.service import valid_id
 from healthwise.extensions import db
+from healthwise.facilities.models import Workshop
 from healthwise.workshops.service import (
     WorkshopError,
     all_workshops,
     create_workshop,
     find_trainer,
+    start_round,
 )
 
 
@@ -59,3 +62,26 @@ def workshop_list():
     for item in all_workshops():
         click.echo(f"{item.id}\t{item.name}\t{item.starts_on}\t{item.ends_on}\t"
                    f"{item.trainer.email}\t{item.facility_id}")
+
+
+@workshop.command("start-round")
+@click.option("--workshop", "workshop_id", type=int, required=True, help="The workshop's id.")
+@click.option("--title", required=True, help="What the phones show.")
+@click.option("--module", "modules", multiple=True,
+              help="A module to walk (repeat it; none: the whole checklist).")
+def workshop_start_round(workshop_id, title, modules):
+    """Start a practice round, as the workshop's trainer, that every phone joins.
+
+    \b
+    Example:
+      healthwise workshop start-round --workshop 1 --title "Ward walk" --module hazards
+    """
+    found = db.session.get(Workshop, workshop_id) if valid_id(workshop_id) else None
+    if found is None:
+        raise click.ClickException(f"There is no workshop {workshop_id}.")
+    try:
+        round_id = start_round(found, found.trainer.email, title, list(modules))
+    except WorkshopError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(round_id)
