@@ -146,13 +146,18 @@ def _broken(archive, how):
         data["history"][0]["record_id"] = new_id()
     elif how == "type":
         data["records"]["photo"] = []
+    elif how == "rev not a number":
+        data["records"]["assessment"][0]["rev"] = "7"
+    elif how == "title too long":
+        data["records"]["assessment"][0]["title"] = "x" * 500
     elif how == "not a uuid":
         data["records"]["action_item"][0]["id"] = "x"
     return data
 
 
 @pytest.mark.parametrize("how", ["format", "version", "columns", "date", "orphan", "stray",
-                                 "type", "not a uuid"])
+                                 "type", "not a uuid", "rev not a number",
+                                 "title too long"])
 def test_a_file_that_does_not_fit_imports_nothing(app, phone, make_facility, make_token, how):
     _history(phone, make_token)
     target = make_facility("Copy")

@@ -15,7 +15,7 @@ Services only flush: the command that calls them commits.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, insert, select, union_all, update
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, insert, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 
 from healthwise.assessments.models import RECORD_MODELS, Change, SyncClock
@@ -49,6 +49,10 @@ def _encode(row: dict, table) -> dict:
                      else row[c.name]) for c in table.columns}
 
 
+#: The Python type each kind of column holds in an archive (dates are ISO strings).
+KINDS = ((Boolean, bool), (Integer, int), (DateTime, str), (String, str))
+
+
 def _decode(item: dict, table, where: str) -> dict:
     """Return one archived row as the table stores it; refuse a row that does not fit."""
     names = {c.name for c in table.columns}
@@ -56,7 +60,18 @@ def _decode(item: dict, table, where: str) -> dict:
         raise ArchiveError(f"{where}: not a row of {table.name} (columns differ).")
     row = dict(item)
     for column in table.columns:
-        if isinstance(column.type, DateTime) and row[column.name] is not None:
+        value = row[column.name]
+        if value is None:
+            if not column.nullable and not isinstance(column.type, JSON):
+                raise ArchiveError(f"{where}: {column.name} is missing.")
+            continue
+        wanted = next((kind for sql, kind in KINDS if isinstance(column.type, sql)), None)
+        if wanted is not None and type(value) is not wanted:
+            raise ArchiveError(f"{where}: {column.name} is not a {wanted.__name__}.")
+        if isinstance(column.type, String) and column.type.length \
+                and len(value) > column.type.length:
+            raise ArchiveError(f"{where}: {column.name} is too long.")
+        if isinstance(column.type, DateTime):
             try:
                 row[column.name] = datetime.fromisoformat(row[column.name])
             except (TypeError, ValueError):

@@ -182,11 +182,8 @@ def reset_practice(workshop: Workshop, person: str) -> tuple[int, int]:
     :param person: who resets (an email address), named in the rounds' history.
     :returns: how many rounds were removed and how many phones revoked.
     """
-    rounds = list(db.session.scalars(
-        select(Assessment).where(Assessment.facility_id == workshop.facility_id,
-                                 Assessment.removed.is_(False))
-        .order_by(Assessment.created_at, Assessment.id)))
-    for round_ in rounds:
+    removed = rounds(workshop)
+    for round_ in removed:
         write_record(workshop.facility_id, person, "assessment", round_.id,
                      {"removed": True}, base_rev=round_.rev)
     phones = devices.devices_of(workshop.facility_id)
@@ -196,7 +193,7 @@ def reset_practice(workshop: Workshop, person: str) -> tuple[int, int]:
         devices.end_code(code)
     workshop.reset_at = utcnow()
     db.session.flush()
-    return len(rounds), len(phones)
+    return len(removed), len(phones)
 
 
 def participant_names(workshop: Workshop) -> list[str]:
