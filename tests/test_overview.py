@@ -232,6 +232,78 @@ def test_the_api_serves_the_overview_for_the_token_s_districts_only(app, distric
                       headers=headers).status_code == 404
 
 
+def _statements(app, url, headers):
+    """GET ``url``; return its JSON and the SQL statements it ran."""
+    from sqlalchemy import event
+
+    seen = []
+    listener = lambda *args: seen.append(1)  # noqa: E731
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = app.test_client().get(url, headers=headers)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json(), len(seen)
+
+
+def test_the_summary_api_costs_the_same_queries_whatever_the_number_of_facilities(
+        app, district, make_token):
+    from healthwise.devices import service
+    from healthwise.facilities.models import Facility
+
+    with app.app_context():
+        _, token = service.create_user_token(db.session.merge(district["manager"]), "dash")
+        db.session.commit()
+    url = f"/api/v1/districts/{district['north'].id}/summary"
+    headers = {"Authorization": f"Bearer {token}"}
+    _statements(app, url, headers)  # the token's first use notes when it was last seen
+    before, queries = _statements(app, url, headers)
+    assert len(before["facilities"]) == 3
+    with loaded(app) as session:
+        north = session.merge(district["north"])
+        extra = [Facility(name=f"Extra {n}", district=north) for n in range(6)]
+        session.add_all(extra)
+        session.commit()
+    ids = checklist_ids()
+    for facility in extra[:4]:
+        phone = Phone(app.test_client(), facility, make_token(facility))
+        baseline = _round(phone, _day(-300), [[(ids[0], "yes"), (ids[1], "no")]] * 2)
+        _round(phone, _day(-3), [[(ids[0], "no")]], previous_id=baseline)
+    after, more = _statements(app, url, headers)
+    assert len(after["facilities"]) == 9
+    assert more == queries
+    # The figures are still each facility's own: its latest round, rounds and people.
+    extra_line = next(f for f in after["facilities"] if f["name"] == "Extra 0")
+    assert extra_line["rounds"] == 2 and extra_line["participants"] == 1
+    assert extra_line["latest_round"]["started_on"] == _day(-3)
+    assert next(f for f in after["facilities"] if f["name"] == "Extra 5")["rounds"] == 0
+
+
+def test_the_summary_names_the_newest_round_even_before_it_has_answers(app, district):
+    from healthwise.devices import service
+
+    with app.app_context():
+        _, token = service.create_user_token(db.session.merge(district["manager"]), "dash")
+        db.session.commit()
+    body, _queries = _statements(app, f"/api/v1/districts/{district['north'].id}/summary",
+                                 {"Authorization": f"Bearer {token}"})
+    lines = {f["name"]: f for f in body["facilities"]}
+    assert list(lines) == ["Alpha Hospital", "Beta Clinic", "Gamma Health Centre"]
+    alpha = lines["Alpha Hospital"]
+    assert alpha["latest_round"]["id"] == district["newest"]
+    assert alpha["rounds"] == 2 and alpha["participants"] == 0
+    assert all(m["n_answered"] == 0 for m in alpha["modules"])
+    assert lines["Beta Clinic"]["latest_round"] is None and lines["Beta Clinic"]["rounds"] == 0
+    gamma = lines["Gamma Health Centre"]
+    assert gamma["participants"] == 2
+    # Two people answered: every sensitive checkpoint is hidden, none is counted.
+    assert gamma["sensitive"] and all(s["hidden"] for s in gamma["sensitive"])
+    assert sum(m["n_answered"] for m in gamma["modules"]) > 0
+
+
 def test_the_facility_page_lists_plans_with_status_history_and_no_names(app, district):
     client = app.test_client()
     sign_in(client, district["manager"])

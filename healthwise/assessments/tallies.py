@@ -182,8 +182,10 @@ def read(assessment_ids: Iterable[str]) -> dict[str, dict[str, list[int]]]:
     """
     table = RoundTally.__table__
     found = {}
+    # Core rows on the session's connection: a district reads hundreds of rounds at once.
+    connection = db.session.connection()
     for chunk in chunks(sorted(set(assessment_ids)), 500):
-        found.update((assessment_id, counts) for assessment_id, counts in db.session.execute(
+        found.update((assessment_id, counts) for assessment_id, counts in connection.execute(
             select(table.c.assessment_id, table.c.counts)
-            .where(table.c.assessment_id.in_(chunk))) if counts)
+            .where(table.c.assessment_id.in_(chunk))).all() if counts)
     return found

@@ -89,10 +89,10 @@ class Disclosure:
         :func:`healthwise.plans.priority.module_shares` gives for the same answers),
         without rebuilding sheets: a district page shows one per facility.
         """
-        shares = []
+        shares, counts, needs_action = [], self.counts, priority.needs_action
         for module, checkpoints in _layout(self.checklist):
-            answered = [self.counts[c] for c, _ in checkpoints if c in self.counts]
-            n_action = sum(1 for c in answered if priority.needs_action(c.action, c.answered))
+            answered = [counts[c] for c, _ in checkpoints if c in counts]
+            n_action = sum([needs_action(c[1], c[0]) for c in answered])
             shares.append(priority.ModuleShare(
                 module_id=module["id"], number=int(module.get("number", 0)),
                 n_checkpoints=len(checkpoints), n_answered=len(answered), n_action=n_action,
@@ -191,9 +191,10 @@ def disclose_counts(checklist: Mapping[str, Any], tallies: Mapping[str, Sequence
     :param participants: how many took part in the round.
     """
     sensitive, withheld, counts = [], set(), {}
+    count, find = Count._make, tallies.get  # a district page discloses hundreds of rounds
     for _module, checkpoints in _layout(checklist):
         for checkpoint_id, is_sensitive in checkpoints:
-            tally = tallies.get(checkpoint_id)
+            tally = find(checkpoint_id)
             answered = tally[0] if tally else 0
             if is_sensitive:
                 shown = disclosed(answered, answered, minimum)
@@ -205,6 +206,6 @@ def disclose_counts(checklist: Mapping[str, Any], tallies: Mapping[str, Sequence
                     withheld.add(checkpoint_id)
                     continue
             if answered:
-                counts[checkpoint_id] = Count(*tally)
+                counts[checkpoint_id] = count(tally)
     return Disclosure(checklist=checklist, participants=participants, counts=counts,
                       withheld=frozenset(withheld), sensitive=tuple(sensitive))

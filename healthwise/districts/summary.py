@@ -2,19 +2,27 @@
 
 Rounds a committee removed (``removed``, a mistaken round) count nowhere here.
 Everything here is shown above facility level, so every figure goes through
-:func:`healthwise.districts.disclosure.disclose` (sensitive checkpoints count only in
+:func:`healthwise.districts.disclosure.disclose` or, from the round tallies,
+:func:`~healthwise.districts.disclosure.disclose_counts` (sensitive checkpoints count only in
 groups of five or more, no per-person rows), and participants' names and remarks are
 never even read.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from healthwise.assessments import tallies
 from healthwise.assessments.models import ActionItem, Answer, Assessment, Response
-from healthwise.districts.disclosure import Disclosure, SensitiveCount, disclose
+from healthwise.districts import overview
+from healthwise.districts.disclosure import (
+    Disclosure,
+    SensitiveCount,
+    disclose,
+    disclose_counts,
+)
 from healthwise.extensions import db
-from healthwise.facilities.models import Facility
 from healthwise.plans import priority
 
 
@@ -38,36 +46,40 @@ def _kept():
     return Assessment.__table__.c.removed.is_(False)
 
 
+def _latest_key(found: overview.RoundFacts) -> tuple:
+    """Order rounds as the summary names the latest: by start date, undated ones last,
+    then by creation (the newest of each is the largest)."""
+    return (found.started_on is not None, found.started_on or "", found.created_at, found.id)
+
+
 def district_summary(district_id: int, registry) -> list[FacilitySummary]:
     """Return the summary of every facility of a district, by name.
+
+    The overview's facts (:func:`healthwise.districts.overview.facilities_and_rounds`)
+    and the round tallies: a constant number of queries whatever the facilities.
 
     :param district_id: the district (the caller has checked the reader may see it).
     :param registry: the checklist registry.
     """
-    facilities = list(db.session.scalars(
-        select(Facility).where(Facility.district_id == district_id).order_by(Facility.name)))
-    assessments = Assessment.__table__
-    rounds = dict(db.session.execute(
-        select(assessments.c.facility_id, func.count())
-        .where(assessments.c.facility_id.in_([f.id for f in facilities]), _kept())
-        .group_by(assessments.c.facility_id)).all())
+    facilities, rounds = overview.facilities_and_rounds(district_id)
+    by_facility: dict[int, list[overview.RoundFacts]] = defaultdict(list)
+    for found in rounds:
+        by_facility[found.facility_id].append(found)
+    latest = {facility_id: max(found, key=_latest_key)
+              for facility_id, found in by_facility.items()}
+    counted = tallies.read(r.id for r in latest.values() if r.has_answers)
     summaries = []
     for facility in facilities:
-        latest = db.session.execute(
-            select(assessments.c.id, assessments.c.checklist_id, assessments.c.title,
-                   assessments.c.started_on)
-            .where(assessments.c.facility_id == facility.id, _kept())
-            .order_by(assessments.c.started_on.desc().nulls_last(),
-                      assessments.c.created_at.desc())
-            .limit(1)).mappings().first()
-        checklist = registry.get(latest["checklist_id"]) if latest else None
-        responses = _responses(latest["id"]) if latest else []
-        figures = disclose(checklist.data, responses) if checklist else None
+        last = latest.get(facility.id)
+        checklist = registry.get(last.checklist_id) if last else None
+        figures = (disclose_counts(checklist.data, counted.get(last.id, {}), last.participants)
+                   if checklist else None)
         summaries.append(FacilitySummary(
-            facility_id=facility.id, name=facility.name, rounds=rounds.get(facility.id, 0),
-            participants=len(responses), latest_id=latest["id"] if latest else None,
-            latest_title=(latest["title"] or "") if latest else "",
-            latest_started_on=latest["started_on"] if latest else None,
+            facility_id=facility.id, name=facility.name,
+            rounds=len(by_facility.get(facility.id, ())),
+            participants=last.participants if last else 0,
+            latest_id=last.id if last else None, latest_title=last.title if last else "",
+            latest_started_on=last.started_on if last else None,
             shares=figures.modules if figures else (),
             sensitive=figures.sensitive if figures else ()))
     return summaries

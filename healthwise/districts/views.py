@@ -15,6 +15,7 @@ from functools import partial
 from babel.dates import format_date
 from babel.numbers import format_percent
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -273,7 +274,11 @@ def district(district_id: int):
     modules = overview.module_figures(every, registry())
     quarters = overview.statuses_by_quarter(known, today)
     rtl = direction(lang) == "rtl"
-    percent = partial(format_percent, locale=lang)
+    # Babel's own functions with the request's locale, looked up once: the filters look
+    # it up again for each of a district's hundreds of dates and percentages.
+    locale = get_locale()
+    percent = partial(format_percent, locale=locale)
+    day = partial(format_date, format="medium", locale=locale)  # the dateformat filter's
     module_chart = charts.shares(
         [charts.Bar(titles.get(m.module_id, m.module_id), m.mean_share,
                     m.mean_before if m.paired else None) for m in modules],
@@ -295,6 +300,7 @@ def district(district_id: int):
         modules=modules, module_chart=module_chart, quarters=quarters,
         status_chart=status_chart, states=overview.CHART_STATES,
         colours=charts.STATUS_COLOURS, quarter_label=lambda day: _quarter(day, lang),
+        day=day, percent=percent,
         titles=titles, min_group=MIN_GROUP, languages=current_app.config["LANGUAGES"])
 
 
