@@ -27,7 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, Column, MetaData, Table, func, insert, select, update
+from sqlalchemy import JSON, Column, MetaData, Table, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
@@ -200,6 +200,12 @@ def generate(sizes: list[int], rounds: int, participants: int, registry, *, seed
         db.session.execute(update(clock).where(clock.c.id == 1).values(value=seq))
         done.last_seq = seq
         db.session.commit()
+        if not sqlite:
+            # PostgreSQL plans the first queries after a bulk load from empty statistics
+            # (and compiles them with JIT, which costs more than they do) until
+            # autovacuum analyses the tables: do it now, as its manual advises.
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
