@@ -191,7 +191,9 @@ def disclose_counts(checklist: Mapping[str, Any], tallies: Mapping[str, Sequence
     :param participants: how many took part in the round.
     """
     sensitive, withheld, counts = [], set(), {}
-    count, find = Count._make, tallies.get  # a district page discloses hundreds of rounds
+    # A district page discloses hundreds of rounds: each count is made straight from its
+    # four numbers (tuple.__new__, not Count(*tally) nor _make's checks).
+    find = tallies.get
     for _module, checkpoints in _layout(checklist):
         for checkpoint_id, is_sensitive in checkpoints:
             tally = find(checkpoint_id)
@@ -206,6 +208,6 @@ def disclose_counts(checklist: Mapping[str, Any], tallies: Mapping[str, Sequence
                     withheld.add(checkpoint_id)
                     continue
             if answered:
-                counts[checkpoint_id] = count(tally)
+                counts[checkpoint_id] = tuple.__new__(Count, tally)
     return Disclosure(checklist=checklist, participants=participants, counts=counts,
                       withheld=frozenset(withheld), sensitive=tuple(sensitive))
