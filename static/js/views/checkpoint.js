@@ -231,14 +231,14 @@ export default async function checkpoint(root, { rid, cp }, view) {
       h(
         "a",
         { class: "btn", href: prev, onclick: flush },
-        h("span", { class: "chev back", "aria-hidden": "true" }),
+        h("span", { class: "chev prev", "aria-hidden": "true" }),
         t("Previous"),
       ),
       h(
         "a",
         { class: "btn primary", href: next, onclick: flush },
         at < flat.length - 1 ? t("Next") : t("Finish"),
-        h("span", { class: "chev on", "aria-hidden": "true" }),
+        h("span", { class: "chev next", "aria-hidden": "true" }),
       ),
     ),
   );

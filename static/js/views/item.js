@@ -154,7 +154,7 @@ export default async function item(root, { aid, iid }, view) {
     e.preventDefault();
     flush();
   });
-  root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Done"), "btn primary block")));
+  root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Save"), "btn primary block")));
   if (found)
     root.append(
       h(
