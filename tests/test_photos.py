@@ -424,3 +424,72 @@ def test_the_district_facility_page_shows_action_photos_never_sensitive_ones(
     shown = browser.get(f"/manage/photos/{sha(arrived)}")
     assert shown.status_code == 200 and shown.data == arrived
     assert "immutable" in shown.headers["Cache-Control"]
+
+
+# -- under gunicorn: a real connection cut mid-upload ------------------------------------
+
+
+def test_an_upload_cut_mid_body_under_gunicorn_stores_nothing_and_a_retry_does(
+        tmp_path, live_database_url):
+    import socket
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.live import cli, served
+
+    instance = tmp_path / "instance"
+    with served(live_database_url, instance, workers=2) as (server, env):
+        facility_id = cli(env, "facility", "create", "--district", "D", "--name", "F").strip()
+        code = cli(env, "code", "create", "--facility", facility_id).strip()
+        token = requests.post(f"{server.url}/api/v1/enrol", timeout=30,
+                              json={"code": code, "device_name": "p"}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        data = jpeg((90, 30, 200), (1280, 960))
+        name = sha(data)
+        assessment_id, response_id = new_id(), new_id()
+        changes = [
+            {"change_id": new_id(), "type": "assessment", "id": assessment_id,
+             "fields": {"facility_id": int(facility_id), "checklist_id": "healthwise",
+                        "checklist_version": 1}},
+            {"change_id": new_id(), "type": "response", "id": response_id,
+             "fields": {"assessment_id": assessment_id}},
+            {"change_id": new_id(), "type": "answer", "id": new_id(),
+             "fields": {"response_id": response_id, "checkpoint_id": checklist_ids()[0],
+                        "photos": [name]}}]
+        synced = requests.post(f"{server.url}/api/v1/sync", headers=headers, timeout=30,
+                               json={"device_id": new_id(), "changes": changes}).json()
+        assert {r["status"] for r in synced["results"]} == {"applied"}
+
+        # Half the bytes, then the phone loses the network: the connection closes.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall((f"PUT /api/v1/photos/{name} HTTP/1.1\r\nHost: x\r\n"
+                          f"Authorization: Bearer {token}\r\nContent-Type: image/jpeg\r\n"
+                          f"Content-Length: {len(data)}\r\n\r\n").encode()
+                         + data[: len(data) // 2])
+            time.sleep(0.3)
+        photos = instance / "photos"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the worker notices the cut, then cleans up
+            left = [p for p in photos.rglob("*") if p.is_file()] if photos.exists() else []
+            if not left:
+                break
+            time.sleep(0.1)
+        assert left == []
+        assert requests.get(f"{server.url}/api/v1/photos/{name}", headers=headers,
+                            timeout=10).status_code == 404
+
+        # The retry, sent by two phones at once and again: one photo, whole.
+        def send(_):
+            return requests.put(f"{server.url}/api/v1/photos/{name}", data=data, timeout=30,
+                                headers={**headers, "Content-Type": "image/jpeg"}).status_code
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(send, range(4)))
+        assert set(statuses) <= {200, 201} and 201 in statuses
+        assert send(0) == 200
+        (stored_file,) = [p for p in photos.rglob("*") if p.is_file()]
+        assert stored_file.read_bytes() == data
+        got = requests.get(f"{server.url}/api/v1/photos/{name}", headers=headers, timeout=10)
+        assert got.status_code == 200 and got.content == data

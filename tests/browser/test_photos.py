@@ -217,3 +217,43 @@ def test_a_phone_of_version_3_keeps_everything_and_gets_the_photos_store(phones)
     assert sorted(map(str, phone.idb("records"))) == sorted(map(str, records))
     phone.page.get_by_text("Before photos").first.wait_for()
     phone.assert_no_errors()
+
+
+def test_an_action_carries_photos_too(app, phones, enrolment, server_rows, tmp_path,
+                                      make_token):
+    from healthwise.assessments.models import ActionItem
+
+    camera_photo(tmp_path / "camera.jpg")
+    phone = phones()
+    phone.join()
+    phone.wait_checklist()
+    aid = phone.start_round("With a plan")
+    phone.wait_synced()
+    with app.app_context():
+        from healthwise.extensions import db
+        from healthwise.facilities.models import Facility
+
+        facility = db.session.get(Facility, enrolment[0])
+        db.session.expunge(facility)
+    helper = Phone(app.test_client(), facility, make_token(facility))
+    item = new_id()
+    helper.sync([helper.change("action_item", item, {"assessment_id": aid,
+                                                     "action": "Mend the ramp"})])
+    phone.sync_now()
+    phone.goto(f"/plan/{aid}/item/{item}")
+    page = phone.page
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "camera.jpg"))
+    page.get_by_text("Photo saved on this phone").wait_for()
+    page.locator(".photo-field .photo img").wait_for()
+    phone.wait_until(lambda: server_rows(ActionItem, id=item)[0].photos, what="the item")
+    (row,) = server_rows(ActionItem, id=item)
+    phone.wait_until(lambda: page.evaluate(KEPT)[0]["state"] == "sent", what="the upload")
+    assert row.photos == [page.evaluate(KEPT)[0]["name"]]
+    page.locator("#toast").wait_for(state="hidden")
+    page.locator(".photo-field").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "action-photo-360.png"))
+    # Removing it is an edit like any other.
+    page.get_by_role("button", name="Remove photo").click()
+    phone.wait_until(lambda: server_rows(ActionItem, id=item)[0].photos == [],
+                     what="the removal")
+    phone.assert_no_errors()

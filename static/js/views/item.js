@@ -157,7 +157,7 @@ export default async function item(root, { aid, iid }, view) {
   });
   // Evidence of the action (before, after): kept on the phone, uploaded after it syncs.
   let photos = f.photos || [];
-  form.append(
+  saved.before(
     picker({
       current: () => photos,
       save: async (list) => {
