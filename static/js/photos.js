@@ -167,6 +167,17 @@ export async function upload() {
   return sent;
 }
 
+/**
+ * The server was restored from a backup (sync.js, bad_cursor): photos it had may be
+ * missing, so every photo this phone sent waits to be sent again. A photo the server
+ * still has costs one request (200) and is stored once.
+ */
+export async function resendAll() {
+  await db.tx("photos", "readwrite", async (s) => {
+    for (const p of await db.req(s.photos.getAll())) if (p.state === "sent") s.photos.put({ ...p, state: "pending" });
+  });
+}
+
 const urls = new Map();
 
 /**

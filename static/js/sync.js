@@ -7,7 +7,7 @@ import { deviceId } from "./enrol.js";
 import { announce, bus } from "./events.js";
 import { limits, refreshLimits } from "./limits.js";
 import { apply, behind, replay, setAsideAlone, stuckCreates } from "./outbox.js";
-import { upload, waiting } from "./photos.js";
+import { resendAll, upload, waiting } from "./photos.js";
 
 const BATCH = 200;
 const scope = globalThis;
@@ -83,6 +83,7 @@ async function run() {
       if (later(e)) throw e;
       if (unknownCursor(e, cursor)) {
         await replay();
+        await resendAll();
         break; // the loop below sends everything again, this change in its turn
       }
       await setAsideAlone(c, e);
@@ -107,6 +108,7 @@ async function run() {
         // again what it acknowledged (the journal) before pulling everything again, in
         // the same requests, so its older state never comes back over this phone's.
         await replay();
+        await resendAll();
         continue;
       }
       if (!batch.length) throw e;

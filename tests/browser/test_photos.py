@@ -132,6 +132,14 @@ def test_a_photo_picked_offline_is_shrunk_synced_uploaded_and_shown(
     other.page.locator("#toast").wait_for(state="hidden")
     other.page.locator(".card .photos").scroll_into_view_if_needed()
     other.page.screenshot(path=str(SHOTS / "group-photo-360.png"))
+
+    # The server is restored from a backup that lacks the photo: the phone's cursor is
+    # refused (bad_cursor), it sends its journal again, and its photos with it.
+    stored.unlink()
+    phone.idb_put("meta", "cursor", "999999.deadbeef")
+    phone.sync_now()
+    phone.wait_until(lambda: stored.exists(), what="the photo sent again")
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == kept["name"]
     phone.assert_no_errors()
     other.assert_no_errors()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
@@ -126,6 +127,32 @@ THUMBNAIL_PIXELS = 200
 
 def thumbnail(data: bytes) -> ImageReader | None:
     """Return a photo shrunk for print, or None if its bytes are not an image."""
+    key = hashlib.sha256(data).digest()
+    if key not in _THUMBNAILS:
+        if len(_THUMBNAILS) >= 512:  # a few KB each: the oldest goes
+            _THUMBNAILS.pop(next(iter(_THUMBNAILS)), None)
+        _THUMBNAILS[key] = _shrink(data)
+    small = _THUMBNAILS[key]
+    return _Jpeg(small) if small is not None else None
+
+
+class _Jpeg(ImageReader):
+    """A JPEG that reportlab embeds as it is (DCTDecode), without decoding it again."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self._jpeg = data
+
+    def jpeg_fh(self):
+        return io.BytesIO(self._jpeg)
+
+
+#: Thumbnails already made, by the sha-256 of the photo (photos never change; the
+#: photo itself is not kept, only its digest and its thumbnail).
+_THUMBNAILS: dict[bytes, bytes | None] = {}
+
+
+def _shrink(data: bytes) -> bytes | None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))  # JPEG: decode small
@@ -135,8 +162,7 @@ def thumbnail(data: bytes) -> ImageReader | None:
         return None
     out = io.BytesIO()
     small.save(out, "JPEG", quality=75)
-    out.seek(0)
-    return ImageReader(out)
+    return out.getvalue()
 
 
 class Thumbnails(Flowable):
