@@ -19,6 +19,7 @@ phones (a committee's, a participant's) the phones' API of their facility, peopl
 tokens (a manager's, an admin's) the managers' API of their districts, read only.
 """
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class World:
     users: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
     names: tuple = ()
+    #: Per side, the photo of the round's action item: (name, bytes), uploaded.
+    photo: dict = field(default_factory=dict)
 
 
 def _practise(world, app, side, facility, other, place) -> str:
@@ -99,12 +102,21 @@ def _practise(world, app, side, facility, other, place) -> str:
     assessment_id, _, changes = phone.round_changes(n_answers=3)
     changes[0]["fields"]["title"] = f"{other} baseline round"
     changes[1]["fields"]["participant"] = f"Secret {other} Person"
+    # An action item with a photo (of a checkpoint that is not sensitive), uploaded.
+    photo = b"\xff\xd8\xff\xe0" + f"{other} photo".encode()
+    name = hashlib.sha256(photo).hexdigest()
+    changes.append(phone.change("action_item", new_id(), {
+        "assessment_id": assessment_id, "checkpoint_id": changes[-1]["fields"]["checkpoint_id"],
+        "action": "Fix it", "photos": [name]}))
     if side in WORKSHOPS:  # the trainer starts a workshop's rounds, not a participant
         with app.app_context():
             write_record(facility.id, f"trainer of {other}", "assessment", assessment_id,
                          changes.pop(0)["fields"])
             db.session.commit()
     phone.sync(changes)
+    assert phone.client.put(f"/api/v1/photos/{name}", data=photo, content_type="image/jpeg",
+                            headers={"Authorization": f"Bearer {secret}"}).status_code == 201
+    world.photo[side] = (name, photo)
     world.facility[side], world.assessment[side] = facility.id, assessment_id
     world.markers[side] = (place, f"{other} baseline round", f"Secret {other} Person",
                            assessment_id, f"{other} spare phone")
@@ -271,6 +283,16 @@ def _table_of(world, side):
     return {"district_id": world.district[side], "table": "action_items"}
 
 
+def _photo_of(world, side):
+    """Return a side's photo name (a name no record has for missing, no name for huge)."""
+    return {"missing": "0" * 64, "huge": "f" * 300}.get(side) or world.photo[side][0]
+
+
+def _photo_body(world, side, client):
+    data = world.photo[side][1] if side in world.photo else b"\xff\xd8\xff nothing"
+    return {"data": data, "content_type": "image/jpeg"}
+
+
 def _fixed(known, missing):
     return lambda world, side: {"missing": missing, "huge": missing * 100}.get(side, known)
 
@@ -301,6 +323,13 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                       value=_by_side("assessment"), routed=True),
     ("GET", "plans_api.plan_pdf"): Policy("phones", param="assessment_id",
                                           value=_by_side("assessment"), routed=True),
+    # Photos: a phone reads and uploads those its facility's records name (the upload
+    # of one it has: 200); managers read action items' photos of their districts' pages.
+    ("GET", "photos_api.download"): Policy("phones", param="name", value=_photo_of),
+    ("PUT", "photos_api.upload"): Policy("phones", param="name", value=_photo_of,
+                                         body=_photo_body),
+    ("GET", "photos.page_photo"): Policy("manager", param="name", value=_photo_of,
+                                         reach=DISTRICTS),
     # The managers' API: summaries of their districts, for people's tokens only.
     ("GET", "districts_api.districts"): Policy("managers api", reach=DISTRICTS),
     ("GET", "districts_api.district_summary"): Policy("managers api", param="district_id",
@@ -653,7 +682,7 @@ def test_a_phone_pulls_only_its_facility_and_a_participant_only_its_workshop(app
         pulled = _pull(client, world.tokens[role])
         facilities = {c["fields"].get("facility_id") for c in pulled["changes"]} - {None}
         assert facilities == {world.facility[side]}
-        assert len(pulled["changes"]) == 5  # assessment, response, three answers
+        assert len(pulled["changes"]) == 6  # assessment, response, 3 answers, an action
         text = json.dumps(pulled)
         for other in EVERYWHERE - {side}:
             assert not any(marker in text for marker in world.markers[other]), (role, other)

@@ -59,5 +59,6 @@ def plan(assessment_id, lang: str):
 def plan_pdf(assessment_id, lang: str):
     """The action plan as a printable A4 PDF in the requested language."""
     round_ = _round(assessment_id)
-    document = service.plan_document(round_, _checklist(round_, lang), lang)
+    document = service.plan_document(round_, _checklist(round_, lang), lang,
+                                     photos=service.item_photos(round_))
     return pdf_response(round_, document, lang)

@@ -20,14 +20,14 @@ export async function deviceId() {
 }
 
 /**
- * Forget this facility: its records, the outbox and its journal, the token and every meta key that is
+ * Forget this facility: its records, the outbox and its journal, its photos, the token and every meta key that is
  * the facility's (scope, cursor, plans, positions, PDF queue...), the remark draft,
  * and any API answer a service worker kept (versions before this one cached them).
  * The phone keeps its id, its language and catalogues, and the checklists.
  */
 export async function forget() {
   const names = (await db.keys("meta")).filter((k) => !PHONE.has(k) && !String(k).startsWith("i18n:"));
-  await db.wipe(["records", "outbox", "sent"], names);
+  await db.wipe(["records", "outbox", "sent", "photos"], names);
   try {
     globalThis.localStorage?.removeItem(db.DRAFT);
   } catch (_) {
