@@ -22,9 +22,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
     _check_secret(app)
-    if app.config.get("SESSION_COOKIE_SECURE") is None:
-        app.config["SESSION_COOKIE_SECURE"] = not (app.config.get("TESTING")
-                                                   or app.config.get("ENV") == "development")
+    from healthwise.web.cookies import SessionInterface
+
+    # SESSION_COOKIE_SECURE None: Secure when the request came over https (web/cookies.py).
+    app.session_interface = SessionInterface()
 
     from healthwise.database import init_database
     from healthwise.languages.service import select_locale

@@ -10,6 +10,7 @@ from healthwise.languages.catalogues import completeness
 from healthwise.languages.schemas import InterfaceStringsSchema, Lang, LocalesSchema
 from healthwise.languages.service import catalogue, direction, normalise, select_locale
 from healthwise.web.api import Blueprint
+from healthwise.web.cookies import cookie_secure
 
 bp = Blueprint("languages_api", __name__, url_prefix="/api/v1",
                description="The languages on offer and the phone's interface strings.")
@@ -41,7 +42,7 @@ def choose(code: str):
     chosen = normalise(code)
     if chosen:
         response.set_cookie("lang", chosen, max_age=KEEP_CHOICE, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
+                            secure=cookie_secure(), httponly=True)
     return response
 
 
