@@ -59,6 +59,12 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class UnsupportedLanguage(BadRequest):
+    """A ``lang`` the server does not offer; ``details["supported"]`` lists those it does."""
+
+    code = "unsupported_language"
+
+
 class Busy(DomainError):
     """The server cannot do it now; the client may try again in ``retry_after`` seconds."""
 

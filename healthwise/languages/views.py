@@ -7,7 +7,7 @@ from flask import Blueprint as PageBlueprint
 from flask import current_app, jsonify, redirect, request
 
 from healthwise.languages.catalogues import completeness
-from healthwise.languages.schemas import InterfaceStringsSchema, Lang, LocalesSchema
+from healthwise.languages.schemas import UNSUPPORTED, InterfaceStringsSchema, Lang, LocalesSchema
 from healthwise.languages.service import catalogue, direction, normalise, select_locale
 from healthwise.web.api import Blueprint
 from healthwise.web.cookies import cookie_secure
@@ -67,7 +67,7 @@ def locales():
 
 @bp.get("/i18n/<lang>")
 @bp.response(200, InterfaceStringsSchema)
-@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@bp.alt_response(400, response="BAD_REQUEST", description=UNSUPPORTED)
 def interface_strings(lang: str):
     """The phone's interface strings in one language (plural forms as lists)."""
     code = Lang().deserialize(lang)
