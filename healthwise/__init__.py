@@ -69,7 +69,7 @@ def _register_blueprints(app: Flask) -> None:
 
     api.init_app(app)  # also serves the OpenAPI document, /api/v1/openapi.json
     for blueprint in (checklists.bp, languages.bp, devices.api, assessments.api, plans.bp,
-                      districts.api, exports.api):
+                      districts.api, exports.api, workshops.api):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     for blueprint in (auth.bp, districts.bp, facilities.bp, exports.bp, devices.bp,
