@@ -71,6 +71,12 @@ class UnsupportedType(DomainError):
     code = "unsupported_media_type"
 
 
+class UnsupportedLanguage(BadRequest):
+    """A ``lang`` the server does not offer; ``details["supported"]`` lists those it does."""
+
+    code = "unsupported_language"
+
+
 class Busy(DomainError):
     """The server cannot do it now; the client may try again in ``retry_after`` seconds."""
 

@@ -189,7 +189,7 @@ class Policy:
     the facility, by design); ``routed`` is True where the URL router itself checks the
     id's shape (``<uuid:...>``), so a malformed id is a 404 before any token is read: it
     cannot name anything; ``unknown`` is the status of an unknown or malformed
-    value where every caller gets the same (422 for a language: the one ``lang`` rule).
+    value where every caller gets the same (400 for a language: the one ``lang`` rule).
     """
 
     # public | phones (phones' tokens) | any token | managers api (people's tokens) |
@@ -227,7 +227,8 @@ class Policy:
                 return 401
             if role not in TOKEN_KINDS[self.access]:
                 return 403
-            return self.ok if side is None or side in self.reaches(role) else 404
+            ok = self.ok_by_role.get(role, self.ok)
+            return ok if side is None or side in self.reaches(role) else 404
         if role not in USER_ROLES:
             return SIGN_IN
         if self.access == "manager" and role in TRAINERS:
@@ -311,7 +312,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "checklists_api.get_xlsform"): Policy("public", param="checklist_id",
                                               value=_fixed("healthwise", "nope")),
     ("GET", "languages_api.locales"): PUBLIC,
-    ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=422,
+    ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=400,
                                                        value=_fixed("fr", "xx")),
     # Redeeming a code: anyone holding one (A's or B's), whoever they are.
     ("POST", "devices_api.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
@@ -319,6 +320,9 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # The phones' API: raw records, for the phones of one facility or workshop only.
     ("GET", "devices_api.me"): Policy("any token"),
     ("POST", "assessments_api.sync"): Policy("phones", body=_sync_body),
+    # A participant's phone asks its workshop and group; a committee phone has none.
+    ("GET", "workshops_api.phone_workshop"): Policy("phones", ok_by_role={PHONE_A: 403,
+                                                                         PHONE_B: 403}),
     ("GET", "plans_api.plan"): Policy("phones", param="assessment_id",
                                       value=_by_side("assessment"), routed=True),
     ("GET", "plans_api.plan_pdf"): Policy("phones", param="assessment_id",

@@ -77,3 +77,22 @@ export async function checkMe() {
     return false;
   }
 }
+
+/**
+ * A workshop participant's group, and whose each round is (GET /api/v1/workshop): kept
+ * as meta "workshop_group", so the home shows the group and walks only its round, offline too.
+ */
+export async function refreshWorkshop() {
+  const sc = await db.get("meta", "scope");
+  if (sc?.kind !== "workshop") return;
+  let data;
+  try {
+    data = (await api("/api/v1/workshop", { timeout: 10000 })).data;
+  } catch (_) {
+    return; // offline or refused: keep what the phone knew
+  }
+  if (JSON.stringify(data) !== JSON.stringify(await db.get("meta", "workshop_group"))) {
+    await db.set("meta", "workshop_group", data);
+    announce("records");
+  }
+}

@@ -3,7 +3,7 @@
 // worker (Background Sync), so it touches neither window nor document.
 import { ApiError, api, OfflineError } from "./api.js";
 import * as db from "./db.js";
-import { deviceId } from "./enrol.js";
+import { deviceId, refreshWorkshop } from "./enrol.js";
 import { announce, bus } from "./events.js";
 import { limits, refreshLimits } from "./limits.js";
 import { apply, behind, replay, setAsideAlone, stuckCreates } from "./outbox.js";
@@ -141,6 +141,8 @@ async function run() {
   } catch (_) {
     /* offline meanwhile, or a storage error: next time */
   }
+  // The trainer may have placed this phone in a group since (no record changes then).
+  await refreshWorkshop();
   await db.set("meta", "last_sync", Date.now());
   return true;
 }
