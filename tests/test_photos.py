@@ -493,3 +493,7 @@ def test_an_upload_cut_mid_body_under_gunicorn_stores_nothing_and_a_retry_does(
         assert stored_file.read_bytes() == data
         got = requests.get(f"{server.url}/api/v1/photos/{name}", headers=headers, timeout=10)
         assert got.status_code == 200 and got.content == data
+
+
+def test_the_limits_say_how_many_photos_a_record_carries(client):
+    assert client.get("/api/v1/limits").get_json()["photos_per_record"] == 3
