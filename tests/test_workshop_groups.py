@@ -174,3 +174,19 @@ def test_a_closed_workshop_s_projector_shows_no_code(app, client, trainer_client
     assert "no longer work" in again.get_data(as_text=True)
     assert 'class="projector-code"' not in again.get_data(as_text=True)
 
+
+
+def test_a_closed_workshop_starts_no_round(app, client, trainer_client, runner):
+    client, workshop = trainer_client
+    assert client.post(f"/manage/workshops/{workshop.id}/close", data={
+        "csrf_token": client.csrf, "confirm": "yes"}).status_code == 303
+    response = client.post(f"/manage/workshops/{workshop.id}/rounds", data={
+        "csrf_token": client.csrf, "title": "Ward walk", "round_id": str(uuid.uuid4())})
+    assert response.status_code == 422
+    assert "no round can start" in response.get_data(as_text=True)
+    from healthwise.cli import main
+
+    result = runner.invoke(main, ["workshop", "start-round", "--workshop", str(workshop.id),
+                                  "--title", "Ward walk"])
+    assert result.exit_code != 0 and "no round can start" in result.output
+    assert count(app, Assessment, Assessment.facility_id == workshop.facility_id) == 0

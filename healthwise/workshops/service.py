@@ -39,6 +39,10 @@ class WorkshopError(ValueError):
     """A workshop that cannot be created as asked; the message says why."""
 
 
+class WorkshopOver(WorkshopError):
+    """The workshop is closed or past its last day: nothing new may start in it."""
+
+
 def create_workshop(trainer: User, name: str, starts_on: date,
                     ends_on: date | None = None) -> Workshop:
     """Create a workshop and its practice facility (in no district).
@@ -263,9 +267,13 @@ def start_round(workshop: Workshop, person: str, title: str, modules: list[str],
     :param group: the group that walks it, if any (it becomes the group's round).
     :param assessment_id: the round's id, made once by the form: the same form sent twice
         (a double tap) starts one round, and the second send returns the first's id.
+    :raises WorkshopOver: once the workshop is closed or past its last day (its phones
+        could no longer sync the round).
     :raises WorkshopError: for an empty title, an unknown module, or an id taken by a
         record that is not this workshop's round.
     """
+    if workshop.over(today or date.today()):
+        raise WorkshopOver("This workshop is over: no round can start in it.")
     if assessment_id is not None:
         taken = db.session.get(Assessment, assessment_id)
         if taken is not None:

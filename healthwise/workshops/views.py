@@ -300,12 +300,14 @@ def start_round(workshop_id: int):
         round_id = str(data["round_id"]) if data["round_id"] else None
         service.start_round(found, g.user.email, data["title"], data["modules"], group,
                             assessment_id=round_id)
-    except (ValidationError, service.WorkshopError):
+    except (ValidationError, service.WorkshopError) as exc:
         db.session.rollback()
+        why = (_("This workshop is over: no round can start in it.")
+               if isinstance(exc, service.WorkshopOver) else
+               _("Give the round a title (up to 200 characters) and choose "
+                 "modules of the checklist, or none for all of it."))
         return render_template("workshops/workshop.html", workshop=found,
-                               **panel(found.facility_id), **_rounds_context(found, _(
-                                   "Give the round a title (up to 200 characters) and choose "
-                                   "modules of the checklist, or none for all of it."))), 422
+                               **panel(found.facility_id), **_rounds_context(found, why)), 422
     db.session.commit()
     flash(_("The round has started: participants' phones show it after their next sync."))
     return redirect(url_for(".workshop", workshop_id=found.id) + "#rounds", 303)
