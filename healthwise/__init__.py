@@ -22,9 +22,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
     _check_secret(app)
-    if app.config.get("SESSION_COOKIE_SECURE") is None:
-        app.config["SESSION_COOKIE_SECURE"] = not (app.config.get("TESTING")
-                                                   or app.config.get("ENV") == "development")
+    from healthwise.web.cookies import SessionInterface
+
+    # SESSION_COOKIE_SECURE None: Secure when the request came over https (web/cookies.py).
+    app.session_interface = SessionInterface()
 
     from healthwise.database import init_database
     from healthwise.languages.service import select_locale
@@ -62,17 +63,18 @@ def _register_blueprints(app: Flask) -> None:
     from healthwise.exports import views as exports
     from healthwise.facilities import views as facilities
     from healthwise.languages import views as languages
+    from healthwise.photos import views as photos
     from healthwise.plans import views as plans
     from healthwise.pwa import views as pwa
     from healthwise.workshops import views as workshops
 
     api.init_app(app)  # also serves the OpenAPI document, /api/v1/openapi.json
     for blueprint in (checklists.bp, languages.bp, devices.api, assessments.api, plans.bp,
-                      districts.api, exports.api):
+                      districts.api, exports.api, photos.api, workshops.api):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     for blueprint in (auth.bp, districts.bp, facilities.bp, exports.bp, devices.bp,
-                      assessments.bp, workshops.bp, pwa.bp, languages.pages):
+                      assessments.bp, workshops.bp, pwa.bp, languages.pages, photos.bp):
         app.register_blueprint(blueprint)
 
 

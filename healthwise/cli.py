@@ -162,11 +162,10 @@ def _echo_addresses(host: str, port: int, scheme: str) -> None:
     if scheme == "http" and host not in ("127.0.0.1", "localhost"):
         click.echo("Over plain http phones keep their answers and sync, but cannot reload "
                    "the app offline; --certfile/--keyfile serve https.")
-        if os.environ.get("HEALTHWISE_SECURE_COOKIES") is None:
-            # Browsers keep a Secure cookie over plain http only from 127.0.0.1, and the
-            # join code's QR image carries the address the trainer's page was opened at.
-            click.echo("To sign in at these addresses over http (so that join QR codes "
-                       "carry them), start with HEALTHWISE_SECURE_COOKIES=0.")
+        if os.environ.get("HEALTHWISE_SECURE_COOKIES") == "1":
+            # Browsers drop a Secure cookie over plain http (except from 127.0.0.1).
+            click.echo("HEALTHWISE_SECURE_COOKIES=1 marks cookies Secure: signing in at "
+                       "these http addresses will not work; leave it unset.")
 
 
 def _add_feature_commands() -> None:

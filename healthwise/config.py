@@ -86,8 +86,9 @@ def from_environment() -> dict:
         # the window is short, so a guesser cannot lock the owner out for long.
         "RATELIMIT_SIGNIN_ADDRESS": _env("RATELIMIT_SIGNIN_ADDRESS", "10 per minute;100 per hour"),
         "RATELIMIT_SIGNIN_ACCOUNT": _env("RATELIMIT_SIGNIN_ACCOUNT", "10 per 15 minutes"),
-        # Session cookie: Secure unless HEALTHWISE_SECURE_COOKIES=0 (plain http on a LAN);
-        # None means "Secure except in development and tests" (see create_app).
+        # Cookies: HEALTHWISE_SECURE_COOKIES=1 always Secure (production behind https), =0
+        # never; unset (None), Secure when the request came over https (web/cookies.py), so
+        # a trainer signs in over plain http at a workshop laptop's Wi-Fi address.
         "SESSION_COOKIE_SECURE": (None if _env("SECURE_COOKIES") is None
                                   else _env("SECURE_COOKIES") == "1"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -59,6 +59,24 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class TooLarge(DomainError):
+    """A body over the limit of what this route takes (a photo past its cap)."""
+
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    """A body of a kind this route does not take (a photo that is not JPEG or WebP)."""
+
+    code = "unsupported_media_type"
+
+
+class UnsupportedLanguage(BadRequest):
+    """A ``lang`` the server does not offer; ``details["supported"]`` lists those it does."""
+
+    code = "unsupported_language"
+
+
 class Busy(DomainError):
     """The server cannot do it now; the client may try again in ``retry_after`` seconds."""
 
@@ -71,7 +89,7 @@ class Busy(DomainError):
 
 #: The HTTP status of each kind of domain error: decided here, at the edge, only.
 STATUS = {BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
-          Gone: 410, Invalid: 422, Busy: 503}
+          Gone: 410, TooLarge: 413, UnsupportedType: 415, Invalid: 422, Busy: 503}
 
 
 def status_of(error: DomainError) -> int:

@@ -120,8 +120,9 @@ def new_app(database_url: str, **config):
 
 
 @pytest.fixture
-def app(database_url):
-    app = new_app(database_url)
+def app(database_url, tmp_path):
+    # Each test its own photos folder, as it has its own database.
+    app = new_app(database_url, PHOTOS_DIR=str(tmp_path / "photos"))
     if EXTERNAL_URL:
         with app.app_context():
             _empty_tables()

@@ -19,6 +19,7 @@ phones (a committee's, a participant's) the phones' API of their facility, peopl
 tokens (a manager's, an admin's) the managers' API of their districts, read only.
 """
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class World:
     users: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
     names: tuple = ()
+    #: Per side, the photo of the round's action item: (name, bytes), uploaded.
+    photo: dict = field(default_factory=dict)
 
 
 def _practise(world, app, side, facility, other, place) -> str:
@@ -99,12 +102,21 @@ def _practise(world, app, side, facility, other, place) -> str:
     assessment_id, _, changes = phone.round_changes(n_answers=3)
     changes[0]["fields"]["title"] = f"{other} baseline round"
     changes[1]["fields"]["participant"] = f"Secret {other} Person"
+    # An action item with a photo (of a checkpoint that is not sensitive), uploaded.
+    photo = b"\xff\xd8\xff\xe0" + f"{other} photo".encode()
+    name = hashlib.sha256(photo).hexdigest()
+    changes.append(phone.change("action_item", new_id(), {
+        "assessment_id": assessment_id, "checkpoint_id": changes[-1]["fields"]["checkpoint_id"],
+        "action": "Fix it", "photos": [name]}))
     if side in WORKSHOPS:  # the trainer starts a workshop's rounds, not a participant
         with app.app_context():
             write_record(facility.id, f"trainer of {other}", "assessment", assessment_id,
                          changes.pop(0)["fields"])
             db.session.commit()
     phone.sync(changes)
+    assert phone.client.put(f"/api/v1/photos/{name}", data=photo, content_type="image/jpeg",
+                            headers={"Authorization": f"Bearer {secret}"}).status_code == 201
+    world.photo[side] = (name, photo)
     world.facility[side], world.assessment[side] = facility.id, assessment_id
     world.markers[side] = (place, f"{other} baseline round", f"Secret {other} Person",
                            assessment_id, f"{other} spare phone")
@@ -177,7 +189,7 @@ class Policy:
     the facility, by design); ``routed`` is True where the URL router itself checks the
     id's shape (``<uuid:...>``), so a malformed id is a 404 before any token is read: it
     cannot name anything; ``unknown`` is the status of an unknown or malformed
-    value where every caller gets the same (422 for a language: the one ``lang`` rule).
+    value where every caller gets the same (400 for a language: the one ``lang`` rule).
     """
 
     # public | phones (phones' tokens) | any token | managers api (people's tokens) |
@@ -215,7 +227,8 @@ class Policy:
                 return 401
             if role not in TOKEN_KINDS[self.access]:
                 return 403
-            return self.ok if side is None or side in self.reaches(role) else 404
+            ok = self.ok_by_role.get(role, self.ok)
+            return ok if side is None or side in self.reaches(role) else 404
         if role not in USER_ROLES:
             return SIGN_IN
         if self.access == "manager" and role in TRAINERS:
@@ -271,6 +284,16 @@ def _table_of(world, side):
     return {"district_id": world.district[side], "table": "action_items"}
 
 
+def _photo_of(world, side):
+    """Return a side's photo name (a name no record has for missing, no name for huge)."""
+    return {"missing": "0" * 64, "huge": "f" * 300}.get(side) or world.photo[side][0]
+
+
+def _photo_body(world, side, client):
+    data = world.photo[side][1] if side in world.photo else b"\xff\xd8\xff nothing"
+    return {"data": data, "content_type": "image/jpeg"}
+
+
 def _fixed(known, missing):
     return lambda world, side: {"missing": missing, "huge": missing * 100}.get(side, known)
 
@@ -289,7 +312,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "checklists_api.get_xlsform"): Policy("public", param="checklist_id",
                                               value=_fixed("healthwise", "nope")),
     ("GET", "languages_api.locales"): PUBLIC,
-    ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=422,
+    ("GET", "languages_api.interface_strings"): Policy("public", param="lang", unknown=400,
                                                        value=_fixed("fr", "xx")),
     # Redeeming a code: anyone holding one (A's or B's), whoever they are.
     ("POST", "devices_api.enrol"): Policy("public", ok=201, param="code", body=_enrol_body,
@@ -297,10 +320,20 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # The phones' API: raw records, for the phones of one facility or workshop only.
     ("GET", "devices_api.me"): Policy("any token"),
     ("POST", "assessments_api.sync"): Policy("phones", body=_sync_body),
+    # A participant's phone asks its workshop and group; a committee phone has none.
+    ("GET", "workshops_api.phone_workshop"): Policy("phones", ok_by_role={PHONE_A: 403,
+                                                                         PHONE_B: 403}),
     ("GET", "plans_api.plan"): Policy("phones", param="assessment_id",
                                       value=_by_side("assessment"), routed=True),
     ("GET", "plans_api.plan_pdf"): Policy("phones", param="assessment_id",
                                           value=_by_side("assessment"), routed=True),
+    # Photos: a phone reads and uploads those its facility's records name (the upload
+    # of one it has: 200); managers read action items' photos of their districts' pages.
+    ("GET", "photos_api.download"): Policy("phones", param="name", value=_photo_of),
+    ("PUT", "photos_api.upload"): Policy("phones", param="name", value=_photo_of,
+                                         body=_photo_body),
+    ("GET", "photos.page_photo"): Policy("manager", param="name", value=_photo_of,
+                                         reach=DISTRICTS),
     # The managers' API: summaries of their districts, for people's tokens only.
     ("GET", "districts_api.districts"): Policy("managers api", reach=DISTRICTS),
     ("GET", "districts_api.district_summary"): Policy("managers api", param="district_id",
@@ -653,7 +686,7 @@ def test_a_phone_pulls_only_its_facility_and_a_participant_only_its_workshop(app
         pulled = _pull(client, world.tokens[role])
         facilities = {c["fields"].get("facility_id") for c in pulled["changes"]} - {None}
         assert facilities == {world.facility[side]}
-        assert len(pulled["changes"]) == 5  # assessment, response, three answers
+        assert len(pulled["changes"]) == 6  # assessment, response, 3 answers, an action
         text = json.dumps(pulled)
         for other in EVERYWHERE - {side}:
             assert not any(marker in text for marker in world.markers[other]), (role, other)

@@ -207,18 +207,65 @@ def test_an_expired_session_is_refused(app, client, make_user):
     assert client.get("/manage/").status_code == 302
 
 
-def test_cookies_are_secure_in_production(other_app, monkeypatch):
-    monkeypatch.delenv("HEALTHWISE_SECURE_COOKIES", raising=False)
-    app = other_app(TESTING=False, ENV="production", SECRET_KEY=STRONG_SECRET)
-    assert app.config["SESSION_COOKIE_SECURE"] is True
+def _session_cookie(response) -> str:
+    return next(v for k, v in response.headers.items()
+                if k == "Set-Cookie" and v.startswith("healthwise_session="))
+
+
+def _production(other_app, monkeypatch, setting):
+    if setting is None:
+        monkeypatch.delenv("HEALTHWISE_SECURE_COOKIES", raising=False)
+    else:
+        monkeypatch.setenv("HEALTHWISE_SECURE_COOKIES", setting)
+    return other_app(TESTING=False, ENV="production", SECRET_KEY=STRONG_SECRET,
+                     RATELIMIT_ENABLED=False)
+
+
+def test_a_trainer_signs_in_over_plain_http_at_a_lan_address(other_app, monkeypatch,
+                                                              make_user):
+    """The workshop laptop over http: the cookie is not Secure, so the browser keeps it."""
+    app = _production(other_app, monkeypatch, None)
+    user = make_user("trainer")
+    client = app.test_client()
+    lan = "http://192.168.1.20:5000"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(
+        "/manage/sign-in", base_url=lan).get_data(as_text=True)).group(1)
+    response = client.post("/manage/sign-in", base_url=lan, data={
+        "csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 303
+    cookie = _session_cookie(response)
+    assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/manage/workshops/", base_url=lan).status_code == 200
+
+
+@pytest.mark.parametrize(("setting", "over_http", "over_https"),
+                         [(None, False, True), ("1", True, True), ("0", False, False)])
+def test_cookies_are_secure_as_the_request_came_unless_forced(other_app, monkeypatch,
+                                                              setting, over_http, over_https):
+    app = _production(other_app, monkeypatch, setting)
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    response = app.test_client().get("/manage/sign-in", base_url="https://localhost")
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    monkeypatch.setenv("HEALTHWISE_SECURE_COOKIES", "0")  # plain http on a workshop LAN
-    assert other_app(TESTING=False, ENV="production", SECRET_KEY=STRONG_SECRET
-                     ).config["SESSION_COOKIE_SECURE"] is False
+    for base_url, secure in (("http://192.168.1.20", over_http),
+                             ("https://workshop.example.org", over_https)):
+        client = app.test_client()
+        cookie = _session_cookie(client.get("/manage/sign-in", base_url=base_url))
+        assert ("Secure" in cookie) is secure, (base_url, cookie)
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        language = client.get("/language/fr", base_url=base_url).headers["Set-Cookie"]
+        assert ("Secure" in language) is secure, (base_url, language)
+
+
+def test_a_forwarded_proto_header_alone_does_not_make_plain_http_secure(other_app,
+                                                                        monkeypatch):
+    """Only the server (gunicorn, waitress) turns X-Forwarded-Proto from 127.0.0.1 into
+    the request's scheme; the app reads the scheme, not the header."""
+    app = _production(other_app, monkeypatch, None)
+    response = app.test_client().get("/manage/sign-in", base_url="http://192.168.1.20",
+                                     headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in _session_cookie(response)
+    behind_proxy = app.test_client().get("/manage/sign-in", base_url="http://127.0.0.1",
+                                         environ_overrides={"wsgi.url_scheme": "https"})
+    assert "Secure" in _session_cookie(behind_proxy)
 
 
 @pytest.mark.parametrize("secret", ["", "dev", "change-me", "x" * 31])

@@ -172,7 +172,7 @@ def test_missing_translation_falls_back_to_english_visibly(app, checklist, monke
 
 @pytest.mark.parametrize("path, status, code", [
     ("/api/v1/checklists/nope", 404, "not_found"),
-    ("/api/v1/checklists/healthwise?lang=xx", 422, "unsupported_language"),
+    ("/api/v1/checklists/healthwise?lang=xx", 400, "unsupported_language"),
 ])
 def test_checklist_errors(client, path, status, code):
     response = client.get(path)

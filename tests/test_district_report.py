@@ -321,8 +321,9 @@ def test_an_empty_district_renders():
     assert "No facility in this district yet." in text and "No action planned yet." in text
 
 
-def test_a_language_the_page_does_not_know_falls_back_to_the_reader_s(app, north,
-                                                                       manager_client):
+def test_a_language_the_page_does_not_know_is_refused_as_every_pdf_refuses_it(
+        app, north, manager_client):
+    # One rule for every PDF and export (tests/test_document_languages.py): 400, not a
+    # document in some other language.
     response = _get(manager_client, north, "xx")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"].endswith("-en.pdf\"")
+    assert response.status_code == 400 and response.mimetype == "text/html"

@@ -387,3 +387,14 @@ def test_a_removed_round_counts_nowhere_above_facility_level(app, lonely, make_t
                          headers=headers).get_json()["facilities"][0]
     assert summary["rounds"] == 1 and summary["participants"] == 1
     assert summary["latest_round"]["id"] == lonely["round"]
+
+
+def test_the_manager_s_home_opens_each_facility_s_plans(client, make_facility, make_user):
+    facility = make_facility()
+    sign_in(client, make_user("manager", [facility.district]))
+    page = client.get("/manage/").get_data(as_text=True)
+    plans = f'href="/manage/facilities/{facility.id}/plans"'
+    assert plans in page
+    # ...and the plans page leads on to the facility's phones and enrolment codes.
+    facility_page = client.get(f"/manage/facilities/{facility.id}/plans").get_data(as_text=True)
+    assert f'href="/manage/facilities/{facility.id}"' in facility_page

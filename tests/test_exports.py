@@ -507,3 +507,30 @@ def test_a_download_dropped_unread_leaves_no_open_file(app, world):
         del response
         gc.collect()
         assert open_files() == before, path
+
+
+def test_photos_are_never_in_a_district_export(app, world):
+    """Photos stay at facility level: no export names one, of an answer or an action."""
+    from sqlalchemy import select
+
+    from healthwise.assessments.models import Answer
+
+    phone = world["phone"]
+    with app.app_context():
+        answer_id = db.session.scalar(select(Answer.id).where(
+            Answer.assessment_id == world["follow_up"]).limit(1))
+    item_photo, answer_photo = "a1" * 32, "b2" * 32
+    results = phone.sync([
+        phone.change("action_item", world["item"], {"photos": [item_photo]}, base_rev=1),
+        phone.change("answer", answer_id, {"photos": [answer_photo]}, base_rev=1),
+    ])["results"]
+    assert {r["status"] for r in results} == {"applied"}, results
+    client = app.test_client()
+    files = {"export.sqlite": _api(client, world, "export.sqlite").data,
+             "export.zip": _api(client, world, "export.zip").data}
+    for name, data in _zip_members(files["export.zip"]).items():
+        files[name] = data
+    for name, data in files.items():
+        for photo in (item_photo, answer_photo):
+            assert photo.encode() not in data, f"a photo in {name}"
+        assert b"photos" not in data, name

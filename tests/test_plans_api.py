@@ -114,7 +114,7 @@ def test_plan_of_another_facility_is_not_found(client, make_facility, make_token
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
     assert client.get(f"/api/v1/assessments/{assessment_id}/plan").status_code == 401
-    assert get(phone, f"/api/v1/assessments/{assessment_id}/plan?lang=xx").status_code == 422
+    assert get(phone, f"/api/v1/assessments/{assessment_id}/plan?lang=xx").status_code == 400
 
 
 def test_pdf_renders_past_the_servers_slots_wait_then_get_503(app, phone):

@@ -100,6 +100,23 @@ def test_phones_get_each_lan_address_when_serving_on_all_of_them():
     assert serving.phone_addresses("0.0.0.0", 5000, lan=[]) == []
 
 
+@pytest.mark.parametrize(("setting", "warned"), [(None, False), ("0", False), ("1", True)])
+def test_serve_warns_only_when_cookies_are_forced_secure_over_plain_http(
+        monkeypatch, capsys, setting, warned):
+    from healthwise import cli
+
+    monkeypatch.setattr(cli, "phone_addresses", lambda *a: ["http://192.168.1.20:5000/"])
+    if setting is None:
+        monkeypatch.delenv("HEALTHWISE_SECURE_COOKIES", raising=False)
+    else:
+        monkeypatch.setenv("HEALTHWISE_SECURE_COOKIES", setting)
+    cli._echo_addresses("0.0.0.0", 5000, "http")
+    printed = capsys.readouterr().out
+    assert "http://192.168.1.20:5000/manage/workshops" in printed
+    assert ("HEALTHWISE_SECURE_COOKIES=1" in printed) is warned
+    assert "HEALTHWISE_SECURE_COOKIES=0" not in printed  # no longer needed to sign in
+
+
 def test_lan_addresses_are_found_without_internet_and_leave_out_loopback(monkeypatch):
     found = serving.lan_addresses()
     assert all(not ip.startswith(("127.", "169.254.")) for ip in found)

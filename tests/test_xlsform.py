@@ -57,7 +57,7 @@ def test_the_form_speaks_its_language(client, lang):
 
 def test_an_unknown_checklist_or_language_is_refused(client):
     assert client.get("/api/v1/checklists/nope/xlsform").status_code == 404
-    assert client.get("/api/v1/checklists/healthwise/xlsform?lang=xx").status_code == 422
+    assert client.get("/api/v1/checklists/healthwise/xlsform?lang=xx").status_code == 400
 
 
 def test_an_id_that_is_no_xlsform_name_is_refused():

@@ -92,14 +92,17 @@ def parse(raw: dict) -> dict:
     for name, value in change["fields"].items():
         try:
             if type(value) is list and name in LIST_FIELDS[change["type"]]:
-                # A list cannot be a cache key; such fields are rare (a round's modules).
+                # A list cannot be a cache key; such fields are rare (a round's modules,
+                # a record's photos).
                 loaded[name] = schema.fields[name].deserialize(value)
             else:
                 loaded[name] = _field_value(change["type"], name, type(value), value)
         except ValidationError as exc:
-            raise Rejected("invalid", f"{name}: {_first_error(exc.messages)}") from None
+            code = getattr(schema.fields[name], "rejection_code", "invalid")
+            raise Rejected(code, f"{name}: {_first_error(exc.messages)}") from None
         except TypeError:  # an unhashable value (list, object): never valid here
-            raise Rejected("invalid", f"{name}: Not a valid value.") from None
+            code = getattr(schema.fields[name], "rejection_code", "invalid")
+            raise Rejected(code, f"{name}: Not a valid value.") from None
     change["fields"] = loaded
     return change
 

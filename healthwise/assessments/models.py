@@ -66,6 +66,8 @@ class Answer(RecordMixin, db.Model):
     action: Mapped[str | None] = mapped_column(String(3))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     remark: Mapped[str] = mapped_column(Text, default="")
+    #: sha-256 names of the photos (healthwise.photos); None for an answer that never had one.
+    photos: Mapped[list | None] = mapped_column(JSON)
 
 
 class ActionItem(RecordMixin, db.Model):
@@ -80,6 +82,8 @@ class ActionItem(RecordMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="planned")
     progress_note: Mapped[str] = mapped_column(Text, default="")
     rank: Mapped[int | None] = mapped_column(Integer)
+    #: sha-256 names of the photos (healthwise.photos); None for an item that never had one.
+    photos: Mapped[list | None] = mapped_column(JSON)
 
 
 class Review(RecordMixin, db.Model):

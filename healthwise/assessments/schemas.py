@@ -27,6 +27,11 @@ MAX_INT = 2**31 - 1
 MAX_ACTION_ITEMS_PER_ROUND = 300
 #: Module ids one round may name (a checklist has about a dozen modules).
 MAX_MODULES = 50
+#: Photos one answer or action item may carry (sha-256 names of blobs uploaded apart,
+#: ``PUT /api/v1/photos/<sha256>``): evidence, not an album.
+MAX_PHOTOS_PER_RECORD = 3
+#: A photo's name: the lower-case hex sha-256 of its bytes.
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}\Z")
 #: Distinct phone ids (``device_id``) one device token may sync with.
 MAX_DEVICES_PER_TOKEN = 3
 # NUL, and UTF-16 halves that are not a character: neither database can store them.
@@ -72,6 +77,27 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs).isoformat()
 
 
+class PhotoList(fields.List):
+    """The photos a record carries: at most :data:`MAX_PHOTOS_PER_RECORD` sha-256 names,
+    none twice. A change that breaks this is rejected with the code ``bad_photos``."""
+
+    #: The rejection code of a change whose value this field refuses (envelope.parse).
+    rejection_code = "bad_photos"
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(validate=validate.Regexp(
+            SHA256_PATTERN, error="Not a photo name (the 64 lower-case hex digits of its "
+                                  "sha-256).")),
+            validate=[validate.Length(max=MAX_PHOTOS_PER_RECORD,
+                                      error=f"At most {MAX_PHOTOS_PER_RECORD} photos."),
+                      _distinct], **kwargs)
+
+
+def _distinct(value: list) -> None:
+    if len(set(value)) != len(value):
+        raise ValidationError("A photo is named twice.")
+
+
 class AssessmentFields(Schema):
     facility_id = whole_number(1)
     checklist_id = Text(50, min_length=1)
@@ -103,6 +129,7 @@ class AnswerFields(Schema):
     action = fields.String(validate=validate.OneOf(ACTIONS), allow_none=True)
     priority = StrictBoolean()
     remark = Text(2000)
+    photos = PhotoList()
 
 
 class ActionItemFields(Schema):
@@ -115,6 +142,7 @@ class ActionItemFields(Schema):
     status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
     progress_note = Text(2000)
     rank = whole_number(0, 10000, allow_none=True)
+    photos = PhotoList()
 
 
 #: The longest comment a manager's review holds.
@@ -251,11 +279,13 @@ def limits() -> dict:
         },
         "action_items_per_round": MAX_ACTION_ITEMS_PER_ROUND,
         "changes_per_request": current_app.config["SYNC_MAX_CHANGES"],
+        "photos_per_record": MAX_PHOTOS_PER_RECORD,
     }
 
 
 class LimitsSchema(Schema):
     action_items_per_round = fields.Integer(required=True)
+    photos_per_record = fields.Integer(required=True)
     changes_per_request = fields.Integer(required=True)
     fields = fields.Dict(keys=fields.String(), values=fields.Dict(  # last: shadows the module
         keys=fields.String(), values=fields.Integer()), required=True)

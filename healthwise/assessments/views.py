@@ -28,7 +28,7 @@ from healthwise.assessments.schemas import (
 from healthwise.assessments.store import read_clock
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
-from healthwise.devices.decorators import token_required
+from healthwise.devices.decorators import token_key, token_required
 from healthwise.errors import Forbidden
 from healthwise.extensions import db, limiter
 from healthwise.facilities.models import Facility
@@ -44,13 +44,9 @@ bp = page_blueprint("assessments", __name__, "/manage", not_in_your_districts)
 LAST_SEEN_STEP = timedelta(minutes=1)
 
 
-def _token_key() -> str:
-    return f"token:{g.token.id}" if getattr(g, "token", None) else "anonymous"
-
-
 @api.post("/sync")
 @token_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_SYNC"], key_func=_token_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SYNC"], key_func=token_key)
 @api.doc(**BEARER)
 @api.arguments(SyncRequestSchema)
 @api.response(200, SyncResponseSchema)

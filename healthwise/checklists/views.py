@@ -6,7 +6,7 @@ from healthwise.checklists.registry import payload_cache, registry
 from healthwise.checklists.schemas import ChecklistListSchema, LocalisedChecklistSchema
 from healthwise.checklists.xlsform import checklist_xlsform
 from healthwise.errors import NotFound
-from healthwise.languages.schemas import LangArgs
+from healthwise.languages.schemas import lang_argument
 from healthwise.web.api import Blueprint
 
 bp = Blueprint("checklists_api", __name__, url_prefix="/api/v1",
@@ -21,7 +21,7 @@ def list_checklists():
 
 
 @bp.get("/checklists/<checklist_id>")
-@bp.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(bp)
 @bp.response(200, LocalisedChecklistSchema)
 @bp.alt_response(304, description="Not modified (If-None-Match)")
 @bp.alt_response(404, response="NOT_FOUND")
@@ -52,7 +52,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/checklists/<checklist_id>/xlsform")
-@bp.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(bp)
 @bp.response(200, content_type=XLSX, description="The XLSForm workbook (.xlsx)")
 @bp.alt_response(404, response="NOT_FOUND")
 def get_xlsform(checklist_id: str, lang: str):

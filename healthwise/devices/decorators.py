@@ -79,3 +79,8 @@ def _wrong_kind(kinds) -> Forbidden:
 token_required = bearer_required(PHONE)
 #: The managers' API: a manager's or an admin's token, reaching summaries only.
 manager_token_required = bearer_required(PERSON)
+
+
+def token_key() -> str:
+    """Return the rate-limit key of a request: its device token (set by the guards)."""
+    return f"token:{g.token.id}" if getattr(g, "token", None) else "anonymous"

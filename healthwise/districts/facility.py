@@ -20,6 +20,7 @@ from sqlalchemy import select
 from healthwise.assessments.models import Change
 from healthwise.districts.disclosure import Disclosure, disclose
 from healthwise.extensions import db
+from healthwise.photos import service as photos
 from healthwise.plans import service
 from healthwise.plans.document import PlanDocument
 
@@ -50,6 +51,8 @@ class ItemLine:
     overdue: bool
     carried: bool  # carried forward from the round before
     history: tuple[StatusChange, ...]
+    #: The item's photos as ``(name, arrived)``; none for a sensitive checkpoint's item.
+    photos: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,21 @@ def status_history(item_ids: list[str]) -> dict[str, tuple[StatusChange, ...]]:
     return {key: tuple(value) for key, value in found.items()}
 
 
+def shown_photos(fields: dict, checklist: dict) -> tuple[tuple[str, bool], ...]:
+    """Return an action item's photos as a manager may see them: ``(name, arrived)``.
+
+    Photos of people must not leave the facility: an item about a sensitive checkpoint
+    (or one the checklist no longer has) shows none above facility level.
+    """
+    checkpoint_id = fields.get("checkpoint_id")
+    if checkpoint_id is not None:
+        known = {cp["id"]: cp for m in checklist["modules"] for cp in m["checkpoints"]}
+        if checkpoint_id not in known or known[checkpoint_id].get("sensitive"):
+            return ()
+    store = photos.store_for()
+    return tuple((name, store.has(name)) for name in fields.get("photos") or ())
+
+
 def round_plan(round_: service.Round, checklist: dict, today: date) -> RoundPlan:
     """Return a round's plan as the manager's facility page shows it."""
     lines = service.plan_lines(round_, today)
@@ -124,7 +142,8 @@ def round_plan(round_: service.Round, checklist: dict, today: date) -> RoundPlan
         has_responsible=bool((line["fields"]["responsible"] or "").strip()),
         due_on=line["fields"]["due_on"], cost=line["fields"]["cost"] or "",
         status=line["fields"]["status"] or "", overdue=line["overdue"],
-        carried=index >= n_items, history=history.get(line["id"], ()))
+        carried=index >= n_items, history=history.get(line["id"], ()),
+        photos=shown_photos(line["fields"], checklist))
         for index, line in enumerate(lines))
     before = (disclose(checklist, round_.previous.responses)
               if round_.previous is not None else None)

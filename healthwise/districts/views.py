@@ -40,8 +40,8 @@ from healthwise.districts.schemas import (
 )
 from healthwise.errors import NotFound
 from healthwise.extensions import db
-from healthwise.languages.schemas import LangArgs
-from healthwise.languages.service import direction, normalise, select_locale
+from healthwise.languages.schemas import lang_argument
+from healthwise.languages.service import direction, requested_language, select_locale
 from healthwise.plans import service as plan_service
 from healthwise.plans.download import pdf_response
 from healthwise.timeutil import utcnow
@@ -137,7 +137,7 @@ def district_overview(district_id: int):
 @api.get("/districts/<int:district_id>/report.pdf")
 @manager_token_required
 @api.doc(**BEARER)
-@api.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(api)
 @api.response(200, content_type="application/pdf", description="The PDF")
 @api.alt_response(401, response="UNAUTHORIZED")
 @api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
@@ -201,7 +201,7 @@ def round_summary(facility_id: int, assessment_id):
 @api.get("/facilities/<int:facility_id>/rounds/<uuid:assessment_id>/plan.pdf")
 @manager_token_required
 @api.doc(**BEARER)
-@api.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(api)
 @api.response(200, content_type="application/pdf", description="The PDF")
 @api.alt_response(401, response="UNAUTHORIZED")
 @api.alt_response(403, response="FORBIDDEN", description=MANAGERS_ONLY)
@@ -309,7 +309,7 @@ def district(district_id: int):
 def report_pdf(district_id: int):
     """The district report as a PDF, in the language asked for."""
     found = access.reachable_district(g.user, district_id) or abort(404)
-    lang = normalise(request.args.get("lang")) or select_locale()
+    lang = requested_language()
     return report.report_response(found, registry(), lang, date.today())
 
 
@@ -399,7 +399,7 @@ def save_review(facility_id: int, assessment_id):
 def plan_pdf(facility_id: int, assessment_id):
     """A round's plan as a PDF, in the language asked for, as a manager may read it."""
     found = _facility_or_404(facility_id)
-    lang = normalise(request.args.get("lang")) or select_locale()
+    lang = requested_language()
     return _manager_pdf(found.id, str(assessment_id), lang) or abort(404)
 
 

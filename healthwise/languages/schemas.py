@@ -3,8 +3,7 @@
 from marshmallow import Schema, fields, post_load, validate
 
 from healthwise.config import LANGUAGES
-from healthwise.errors import Invalid
-from healthwise.languages.service import normalise, select_locale
+from healthwise.languages.service import language_code, select_locale
 
 
 class CompletenessSchema(Schema):
@@ -32,18 +31,14 @@ class InterfaceStringsSchema(Schema):
 
 class Lang(fields.String):
     """A language the server offers: ``fr``, or a tag such as ``fr-CA`` or ``pt_BR`` that
-    comes down to one; anything else is refused with 422 ``unsupported_language``."""
+    comes down to one; anything else is refused with 400 ``unsupported_language``
+    (:func:`healthwise.languages.service.language_code`, as the pages' PDFs do)."""
 
     def __init__(self, **kwargs):
         super().__init__(validate=validate.OneOf(list(LANGUAGES)), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        code = normalise(text)
-        if code is None:
-            raise Invalid(f"Language '{text[:40]}' is not available.", "unsupported_language",
-                          {"supported": list(LANGUAGES)})
-        return code
+        return language_code(super()._deserialize(value, attr, data, **kwargs))
 
 
 class LangArgs(Schema):
@@ -56,3 +51,18 @@ class LangArgs(Schema):
     @post_load
     def _request_language(self, data, **kwargs):
         return {**data, "lang": data.get("lang") or select_locale()}
+
+
+#: How the API documents a refused ``?lang=``.
+UNSUPPORTED = "A language the server does not offer (unsupported_language)"
+
+
+def lang_argument(blueprint):
+    """Read ``?lang=`` of an API view into its ``lang`` argument (:class:`LangArgs`), and
+    document the 400 an unsupported language gets."""
+
+    def decorate(view):
+        view = blueprint.arguments(LangArgs, location="query", as_kwargs=True)(view)
+        return blueprint.alt_response(400, response="BAD_REQUEST", description=UNSUPPORTED)(view)
+
+    return decorate

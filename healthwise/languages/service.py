@@ -13,6 +13,7 @@ from babel.support import Translations
 from flask import current_app, request
 
 from healthwise.config import LANGUAGES, TRANSLATIONS_DIR
+from healthwise.errors import UnsupportedLanguage
 
 DOMAINS = ("messages", "checklists")
 
@@ -23,6 +24,32 @@ def normalise(lang: str | None) -> str | None:
         return None
     base = lang.replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else None
+
+
+def language_code(text: str) -> str:
+    """Return the supported language ``text`` names (``fr``, ``fr-CA``, ``pt_BR``...).
+
+    :raises UnsupportedLanguage: (400) for any other text, naming the languages offered.
+    """
+    code = normalise(text)
+    if code is None:
+        raise UnsupportedLanguage(
+            f"Language '{str(text)[:40]}' is not available. Choose one of: "
+            + ", ".join(f"{c} ({name})" for c, (name, _dir) in LANGUAGES.items()) + ".",
+            details={"supported": list(LANGUAGES)})
+    return code
+
+
+def requested_language() -> str:
+    """Return the language a document (PDF, export) is asked for: ``?lang=``, else the
+    request's (:func:`select_locale`). Every PDF and export route, page or API, reads it
+    this one way.
+
+    :raises UnsupportedLanguage: (400) for a ``?lang=`` the server does not offer.
+    """
+    if "lang" not in request.args:
+        return select_locale()
+    return language_code(request.args["lang"])
 
 
 @lru_cache(maxsize=32)

@@ -7,9 +7,10 @@ from flask import Blueprint as PageBlueprint
 from flask import current_app, jsonify, redirect, request
 
 from healthwise.languages.catalogues import completeness
-from healthwise.languages.schemas import InterfaceStringsSchema, Lang, LocalesSchema
+from healthwise.languages.schemas import UNSUPPORTED, InterfaceStringsSchema, Lang, LocalesSchema
 from healthwise.languages.service import catalogue, direction, normalise, select_locale
 from healthwise.web.api import Blueprint
+from healthwise.web.cookies import cookie_secure
 
 bp = Blueprint("languages_api", __name__, url_prefix="/api/v1",
                description="The languages on offer and the phone's interface strings.")
@@ -41,7 +42,7 @@ def choose(code: str):
     chosen = normalise(code)
     if chosen:
         response.set_cookie("lang", chosen, max_age=KEEP_CHOICE, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
+                            secure=cookie_secure(), httponly=True)
     return response
 
 
@@ -66,7 +67,7 @@ def locales():
 
 @bp.get("/i18n/<lang>")
 @bp.response(200, InterfaceStringsSchema)
-@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@bp.alt_response(400, response="BAD_REQUEST", description=UNSUPPORTED)
 def interface_strings(lang: str):
     """The phone's interface strings in one language (plural forms as lists)."""
     code = Lang().deserialize(lang)

@@ -34,7 +34,9 @@ class ActionItem:
     """One row of the prioritised action plan.
 
     ``rank`` is the row's number as printed, 1..n in the order shown; ``overdue``
-    says the item is still open and its due date has passed.
+    says the item is still open and its due date has passed; ``photos`` are the
+    bytes (JPEG or WebP) of the item's photos that the server has, drawn small
+    beside the action.
     """
 
     rank: int
@@ -46,6 +48,7 @@ class ActionItem:
     cost: str = ""
     status: str = ""
     overdue: bool = False
+    photos: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ gathers their input, scoped to what the caller may see.
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,6 +18,7 @@ from healthwise.assessments.models import ActionItem, Answer, Assessment, Respon
 from healthwise.assessments.pull import record_to_wire
 from healthwise.extensions import db
 from healthwise.facilities.models import Facility
+from healthwise.photos.service import readable_photos
 from healthwise.plans import actions, priority
 from healthwise.plans.document import AchievementLine, ChartRow, DiscussLine, PlanDocument
 from healthwise.plans.document import ActionItem as PlanLine
@@ -168,13 +170,15 @@ def plan_json(round_: Round, checklist, gettext, ngettext, today: date | None = 
     }
 
 
-def plan_document(round_: Round, checklist, lang: str, today: date | None = None
-                  ) -> PlanDocument:
+def plan_document(round_: Round, checklist, lang: str, today: date | None = None,
+                  photos: Mapping[str, bytes] | None = None) -> PlanDocument:
     """Return the printable plan of a round, with its text in the reader's language.
 
     :param checklist: the localised checklist dict.
     :param lang: the reader's language, for dates.
     :param today: the day due dates are compared with (the server's today by default).
+    :param photos: the bytes of the items' photos, by name (:func:`item_photos`); those
+        missing (not uploaded yet) are left out. None: no photos.
     """
     today = today or date.today()
     checkpoints = {cp["id"]: cp for m in checklist["modules"] for cp in m["checkpoints"]}
@@ -189,7 +193,9 @@ def plan_document(round_: Round, checklist, lang: str, today: date | None = None
             checkpoint_text=checkpoint["action"] if checkpoint else "",
             action=fields["action"] or "", responsible=fields["responsible"] or "",
             due=_date(fields["due_on"], lang), cost=fields["cost"] or "",
-            status=fields["status"] or "", overdue=line["overdue"]))
+            status=fields["status"] or "", overdue=line["overdue"],
+            photos=tuple(photos[name] for name in fields.get("photos") or ()
+                         if photos and name in photos)))
     started = _parse_date(round_.assessment["started_on"]) or today
     return PlanDocument(
         facility=round_.facility.name,
@@ -214,6 +220,14 @@ def plan_document(round_: Round, checklist, lang: str, today: date | None = None
         generated_at=format_date(today, "long", locale=lang),
         checklist_title=checklist["title"],
     )
+
+
+def item_photos(round_: Round) -> dict[str, bytes]:
+    """Return the stored photos of a round's action items (its own and those carried
+    forward), by name, for the PDF a phone of the facility prints."""
+    names = [name for item in (*round_.items, *carried_forward(round_))
+             for name in item["fields"].get("photos") or ()]
+    return readable_photos(names)
 
 
 def pdf_filename(round_: Round, lang: str, ascii_only: bool = False) -> str:

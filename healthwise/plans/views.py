@@ -5,7 +5,7 @@ from flask import g
 from healthwise.checklists.registry import registry
 from healthwise.devices.decorators import token_required
 from healthwise.errors import Conflict, NotFound
-from healthwise.languages.schemas import LangArgs
+from healthwise.languages.schemas import lang_argument
 from healthwise.languages.service import gettext_for
 from healthwise.plans import service
 from healthwise.plans.download import pdf_response
@@ -34,7 +34,7 @@ def _checklist(round_: service.Round, lang: str) -> dict:
 @bp.get("/assessments/<uuid:assessment_id>/plan")
 @token_required
 @bp.doc(**BEARER)
-@bp.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(bp)
 @bp.response(200, PlanSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN", description=PHONES_ONLY)
@@ -49,7 +49,7 @@ def plan(assessment_id, lang: str):
 @bp.get("/assessments/<uuid:assessment_id>/plan.pdf")
 @token_required
 @bp.doc(**BEARER)
-@bp.arguments(LangArgs, location="query", as_kwargs=True)
+@lang_argument(bp)
 @bp.response(200, content_type="application/pdf", description="The PDF")
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN", description=PHONES_ONLY)
@@ -59,5 +59,6 @@ def plan(assessment_id, lang: str):
 def plan_pdf(assessment_id, lang: str):
     """The action plan as a printable A4 PDF in the requested language."""
     round_ = _round(assessment_id)
-    document = service.plan_document(round_, _checklist(round_, lang), lang)
+    document = service.plan_document(round_, _checklist(round_, lang), lang,
+                                     photos=service.item_photos(round_))
     return pdf_response(round_, document, lang)

@@ -10,6 +10,8 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from healthwise.errors import UnsupportedLanguage
+
 
 def _no_store(response):
     # Pages show enrolment codes and tokens: never keep them in a cache.
@@ -25,6 +27,12 @@ def error_page(status: int, message: str):
 def _csrf_error(exc):
     return error_page(400, _("This form has expired or was not sent by this site. "
                              "Go back, reload the page and try again."))
+
+
+def _unsupported_language(exc):
+    # The same refusal as the API's (400 unsupported_language), as a page.
+    return error_page(400, _("This language is not available. Choose English, French, "
+                             "Spanish, Portuguese or Arabic."))
 
 
 def _forbidden(exc):
@@ -44,6 +52,7 @@ def page_blueprint(name: str, import_name: str, url_prefix: str, not_found) -> B
     pages = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
     pages.after_request(_no_store)
     pages.register_error_handler(CSRFError, _csrf_error)
+    pages.register_error_handler(UnsupportedLanguage, _unsupported_language)
     pages.register_error_handler(403, _forbidden)
     pages.register_error_handler(404, lambda exc: error_page(404, not_found()))
     pages.register_error_handler(429, _too_many)

@@ -25,4 +25,8 @@ class WorkshopGroup(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     token_ids: Mapped[list] = mapped_column(JSON, default=list)
     assessment_id: Mapped[str | None] = mapped_column(String(36))
+    #: What the group walks (a ward, or the facility it stands for) and its modules: the
+    #: title and modules of its round, kept for a workshop set up from this one.
+    walks: Mapped[str | None] = mapped_column(String(200))
+    modules: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,9 @@
 """Schemas of the trainers' workshop forms (the rules themselves are in the service)."""
 
-from marshmallow import fields, pre_load, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from healthwise.assessments.schemas import COSTS, storable
+from healthwise.facilities.schemas import WorkshopSchema
 from healthwise.validation import valid_name, valid_optional_name
 from healthwise.web.forms import FormSchema
 
@@ -12,6 +13,9 @@ class WorkshopFormSchema(FormSchema):
                                                                valid_name])
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(load_default=None)
+    #: The workshop whose set-up (groups) this one copies ("Start a new workshop from this one").
+    from_id = fields.Integer(load_default=None, data_key="from",
+                             validate=validate.Range(min=1, max=2**31 - 1))
 
     @pre_load
     def _blank_is_missing(self, data, **kwargs):
@@ -33,6 +37,8 @@ class RoundFormSchema(FormSchema):
     modules = fields.List(fields.String(validate=validate.Length(max=50)),
                           load_default=list, validate=validate.Length(max=50))
     group_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    #: Made once when the page is drawn: the same form sent twice starts one round.
+    round_id = fields.UUID(load_default=None)
 
     @pre_load
     def _blank_is_missing(self, data, **kwargs):
@@ -57,3 +63,30 @@ class AgreedItemSchema(FormSchema):
     @pre_load
     def _blank_is_missing(self, data, **kwargs):
         return {key: value.strip() for key, value in data.items() if value.strip() != ""}
+
+
+# A participant's phone ---------------------------------------------------------------------
+
+
+class PhoneGroupSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    walks = fields.String(allow_none=True, metadata={"description": "what the group walks: "
+                                                                    "its round's title"})
+    modules = fields.List(fields.String(), metadata={"description": "module ids; empty: all"})
+    round = fields.String(allow_none=True, metadata={"description": "the group's round "
+                                                                    "(assessment id), once "
+                                                                    "started"})
+
+
+class GroupRoundSchema(Schema):
+    id = fields.String()
+    group = fields.String()
+
+
+class PhoneWorkshopSchema(Schema):
+    workshop = fields.Nested(WorkshopSchema)
+    group = fields.Nested(PhoneGroupSchema, allow_none=True,
+                          metadata={"description": "this phone's group; null: in none"})
+    rounds = fields.List(fields.Nested(GroupRoundSchema),
+                         metadata={"description": "each group's round, with the group's name"})

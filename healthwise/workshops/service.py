@@ -39,6 +39,10 @@ class WorkshopError(ValueError):
     """A workshop that cannot be created as asked; the message says why."""
 
 
+class WorkshopOver(WorkshopError):
+    """The workshop is closed or past its last day: nothing new may start in it."""
+
+
 def create_workshop(trainer: User, name: str, starts_on: date,
                     ends_on: date | None = None) -> Workshop:
     """Create a workshop and its practice facility (in no district).
@@ -150,17 +154,34 @@ def close_workshop(workshop: Workshop) -> None:
 def setup_from(previous: Workshop, today: date | None = None) -> dict:
     """Return the set-up of a new workshop copied from a previous one, as the form takes it.
 
-    The one place to extend when workshops have more set-up (groups, modules): today the
-    name, its last number counted on ("group 1" becomes "group 2"), and the dates, moved
-    by whole weeks to start on or after today, same length and weekdays. The trainer is
-    whoever creates it.
+    The one place to extend when workshops have more set-up: the name, its last number
+    counted on ("group 1" becomes "group 2"), the dates, moved by whole weeks to start on
+    or after today, same length and weekdays, and ``from`` (the previous workshop's id:
+    creating the workshop with it copies the groups, :func:`copy_setup`). The trainer is
+    whoever creates it. Pure: reads nothing from the database.
     """
     today = today or date.today()
     weeks = max(0, -(-(today - previous.starts_on).days // 7))
     shift = timedelta(weeks=weeks)
     return {"name": next_name(previous.name),
             "starts_on": (previous.starts_on + shift).isoformat(),
-            "ends_on": (previous.ends_on + shift).isoformat()}
+            "ends_on": (previous.ends_on + shift).isoformat(),
+            "from": str(previous.id)}
+
+
+def copy_setup(workshop: Workshop, previous: Workshop) -> list[WorkshopGroup]:
+    """Give a new workshop the groups of a previous one; flush only.
+
+    What a trainer set up is copied: each group's name, what it walks (its round's title)
+    and its modules. Who was in it (phones), its round and every answer stay with the
+    previous workshop: the new one starts with empty groups and no round.
+    """
+    made = [WorkshopGroup(workshop_id=workshop.id, name=g.name, walks=g.walks,
+                          modules=list(g.modules) if g.modules else None, token_ids=[])
+            for g in groups(previous)]
+    db.session.add_all(made)
+    db.session.flush()
+    return made
 
 
 def next_name(name: str) -> str:
@@ -231,19 +252,34 @@ def checklist():
 
 
 def start_round(workshop: Workshop, person: str, title: str, modules: list[str],
-                group: WorkshopGroup | None = None, today: date | None = None) -> str:
+                group: WorkshopGroup | None = None, today: date | None = None,
+                assessment_id: str | None = None) -> str:
     """Start a practice round that every participant's phone joins; return its id.
 
     The round is written as ``person`` (the trainer), through the sync rules, so phones
-    pull it with everything else.
+    pull it with everything else. A group's round also becomes what the group walks
+    (``walks``, ``modules``), which a workshop set up from this one copies.
 
     :param workshop: the workshop; the round is in its practice facility.
     :param person: who starts it (an email address, for the history).
     :param title: what the phones show (1 to 200 characters).
     :param modules: the module ids to walk; empty: the whole checklist.
     :param group: the group that walks it, if any (it becomes the group's round).
-    :raises WorkshopError: for an empty title or an unknown module.
+    :param assessment_id: the round's id, made once by the form: the same form sent twice
+        (a double tap) starts one round, and the second send returns the first's id.
+    :raises WorkshopOver: once the workshop is closed or past its last day (its phones
+        could no longer sync the round).
+    :raises WorkshopError: for an empty title, an unknown module, or an id taken by a
+        record that is not this workshop's round.
     """
+    if workshop.over(today or date.today()):
+        raise WorkshopOver("This workshop is over: no round can start in it.")
+    if assessment_id is not None:
+        taken = db.session.get(Assessment, assessment_id)
+        if taken is not None:
+            if taken.facility_id != workshop.facility_id:
+                raise WorkshopError("This round cannot be started: start it again.")
+            return taken.id
     title = " ".join(title.split())
     if not 0 < len(title) <= 200 or name_problem(title):
         raise WorkshopError("A round needs a title of 1 to 200 characters.")
@@ -256,10 +292,15 @@ def start_round(workshop: Workshop, person: str, title: str, modules: list[str],
               "status": "open", "started_on": (today or date.today()).isoformat()}
     if modules:
         fields["modules"] = [m for m in known if m in modules]
-    assessment_id = str(uuid.uuid4())
-    write_record(workshop.facility_id, person, "assessment", assessment_id, fields)
+    assessment_id = assessment_id or str(uuid.uuid4())
+    try:
+        write_record(workshop.facility_id, person, "assessment", assessment_id, fields)
+    except Rejected as exc:  # the id is another record's (ids are unique across types)
+        raise WorkshopError(exc.message) from None
     if group is not None:
         group.assessment_id = assessment_id
+        group.walks = title
+        group.modules = fields.get("modules")
     return assessment_id
 
 
@@ -466,3 +507,25 @@ def agree_plan(workshop: Workshop, person: str, assessment: Assessment,
         write_record(workshop.facility_id, person, "assessment", assessment.id,
                      {"status": "agreed"}, base_rev=assessment.rev)
     return added
+
+
+# A participant's phone: its workshop and its group ------------------------------------------
+
+
+def phone_group(workshop: Workshop, token_id: int) -> dict:
+    """Return what a participant's phone shows of the groups: its own, and whose each
+    round is.
+
+    :returns: ``group`` (this phone's: id, name, walks, modules, round; None if in no
+        group) and ``rounds`` (each group's round id: the group's name), so the phone
+        walks its group's round and leaves out the other groups'. One query.
+    """
+    found = groups(workshop)
+    mine = next((g for g in found if token_id in (g.token_ids or [])), None)
+    return {
+        "group": None if mine is None else {
+            "id": mine.id, "name": mine.name, "walks": mine.walks,
+            "modules": mine.modules or [], "round": mine.assessment_id},
+        "rounds": [{"id": g.assessment_id, "group": g.name} for g in found
+                   if g.assessment_id],
+    }

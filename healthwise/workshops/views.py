@@ -8,6 +8,7 @@ participant's phone use the routes every manager page uses (``devices.end_code``
 (``exports.workshop_sqlite``, ``exports.workshop_zip``).
 """
 
+import uuid
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -31,25 +32,49 @@ from healthwise.access import service as access
 from healthwise.access.service import TRAINERS, Role
 from healthwise.auth.decorators import user_required
 from healthwise.checklists.registry import registry
+from healthwise.devices.decorators import token_required
 from healthwise.devices.panel import issue_code, join_link, panel, qr_image
+from healthwise.errors import Forbidden
 from healthwise.extensions import db
-from healthwise.languages.service import gettext_for, normalise, select_locale
+from healthwise.languages.service import gettext_for, requested_language, select_locale
 from healthwise.plans import service as plan_service
 from healthwise.plans.download import attachment, pdf_response
 from healthwise.plans.service import slug
 from healthwise.plans.slots import render_slot
+from healthwise.web.api import BEARER
+from healthwise.web.api import Blueprint as ApiBlueprint
 from healthwise.web.pages import error_page, page_blueprint
 from healthwise.workshops import certificates, service
 from healthwise.workshops.schemas import (
     AgreedItemSchema,
     ConfirmFormSchema,
     GroupFormSchema,
+    PhoneWorkshopSchema,
     RoundFormSchema,
     WorkshopFormSchema,
 )
 
 bp = page_blueprint("workshops", __name__, "/manage/workshops", lambda: _(
     "There is no such page, or it is not one of your workshops."))
+api = ApiBlueprint("workshops_api", __name__, url_prefix="/api/v1",
+                   description="A workshop participant's phone: its workshop and its group.")
+
+
+@api.get("/workshop")
+@token_required
+@api.doc(**BEARER)
+@api.response(200, PhoneWorkshopSchema)
+@api.alt_response(401, response="UNAUTHORIZED")
+@api.alt_response(403, response="FORBIDDEN",
+                  description="Not a workshop participant's phone (workshop_phone_required)")
+def phone_workshop():
+    """A participant's phone's workshop and group: the phone shows its group's name and
+    walks its group's round (its modules), leaving out the other groups' rounds."""
+    found = access.workshop_of(g.token.facility_id)
+    if found is None:
+        raise Forbidden("This route serves the phones of a workshop's participants only.",
+                        "workshop_phone_required")
+    return {"workshop": found, **service.phone_group(found, g.token.id)}
 
 
 @bp.context_processor
@@ -77,7 +102,8 @@ def index():
     previous = request.args.get("from", type=int)
     if previous is not None:
         found = _workshop_or_404(previous)
-        return _list_page(form=service.setup_from(found))
+        return _list_page(form={**service.setup_from(found),
+                                "groups": [group.name for group in service.groups(found)]})
     return _list_page()
 
 
@@ -87,9 +113,17 @@ def create():
     """Create a workshop run by the signed-in trainer, with its practice facility."""
     try:
         data = WorkshopFormSchema().load(request.form)
+        previous = None
+        if data["from_id"] is not None:
+            previous = access.reachable_workshop(g.user, data["from_id"])
+            if previous is None:
+                raise service.WorkshopError("Not one of your workshops.")
         workshop = service.create_workshop(g.user, data["name"], data["starts_on"],
                                            data["ends_on"])
+        if previous is not None:
+            service.copy_setup(workshop, previous)
     except (ValidationError, service.WorkshopError):
+        db.session.rollback()
         return _list_page(form=request.form, status=422, error=_(
             "Give the workshop a name and a first day; its last day cannot be before the "
             "first, nor more than a year later."))
@@ -196,10 +230,7 @@ def reset(workshop_id: int):
 def certificates_pdf(workshop_id: int):
     """Certificates of participation, one page per participant, in ``?lang=``."""
     found = _workshop_or_404(workshop_id)
-    lang = normalise(request.args.get("lang")) if "lang" in request.args else "en"
-    if lang is None:
-        return error_page(400, _("This language is not available. Choose English, French, "
-                                 "Spanish, Portuguese or Arabic."))
+    lang = requested_language()
     names = service.participant_names(found)
     if not names:
         return error_page(409, _("No participant has joined with a name yet: there is no "
@@ -235,7 +266,7 @@ def _rounds_context(found, error=None) -> dict:
     """Return what the workshop page's "Practice rounds" section shows."""
     lang = select_locale()
     return {"rounds": service.rounds(found), "groups": service.groups(found),
-            "modules": _titles(lang)[0], "round_error": error}
+            "modules": _titles(lang)[0], "round_error": error, "round_id": uuid.uuid4()}
 
 
 @lru_cache(maxsize=16)
@@ -259,19 +290,24 @@ def start_round(workshop_id: int):
     """Start a practice round (optionally for a group) that every participant's phone joins."""
     found = _workshop_or_404(workshop_id)
     form = {"title": request.form.get("title", ""), "modules": request.form.getlist("modules"),
-            "group_id": request.form.get("group_id", "")}
+            "group_id": request.form.get("group_id", ""),
+            "round_id": request.form.get("round_id", "")}
     try:
         data = RoundFormSchema().load(form)
         group = service.find_group(found, data["group_id"])
         if data["group_id"] and group is None:
             raise service.WorkshopError("No such group.")
-        service.start_round(found, g.user.email, data["title"], data["modules"], group)
-    except (ValidationError, service.WorkshopError):
+        round_id = str(data["round_id"]) if data["round_id"] else None
+        service.start_round(found, g.user.email, data["title"], data["modules"], group,
+                            assessment_id=round_id)
+    except (ValidationError, service.WorkshopError) as exc:
         db.session.rollback()
+        why = (_("This workshop is over: no round can start in it.")
+               if isinstance(exc, service.WorkshopOver) else
+               _("Give the round a title (up to 200 characters) and choose "
+                 "modules of the checklist, or none for all of it."))
         return render_template("workshops/workshop.html", workshop=found,
-                               **panel(found.facility_id), **_rounds_context(found, _(
-                                   "Give the round a title (up to 200 characters) and choose "
-                                   "modules of the checklist, or none for all of it."))), 422
+                               **panel(found.facility_id), **_rounds_context(found, why)), 422
     db.session.commit()
     flash(_("The round has started: participants' phones show it after their next sync."))
     return redirect(url_for(".workshop", workshop_id=found.id) + "#rounds", 303)
@@ -280,7 +316,8 @@ def start_round(workshop_id: int):
 def _groups_page(found, error=None, status=200):
     return render_template("workshops/groups.html", workshop=found,
                            groups=service.groups(found), phones=service.phones(found),
-                           error=error), status
+                           modules={m[0]: m for m in _titles(select_locale())[0]},
+                           round_id=uuid.uuid4, error=error), status
 
 
 @bp.get("/<int:workshop_id>/groups")
@@ -445,7 +482,7 @@ def plan_pdf(workshop_id: int, assessment_id):
     """A practice round's action plan as a PDF, in the language asked for."""
     found = _workshop_or_404(workshop_id)
     assessment = _round_or_404(found, assessment_id)
-    lang = normalise(request.args.get("lang")) or select_locale()
+    lang = requested_language()
     round_ = plan_service.load_round(assessment.id, access.Scope(frozenset({found.facility_id})))
     document = plan_service.plan_document(round_, service.checklist().localised(lang), lang)
     return pdf_response(round_, document, lang)

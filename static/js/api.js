@@ -21,7 +21,7 @@ export class OfflineError extends Error {}
 /** fetch JSON from the API with the device token; throws ApiError / OfflineError. */
 export async function api(
   path,
-  { method = "GET", body, auth = true, timeout = 20000, headers = {}, raw = false } = {},
+  { method = "GET", body, rawBody, auth = true, timeout = 20000, headers = {}, raw = false } = {},
 ) {
   const h = { Accept: raw ? "*/*" : "application/json", ...headers };
   if (body !== undefined) h["Content-Type"] = "application/json";
@@ -36,7 +36,8 @@ export async function api(
     res = await fetch(path, {
       method,
       headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // rawBody: bytes sent as they are (a photo), with the caller's Content-Type.
+      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
       signal: ctl?.signal,
       credentials: "same-origin",
       cache: "no-store",

@@ -15,12 +15,15 @@
 //              journal of changes the server acknowledged, as sent, kept so that they
 //              can be sent again after the server was restored from an older backup
 //              (outbox.js replay); the last JOURNAL_KEEP, and all of the last JOURNAL_DAYS.
+//   photos     {name, blob, size, state, at}: photos keyed by their sha-256 (photos.js);
+//              state "pending" (to upload), "sent", "cached" (another phone's, fetched to
+//              show it) or "refused" (the server will never take it).
 //   meta       key -> value (token, scope, device_id, cursor, lang, positions...)
 //   checklists "<id>:<lang>" -> checklist JSON (+ etag, fetched)
 // and, in localStorage, DRAFT: the remark being typed (views/checkpoint.js).
 
 const NAME = "healthwise";
-const VERSION = 3;
+const VERSION = 4;
 let opening = null;
 
 /** Turn an IDBRequest into a promise. */
@@ -86,6 +89,8 @@ function upgrade(d, t, from) {
   }
   // Version 3 adds the journal; what the phone held before stays as it was.
   if (from < 3) d.createObjectStore("sent", { keyPath: "change_id" }).createIndex("acked", "acked");
+  // Version 4 adds the photos; nothing else changes.
+  if (from < 4) d.createObjectStore("photos", { keyPath: "name" });
 }
 
 /**
@@ -97,7 +102,8 @@ export async function tx(names, mode, fn) {
   const list = [].concat(names);
   // "strict" durability for the user's data: an answer is on disk before we say it
   // is saved. Settings and positions can take the faster default.
-  const strict = mode === "readwrite" && (list.includes("records") || list.includes("outbox"));
+  const strict =
+    mode === "readwrite" && (list.includes("records") || list.includes("outbox") || list.includes("photos"));
   const t = strict ? d.transaction(list, mode, { durability: "strict" }) : d.transaction(list, mode);
   const done = new Promise((resolve, reject) => {
     t.oncomplete = resolve;

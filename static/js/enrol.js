@@ -20,14 +20,14 @@ export async function deviceId() {
 }
 
 /**
- * Forget this facility: its records, the outbox and its journal, the token and every meta key that is
+ * Forget this facility: its records, the outbox and its journal, its photos, the token and every meta key that is
  * the facility's (scope, cursor, plans, positions, PDF queue...), the remark draft,
  * and any API answer a service worker kept (versions before this one cached them).
  * The phone keeps its id, its language and catalogues, and the checklists.
  */
 export async function forget() {
   const names = (await db.keys("meta")).filter((k) => !PHONE.has(k) && !String(k).startsWith("i18n:"));
-  await db.wipe(["records", "outbox", "sent"], names);
+  await db.wipe(["records", "outbox", "sent", "photos"], names);
   try {
     globalThis.localStorage?.removeItem(db.DRAFT);
   } catch (_) {
@@ -75,5 +75,24 @@ export async function checkMe() {
     return true;
   } catch (_) {
     return false;
+  }
+}
+
+/**
+ * A workshop participant's group, and whose each round is (GET /api/v1/workshop): kept
+ * as meta "workshop_group", so the home shows the group and walks only its round, offline too.
+ */
+export async function refreshWorkshop() {
+  const sc = await db.get("meta", "scope");
+  if (sc?.kind !== "workshop") return;
+  let data;
+  try {
+    data = (await api("/api/v1/workshop", { timeout: 10000 })).data;
+  } catch (_) {
+    return; // offline or refused: keep what the phone knew
+  }
+  if (JSON.stringify(data) !== JSON.stringify(await db.get("meta", "workshop_group"))) {
+    await db.set("meta", "workshop_group", data);
+    announce("records");
   }
 }

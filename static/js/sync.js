@@ -3,10 +3,11 @@
 // worker (Background Sync), so it touches neither window nor document.
 import { ApiError, api, OfflineError } from "./api.js";
 import * as db from "./db.js";
-import { deviceId } from "./enrol.js";
+import { deviceId, refreshWorkshop } from "./enrol.js";
 import { announce, bus } from "./events.js";
 import { limits, refreshLimits } from "./limits.js";
 import { apply, behind, replay, setAsideAlone, stuckCreates } from "./outbox.js";
+import { resendAll, upload, waiting } from "./photos.js";
 
 const BATCH = 200;
 const scope = globalThis;
@@ -17,10 +18,11 @@ let timer = null;
 
 /** What the sync card and the pill show. */
 export async function status() {
-  const [outbox, records, m] = await Promise.all([
+  const [outbox, records, m, photos] = await Promise.all([
     db.all("outbox"),
     db.all("records"),
     db.metas(["last_sync", "revoked", "token"]),
+    waiting(),
   ]);
   const conflicts = [];
   for (const r of records) {
@@ -40,6 +42,8 @@ export async function status() {
     stuck: outbox.filter((c) => c.status !== "pending"),
     outbox,
     conflicts,
+    // Photos still to upload: {count, bytes}. They go after the records, apart.
+    photos,
     lastSync: m.last_sync || null,
     revoked: !!m.revoked,
     workshopClosed: m.revoked === "workshop_closed",
@@ -79,6 +83,7 @@ async function run() {
       if (later(e)) throw e;
       if (unknownCursor(e, cursor)) {
         await replay();
+        await resendAll();
         break; // the loop below sends everything again, this change in its turn
       }
       await setAsideAlone(c, e);
@@ -103,6 +108,7 @@ async function run() {
         // again what it acknowledged (the journal) before pulling everything again, in
         // the same requests, so its older state never comes back over this phone's.
         await replay();
+        await resendAll();
         continue;
       }
       if (!batch.length) throw e;
@@ -128,6 +134,15 @@ async function run() {
     if (batch.length || res.data?.changes?.length) announce("records");
     if (!again && !res.data?.more && batch.length < size) break;
   }
+  // Photos after the records that name them (the server takes only named photos). A
+  // photo that fails waits for the next sync; it never fails this one.
+  try {
+    if (await upload()) announce("records");
+  } catch (_) {
+    /* offline meanwhile, or a storage error: next time */
+  }
+  // The trainer may have placed this phone in a group since (no record changes then).
+  await refreshWorkshop();
   await db.set("meta", "last_sync", Date.now());
   return true;
 }

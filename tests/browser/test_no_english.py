@@ -152,3 +152,18 @@ def test_the_follow_up_plan_shows_no_english_but_user_text(follow_up, language):
     phone.page.locator("main .view .section").first.wait_for()
     phone.page.evaluate(OPEN_DETAILS)
     assert english_on(phone, patterns) == []
+
+
+def test_arabic_percentages_all_read_the_same_way(follow_up):
+    """In Arabic every "n%" of the plan's modules is drawn alike: the sign left of its number."""
+    from .test_rtl_small_screens import CHAR_BOXES
+
+    phone, aid, *_ = follow_up
+    choose(phone, "العربية", "ar")
+    show(phone, f"/plan/{aid}", ".card.bars")
+    phone.page.wait_for_timeout(1500)  # a fresher ranking from the server re-renders it
+    boxes = phone.page.locator(".card.bars").evaluate(CHAR_BOXES)
+    signs = [(boxes[i - 1], box) for i, box in enumerate(boxes)
+             if box[0] == "%" and boxes[i - 1][0].isdigit()]
+    assert len(signs) >= 2  # "need action" and "before" of the module answered in both rounds
+    assert all(sign[1] < digit[1] for digit, sign in signs), signs

@@ -108,7 +108,7 @@ def test_follow_up_plan_shows_carried_forward_actions_and_edits_one_offline(phon
     phone.page.get_by_label("Responsible").fill("Joseph")
     phone.page.get_by_label("Responsible").press("Tab")
     phone.page.locator(".saved").filter(has_text="Saved").wait_for()
-    phone.page.get_by_role("link", name="Done").click()
+    phone.page.get_by_role("link", name="Save").click()
     phone.page.wait_for_url(f"**/#/plan/{fid}")
     line = phone.page.locator("ul.carried li").first
     line.filter(has_text="In progress").wait_for()

@@ -109,8 +109,9 @@ def test_upgrade_from_the_store_keyed_by_id_loses_nothing(phones, server_rows):
     phone.goto(f"/walk/{rid}")
     phone.page.locator(".mod-num").first.wait_for()
     new = phone.page.evaluate(READ_ALL)
-    assert new["version"] == 3
+    assert new["version"] == 4
     assert "sent" in new["stores"]  # the journal of acknowledged changes (version 3)
+    assert "photos" in new["stores"]  # the photos waiting to upload (version 4)
     assert new["keyPath"] == ["type", "id"]
     assert "record" in new["indexes"]
 

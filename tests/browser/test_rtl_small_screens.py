@@ -127,6 +127,10 @@ def test_chevrons_point_the_way_the_screen_reads(walked, language, back, previou
         choose(phone, language, CODES[language])
     show(phone, f"/walk/{rid}/{cp}", ".walk-nav")
     nav = phone.page.locator(".walk-nav .btn")
+    # Both chevrons are drawn alike (the header's back arrow is twice their size).
+    sizes = nav.locator(".chev").evaluate_all(
+        "els => els.map(e => getComputedStyle(e, '::before').fontSize)")
+    assert len(sizes) == 2 and sizes[0] == sizes[1]
     assert pointing(nav.nth(0).locator(".chev")) == previous
     assert pointing(nav.nth(1).locator(".chev")) == following
     assert pointing(phone.page.locator("#back span")) == back

@@ -46,3 +46,33 @@ def test_the_app_works_over_plain_http_from_the_laptops_address(browser, tmp_pat
             "SELECT checkpoint_id FROM answers WHERE response_id = ?", (response_id,))}
     assert stored == answered
     assert f"{base}/" in output or not found
+
+
+def test_a_trainer_signs_in_over_plain_http_at_the_laptops_address(browser, tmp_path):
+    """Production settings, HEALTHWISE_SECURE_COOKIES unset: the session cookie is not
+    Secure over http, so Chromium keeps it at the Wi-Fi address and the QR carries it."""
+    env = environment(f"sqlite:///{tmp_path / 'laptop.db'}", tmp_path / "instance")
+    env.pop("HEALTHWISE_SECURE_COOKIES", None)
+    with healthwise_serve(env, "--server", "waitress", host="0.0.0.0",
+                          log=tmp_path / "serve.log") as server:
+        cli({**env, "HEALTHWISE_PASSWORD": "correct horse battery"}, "user", "create",
+            "--email", "tom@example.org", "--role", "trainer")
+        cli(env, "workshop", "create", "--trainer", "tom@example.org", "--name", "Mombasa")
+        found = lan_addresses()
+        base = f"http://{found[0] if found else LAN_HOST}:{server.port}"
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/manage/sign-in")
+            page.fill("input[name=email]", "tom@example.org")
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button[type=submit]")
+            page.get_by_role("heading", name="Workshops").wait_for()
+            (cookie,) = [c for c in context.cookies() if c["name"] == "healthwise_session"]
+            assert cookie["secure"] is False and cookie["httpOnly"] is True
+            page.get_by_role("link", name="Mombasa").click()
+            page.goto(page.url + "/projector")
+            page.get_by_role("button").filter(has_text="code").first.click()
+            assert base.split("//")[1] in page.locator(".projector-link").inner_text()
+        finally:
+            context.close()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
+from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph
 
 from healthwise.plans.pdf.lines import break_lines, draw_line
@@ -114,3 +118,86 @@ class CachedParagraph(Paragraph):
                 return width, height
             self._wrapped_for = availWidth
         return self.width, self.height
+
+
+#: The longest side, in pixels, of a photo as embedded in a PDF: sharp at about 300 dpi
+#: for the printed size, and a few kilobytes instead of the phone's 200.
+THUMBNAIL_PIXELS = 200
+
+
+def thumbnail(data: bytes) -> ImageReader | None:
+    """Return a photo shrunk for print, or None if its bytes are not an image."""
+    key = hashlib.sha256(data).digest()
+    if key not in _THUMBNAILS:
+        if len(_THUMBNAILS) >= 512:  # a few KB each: the oldest goes
+            _THUMBNAILS.pop(next(iter(_THUMBNAILS)), None)
+        _THUMBNAILS[key] = _shrink(data)
+    small = _THUMBNAILS[key]
+    return _Jpeg(small) if small is not None else None
+
+
+class _Jpeg(ImageReader):
+    """A JPEG that reportlab embeds as it is (DCTDecode), without decoding it again."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self._jpeg = data
+
+    def jpeg_fh(self):
+        return io.BytesIO(self._jpeg)
+
+
+#: Thumbnails already made, by the sha-256 of the photo (photos never change; the
+#: photo itself is not kept, only its digest and its thumbnail).
+_THUMBNAILS: dict[bytes, bytes | None] = {}
+
+
+def _shrink(data: bytes) -> bytes | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))  # JPEG: decode small
+            small = image.convert("RGB")
+            small.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+class Thumbnails(Flowable):
+    """A line of small photos, each in a square of ``size`` points, in reading order.
+
+    :param photos: the photos' bytes; those that are not images are left out.
+    :param size: the side of each photo's square, in points.
+    :param rtl: whether the line runs right to left.
+    """
+
+    GAP = 3
+
+    def __init__(self, photos: tuple[bytes, ...], *, size: float, rtl: bool = False) -> None:
+        super().__init__()
+        self.images = [image for image in map(thumbnail, photos) if image is not None]
+        self.size, self.rtl = size, rtl
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = (self.size + self.GAP) if self.images else 0
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list:
+        return []  # a line of photos moves to the next row whole
+
+    def draw(self) -> None:
+        x = self.width - self.size if self.rtl else 0.0
+        step = -(self.size + self.GAP) if self.rtl else self.size + self.GAP
+        for image in self.images:
+            if x < -0.5 or x + self.size > self.width + 0.5:
+                break  # no room left in the column
+            w, h = image.getSize()
+            scale = self.size / max(w, h)
+            dw, dh = w * scale, h * scale
+            # Centred in its square, on the top of the line.
+            self.canv.drawImage(image, x + (self.size - dw) / 2, self.GAP + self.size - dh,
+                                dw, dh)
+            x += step

@@ -15,7 +15,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Ta
 
 from healthwise.plans.document import ActionItem, PlanDocument
 from healthwise.plans.pdf.drawings import bars, scale, swatch, tick
-from healthwise.plans.pdf.flowables import BidiText, CachedParagraph
+from healthwise.plans.pdf.flowables import BidiText, CachedParagraph, Thumbnails
 from healthwise.plans.pdf.fonts import SANS, SANS_BOLD
 from healthwise.plans.pdf.styles import (
     ACCENT,
@@ -45,6 +45,9 @@ from healthwise.plans.pdf.styles import (
 from healthwise.plans.pdf.tables import PagedTable, chunk_row, may_be_taller
 from healthwise.plans.pdf.text import clean, has_rtl, is_rtl_language, markup
 from healthwise.plans.priority import fill
+
+#: The side of a photo's square beside its action, in points (about 13 mm).
+PHOTO_SIZE = 36
 
 Gettext = Callable[[str], str]
 Ngettext = Callable[[str, str, int], str]
@@ -323,7 +326,7 @@ class Renderer:
             cells = [
                 [self.text(str(item.rank), CELL_BOLD)],
                 checkpoint,
-                [self.text(item.action, CELL)],
+                self.action_cell(item, inner[2]),
                 [self.text(item.responsible, CELL)],
                 self.due(item),
                 [self.text(self.cost_label(item.cost), CELL)],
@@ -358,6 +361,15 @@ class Renderer:
                             col_widths=self.row(widths), style=style,
                             h_align="RIGHT" if self.rtl else "LEFT")
         return heading + [table, Spacer(0, 14)]
+
+    def action_cell(self, item: ActionItem, width: float) -> list[Flowable]:
+        """Build the action's cell: its text, then its photos, small, in a line below."""
+        cell = [self.text(item.action, CELL)]
+        if item.photos:
+            per_line = len(item.photos)
+            size = min(PHOTO_SIZE, (width - Thumbnails.GAP * (per_line - 1)) / per_line)
+            cell += [Spacer(0, 2), Thumbnails(item.photos, size=size, rtl=self.rtl)]
+        return cell
 
     def due(self, item: ActionItem) -> list[Flowable]:
         """Build the due date's cell: an overdue item says so in words, in red and bold."""

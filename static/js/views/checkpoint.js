@@ -4,6 +4,7 @@ import { t } from "../i18n.js";
 import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
 import { answersOf, keepPosition, record, walkedBy } from "../records.js";
+import { picker } from "./photo.js";
 import { englishBadge, findCheckpoint, h, link, saveError, sourcesOf, untranslated } from "./ui.js";
 
 // The remark being typed is also kept in localStorage, which writes synchronously:
@@ -224,6 +225,12 @@ export default async function checkpoint(root, { rid, cp }, view) {
       h("label", { for: "remark" }, t("Remark (optional)")),
       Object.assign(remark, { id: "remark" }),
     ),
+    // Evidence: kept on the phone with the answer, uploaded after it syncs.
+    picker({
+      current: () => ans?.fields.photos || [],
+      save: (photos) => save({ photos }),
+      sensitive: !!c.sensitive,
+    }),
     saved,
     h(
       "nav",
@@ -231,14 +238,14 @@ export default async function checkpoint(root, { rid, cp }, view) {
       h(
         "a",
         { class: "btn", href: prev, onclick: flush },
-        h("span", { class: "chev back", "aria-hidden": "true" }),
+        h("span", { class: "chev prev", "aria-hidden": "true" }),
         t("Previous"),
       ),
       h(
         "a",
         { class: "btn primary", href: next, onclick: flush },
         at < flat.length - 1 ? t("Next") : t("Finish"),
-        h("span", { class: "chev on", "aria-hidden": "true" }),
+        h("span", { class: "chev next", "aria-hidden": "true" }),
       ),
     ),
   );

@@ -5,6 +5,7 @@ import { describe } from "../priority.js";
 import { groupData, record, tally } from "../records.js";
 import { syncNow } from "../sync.js";
 import { discussCount } from "./discuss.js";
+import { thumbs } from "./photo.js";
 import { ACTION, counted, empty, englishBadge, h, link, roleName, untranslated, user } from "./ui.js";
 
 /** While the group view is open: ask the server for new answers this often. */
@@ -102,6 +103,8 @@ export default async function group(root, { aid }, view) {
       if (filter === "action" && !s.yes) continue;
       if (filter === "all" && !s.answered) continue;
       const remarks = s.votes.filter((v) => v.remark);
+      // Every participant's photos of this checkpoint, once each.
+      const photos = [...new Set(data.responses.flatMap((r) => data.answers.get(r.id).get(c.id)?.fields.photos || []))];
       cards.push(
         h(
           "div",
@@ -134,6 +137,7 @@ export default async function group(root, { aid }, view) {
               ),
             ),
           ),
+          thumbs(photos),
           remarks.length
             ? h(
                 "details",

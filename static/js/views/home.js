@@ -22,7 +22,17 @@ export default async function home(root, _params, view) {
   const workshop = sc.kind === "workshop";
   view.title(fac.name ? user(fac.name) : "HealthWISE");
   view.live();
-  const [st, list, m] = await Promise.all([status(), rounds(), db.metas(["last_walk"])]);
+  const [st, all, m] = await Promise.all([status(), rounds(), db.metas(["last_walk", "workshop_group"])]);
+  // A workshop participant in a group walks its group's round; other groups' rounds are
+  // left out (a round this phone already joined stays, so nothing it answered is hidden).
+  const wg = (workshop && m.workshop_group) || {};
+  const mine = wg.group || null;
+  const groupOf = new Map((wg.rounds || []).map((r) => [r.id, r.group]));
+  const list = [];
+  for (const a of all) {
+    const others = mine && groupOf.has(a.id) && a.id !== mine.round;
+    if (!others || (await responsesOf(a.id)).some((r) => r.created)) list.push(a);
+  }
   let cl = null;
   try {
     cl = await view.checklist();
@@ -107,8 +117,23 @@ export default async function home(root, _params, view) {
     );
   }
 
+  if (mine)
+    root.append(
+      h(
+        "div",
+        { class: "card note my-group" },
+        h("h2", {}, tu("Your group: %(group)s", { group: mine.name })),
+        mine.walks ? h("p", {}, tu("Your group walks: %(walks)s", { walks: mine.walks })) : null,
+        mine.round && !list.some((a) => a.id === mine.round)
+          ? h("p", {}, t("Your group's round arrives with the next sync."))
+          : null,
+      ),
+    );
+
   root.append(h("h2", { class: "section" }, t("Assessment rounds")));
-  if (!list.length && workshop) {
+  if (!list.length && mine) {
+    root.append(empty(t("The trainer has not started your group's round yet. It appears here after the next sync.")));
+  } else if (!list.length && workshop) {
     root.append(empty(t("The trainer has not started a round yet. It appears here after the next sync.")));
   } else if (!list.length) {
     root.append(
@@ -138,6 +163,9 @@ export default async function home(root, _params, view) {
             { class: "item", href: `#/round/${a.id}` },
             h("span", { class: "name" }, a.fields.title ? user(a.fields.title) : kind),
             h("span", { class: "meta" }, [kind, fmtDate(a.fields.started_on), stat].filter(Boolean).join(" · ")),
+            groupOf.has(a.id)
+              ? h("span", { class: "meta" }, tu("Group: %(group)s", { group: groupOf.get(a.id) }))
+              : null,
             h(
               "span",
               { class: "meta" },

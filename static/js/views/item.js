@@ -6,6 +6,7 @@ import { maxLengths } from "../limits.js";
 import { create, edit } from "../outbox.js";
 import { actionItemsOf, isOverdue, record } from "../records.js";
 import { showValue } from "./outbox.js";
+import { picker } from "./photo.js";
 import { COSTS, field, findCheckpoint, h, link, onSubmit, STATUSES, saveError, select, toast, tu } from "./ui.js";
 
 export default async function item(root, { aid, iid }, view) {
@@ -154,7 +155,26 @@ export default async function item(root, { aid, iid }, view) {
     e.preventDefault();
     flush();
   });
-  root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Done"), "btn primary block")));
+  // Evidence of the action (before, after): kept on the phone, uploaded after it syncs.
+  let photos = f.photos || [];
+  saved.before(
+    picker({
+      current: () => photos,
+      save: async (list) => {
+        try {
+          await edit("action_item", iid, { photos: list });
+          photos = list;
+          saved.className = "saved";
+          saved.textContent = t("Saved on this phone");
+        } catch (e) {
+          saved.className = "error";
+          saved.textContent = t("Could not save: %(reason)s", { reason: saveError(e) });
+        }
+      },
+      sensitive: !!found?.checkpoint.sensitive,
+    }),
+  );
+  root.append(h("div", { class: "actions" }, link(`#/plan/${aid}`, t("Save"), "btn primary block")));
   if (found)
     root.append(
       h(

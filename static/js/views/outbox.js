@@ -40,12 +40,15 @@ export const FIELD = () => ({
   cost: t("Cost"),
   progress_note: t("Progress"),
   rank: t("Rank"),
+  photos: t("Photos"),
 });
 
 /** A value as a person reads it. */
 export function showValue(type, fieldName, v) {
   if (v === null || v === undefined || v === "") return t("(empty)");
   if (typeof v === "boolean") return v ? t("Yes") : t("No");
+  if (fieldName === "photos")
+    return v.length ? tn("One photo", "%(n)s photos", v.length, { n: v.length }) : t("(empty)");
   if (type === "answer" && fieldName === "action") return ACTION()[v] || v;
   if (fieldName === "cost") return label(COSTS(), v);
   if (type === "action_item" && fieldName === "status") return label(STATUSES(), v);
@@ -135,6 +138,22 @@ export function syncCard(st, view, { compact = false } = {}) {
       st.online ? "" : ` · ${t("Offline")}`,
     ),
   );
+  if (st.photos?.count)
+    lines.push(
+      h(
+        "p",
+        { class: "meta photos-waiting" },
+        tn(
+          "One photo waiting to upload (%(size)s KB)",
+          "%(n)s photos waiting to upload (%(size)s KB)",
+          st.photos.count,
+          {
+            n: st.photos.count,
+            size: Math.max(1, Math.round(st.photos.bytes / 1024)),
+          },
+        ),
+      ),
+    );
   if (st.error && !(st.error instanceof OfflineError) && !st.revoked)
     lines.push(h("p", { class: "error" }, t("Last try failed: %(reason)s", { reason: st.error.message })));
   const extra = h("div", { class: "row" });
