@@ -301,8 +301,11 @@ class _Pending:
 
 def _copy(table: Table, rows: list[dict]) -> None:
     """Write rows with PostgreSQL's COPY, in the session's transaction (several times
-    faster than ``executemany`` for the millions of answers)."""
-    columns = [c.name for c in table.columns]
+    faster than ``executemany`` for the millions of answers). Columns the rows leave out
+    (a nullable one added since, such as ``photos``) take their default."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns if c.name in rows[0]]
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(
             f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
