@@ -46,6 +46,7 @@ INSTANCE = tempfile.mkdtemp(prefix="healthwise-bench-district-")
 os.environ.setdefault("HEALTHWISE_INSTANCE_DIR", INSTANCE)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from signin import signed_in  # noqa: E402  (benchmarks/signin.py)
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
 #: The district overview's URLs, measured for every size; one the app lacks is skipped.
@@ -204,22 +205,6 @@ def people(app, made, sizes: int):
             found[district_id] = (user, secret)
         db.session.commit()
     return found
-
-
-def signed_in(app, user):
-    """Return a test client signed in as ``user`` (a session row, as the sign-in page makes)."""
-    from healthwise.auth.decorators import SESSION_KEY
-    from healthwise.auth.service import start_session
-    from healthwise.extensions import db
-
-    client = app.test_client()
-    with app.app_context():
-        db.session.add(user)
-        _, raw = start_session(user)
-        db.session.commit()
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = raw
-    return client
 
 
 def a_planned_round(app, district_id: int):

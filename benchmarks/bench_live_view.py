@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HEALTHWISE_INSTANCE_DIR", tempfile.mkdtemp(prefix="hw-bench-"))
 
+from signin import signed_in  # noqa: E402  (benchmarks/signin.py)
+
 ANSWERS = 70
 
 
@@ -79,22 +81,6 @@ def build(url: str, n_phones: int):
     print(f"  {n_phones} phones synced {n_phones * ANSWERS:,} answers in "
           f"{time.perf_counter() - started:.1f} s (test client, one after another)")
     return app, trainer, workshop_id, round_id
-
-
-def signed_in(app, user):
-    """Return a test client signed in as ``user`` (a session row, as the sign-in page makes)."""
-    from healthwise.auth.decorators import SESSION_KEY
-    from healthwise.auth.service import start_session
-    from healthwise.extensions import db
-
-    client = app.test_client()
-    with app.app_context():
-        db.session.add(user)
-        _, raw = start_session(user)
-        db.session.commit()
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = raw
-    return client
 
 
 def measure(app, client, url: str, runs: int, etag: str | None):
