@@ -364,3 +364,24 @@ def test_charts_carry_a_title_a_description_and_mirror_right_to_left():
     stacked = charts.stacked([("Q1", {"done": 2, "overdue": 1})], overview.CHART_STATES,
                              {"done": "Fait", "overdue": "En retard"}, "T", "D")
     assert "Fait: 2" in stacked and "En retard: 1" in stacked
+
+
+def test_a_round_s_figures_are_kept_only_for_the_same_read_only_counts():
+    """The overview keeps disclose_counts per tally read: the same shared counts give the
+    same figures object, new counts are worked out again, and a plain dict is never kept."""
+    from types import MappingProxyType
+
+    from healthwise.checklists.registry import registry_for
+    from healthwise.config import CHECKLISTS_DIR
+    from healthwise.districts.disclosure import disclose_counts
+
+    data = registry_for(CHECKLISTS_DIR).get("healthwise").data
+    counts = MappingProxyType({"HZ-01": (5, 4, 2, 1)})
+    first = overview.disclosed(data, counts, 5)
+    assert overview.disclosed(data, counts, 5) is first
+    assert first == disclose_counts(data, counts, 5)
+    changed = MappingProxyType({"HZ-01": (5, 1, 0, 4)})
+    assert overview.disclosed(data, changed, 5).counts["HZ-01"] == (5, 1, 0, 4)
+    assert overview.disclosed(data, counts, 6) is not first  # other participants
+    plain = {"HZ-01": (5, 4, 2, 1)}
+    assert overview.disclosed(data, plain, 5) is not overview.disclosed(data, plain, 5)

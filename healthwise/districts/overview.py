@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 
 from sqlalchemy import Boolean, case, func, select, type_coerce
@@ -314,6 +315,33 @@ def high_priority(items: Iterable[ItemFacts], severities: Mapping[str, tuple[str
     return counts
 
 
+NO_COUNTS: Mapping[str, Sequence[int]] = MappingProxyType({})
+_DISCLOSED: dict[tuple[int, int, int], tuple[Mapping, Mapping, Disclosure]] = {}
+_DISCLOSED_MAX = 20000
+
+
+def disclosed(checklist: Mapping, counts: Mapping[str, Sequence[int]],
+              participants: int) -> Disclosure:
+    """Return :func:`disclose_counts` of a round, kept for the same checklist and counts.
+
+    A district page discloses hundreds of rounds, most unchanged since the last view:
+    :func:`healthwise.assessments.tallies.read` hands out the very same read-only
+    mapping for a tally that has not changed, so its figures are worked out once. The
+    entry holds the checklist and the counts themselves and is used only when both are
+    the same objects, so a reused ``id`` can never give another round's figures.
+    """
+    key = (id(checklist), id(counts), participants)
+    entry = _DISCLOSED.get(key)
+    if entry is not None and entry[0] is checklist and entry[1] is counts:
+        return entry[2]
+    found = disclose_counts(checklist, counts, participants)
+    if isinstance(counts, MappingProxyType):  # shared and read-only: safe to keep
+        if len(_DISCLOSED) >= _DISCLOSED_MAX:
+            _DISCLOSED.clear()
+        _DISCLOSED[key] = (checklist, counts, found)
+    return found
+
+
 def facility_line(facility: Facility, rounds: Sequence[RoundFacts],
                   items: Sequence[ItemFacts], tallies: Mapping[str, Mapping],
                   registry, today: date,
@@ -328,9 +356,9 @@ def facility_line(facility: Facility, rounds: Sequence[RoundFacts],
     if last is not None:
         checklist = registry.get(last.checklist_id)
         data = checklist.data if checklist is not None else {"modules": []}
-        figures = disclose_counts(data, tallies.get(last.id, {}), last.participants)
+        figures = disclosed(data, tallies.get(last.id, NO_COUNTS), last.participants)
         if before is not None:
-            previous = disclose_counts(data, tallies.get(before.id, {}), before.participants)
+            previous = disclosed(data, tallies.get(before.id, NO_COUNTS), before.participants)
     open_round = next((r for r in newest if r.status == "open"), None)
     completeness = None
     if open_round is not None:

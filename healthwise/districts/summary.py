@@ -20,7 +20,6 @@ from healthwise.districts.disclosure import (
     Disclosure,
     SensitiveCount,
     disclose,
-    disclose_counts,
 )
 from healthwise.extensions import db
 from healthwise.plans import priority
@@ -72,8 +71,8 @@ def district_summary(district_id: int, registry) -> list[FacilitySummary]:
     for facility in facilities:
         last = latest.get(facility.id)
         checklist = registry.get(last.checklist_id) if last else None
-        figures = (disclose_counts(checklist.data, counted.get(last.id, {}), last.participants)
-                   if checklist else None)
+        figures = (overview.disclosed(checklist.data, counted.get(last.id, overview.NO_COUNTS),
+                                      last.participants) if checklist else None)
         summaries.append(FacilitySummary(
             facility_id=facility.id, name=facility.name,
             rounds=len(by_facility.get(facility.id, ())),
