@@ -202,6 +202,6 @@ def read(assessment_ids: Iterable[str]) -> dict[str, Mapping[str, tuple[int, ...
     return found
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=1024)
 def _decoded(text: str) -> Mapping[str, tuple[int, ...]]:
     return MappingProxyType({k: tuple(v) for k, v in json.loads(text).items()})

@@ -317,7 +317,9 @@ def high_priority(items: Iterable[ItemFacts], severities: Mapping[str, tuple[str
 
 NO_COUNTS: Mapping[str, Sequence[int]] = MappingProxyType({})
 _DISCLOSED: dict[tuple[int, int, int], tuple[Mapping, Mapping, Disclosure]] = {}
-_DISCLOSED_MAX = 20000
+#: At most this many rounds kept, about 24 KB each (24 MB a worker): a district shows two
+#: rounds a facility, so one of up to 500 facilities stays warm; past it, all are dropped.
+_DISCLOSED_MAX = 1024
 
 
 def disclosed(checklist: Mapping, counts: Mapping[str, Sequence[int]],
